@@ -1,0 +1,138 @@
+from flask_smorest import Blueprint
+
+from app.api import PREFIX, current_actor, token_required
+from app.extensions import db
+from app.schemas.activities import (
+    ActivityPatchSchema,
+    ActivitySchema,
+    CertifiedSchema,
+    CertifySchema,
+    CompleteSchema,
+    CreatedParticipationsSchema,
+    EntriesSchema,
+    ParticipationSchema,
+    StudentRecordsSchema,
+)
+from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of
+from app.services import activities, participations
+from app.services.participations import Entry
+
+blp = Blueprint("activities", __name__, url_prefix=PREFIX, description="Activities and sign-off")
+
+
+def _detail(activity):
+    return activities.with_counts(db.session, activity)
+
+
+@blp.route("/activities/<int:activity_id>", methods=["GET"])
+@token_required
+@blp.response(200, ActivitySchema)
+def get_activity(activity_id):
+    return _detail(activities.get_activity(db.session, activity_id))
+
+
+@blp.route("/activities/<int:activity_id>", methods=["PATCH"])
+@token_required
+@blp.arguments(ActivityPatchSchema)
+@blp.response(200, ActivitySchema)
+def update_activity(body, activity_id):
+    return _detail(activities.update_activity(db.session, current_actor(), activity_id, **body))
+
+
+@blp.route("/activities/<int:activity_id>/submit", methods=["POST"])
+@token_required
+@blp.response(200, StatusSchema)
+def submit(activity_id):
+    return activities.submit_activity(db.session, current_actor(), activity_id)
+
+
+@blp.route("/activities/<int:activity_id>/approve", methods=["POST"])
+@token_required
+@blp.response(200, StatusSchema)
+def approve(activity_id):
+    return activities.approve_activity(db.session, current_actor(), activity_id)
+
+
+@blp.route("/activities/<int:activity_id>/return", methods=["POST"])
+@token_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, StatusSchema)
+def send_back(body, activity_id):
+    return activities.return_activity(db.session, current_actor(), activity_id, body["reason"])
+
+
+@blp.route("/activities/<int:activity_id>/complete", methods=["POST"])
+@token_required
+@blp.arguments(CompleteSchema)
+@blp.response(200, StatusSchema)
+def complete(body, activity_id):
+    return activities.complete_activity(db.session, current_actor(), activity_id, body["outcome"])
+
+
+@blp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
+@token_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, StatusSchema)
+def cancel(body, activity_id):
+    return activities.cancel_activity(db.session, current_actor(), activity_id, body["reason"])
+
+
+@blp.route("/activities/<int:activity_id>/participations", methods=["POST"])
+@token_required
+@blp.arguments(EntriesSchema)
+@blp.response(201, CreatedParticipationsSchema)
+def record(body, activity_id):
+    entries = [Entry(**e) for e in body["entries"]]
+    created = participations.record_participations(db.session, current_actor(), activity_id, entries)
+    return {"created": len(created), "items": created}
+
+
+@blp.route("/activities/<int:activity_id>/participations", methods=["GET"])
+@token_required
+@blp.arguments(PageArgsSchema, location="query")
+def list_participations(args, activity_id):
+    rows = participations.list_participations(db.session, current_actor(), activity_id)
+    start = (args["page"] - 1) * args["per_page"]
+    page = rows[start : start + args["per_page"]]
+    return page_of(ParticipationSchema(many=True).dump(page), len(rows))
+
+
+@blp.route("/activities/<int:activity_id>/check-in", methods=["POST"])
+@token_required
+@blp.response(201, ParticipationSchema)
+def check_in(activity_id):
+    return participations.check_in(db.session, current_actor(), activity_id)
+
+
+@blp.route("/activities/<int:activity_id>/certify", methods=["POST"])
+@token_required
+@blp.arguments(CertifySchema)
+@blp.response(200, CertifiedSchema)
+def certify(body, activity_id):
+    count = participations.certify(
+        db.session, current_actor(), activity_id, body["participation_ids"], body["note"]
+    )
+    return {"certified": count}
+
+
+@blp.route("/participations/<int:participation_id>/reject", methods=["POST"])
+@token_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, ParticipationSchema)
+def reject(body, participation_id):
+    return participations.reject(db.session, current_actor(), participation_id, body["reason"])
+
+
+@blp.route("/participations/<int:participation_id>/revoke", methods=["POST"])
+@token_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, ParticipationSchema)
+def revoke(body, participation_id):
+    return participations.revoke(db.session, current_actor(), participation_id, body["reason"])
+
+
+@blp.route("/students/<student_no>/records", methods=["GET"])
+@token_required
+@blp.response(200, StudentRecordsSchema)
+def student_records(student_no):
+    return participations.student_records(db.session, current_actor(), student_no)

@@ -1,0 +1,46 @@
+from flask_smorest import Blueprint
+
+from app.api import PREFIX, current_actor, token_required
+from app.extensions import db
+from app.schemas.activities import ActivityInSchema, ActivitySchema
+from app.schemas.clubs import ClubInSchema, ClubSchema
+from app.services import activities, clubs
+
+blp = Blueprint("clubs", __name__, url_prefix=f"{PREFIX}/clubs", description="Clubs")
+
+
+def _dump(club):
+    data = ClubSchema().dump(club)
+    data["member_count"] = clubs.member_count(db.session, club.id)
+    return data
+
+
+@blp.route("", methods=["POST"])
+@token_required
+@blp.arguments(ClubInSchema)
+@blp.response(201, ClubSchema)
+def create_club(body):
+    return _dump(clubs.create_club(db.session, current_actor(), **body))
+
+
+@blp.route("", methods=["GET"])
+@token_required
+@blp.response(200, ClubSchema(many=True))
+def list_clubs():
+    return [_dump(c) for c in clubs.list_clubs(db.session)]
+
+
+@blp.route("/<int:club_id>", methods=["GET"])
+@token_required
+@blp.response(200, ClubSchema)
+def get_club(club_id):
+    return _dump(clubs.get_club(db.session, club_id))
+
+
+@blp.route("/<int:club_id>/activities", methods=["POST"])
+@token_required
+@blp.arguments(ActivityInSchema)
+@blp.response(201, ActivitySchema)
+def create_activity(body, club_id):
+    activity = activities.create_activity(db.session, current_actor(), club_id, **body)
+    return activities.with_counts(db.session, activity)

@@ -1,0 +1,85 @@
+"""Clubs, their advisors, leaders and members, and terms."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.people import Unit, User
+from app.models.types import UTCDateTime
+from app.timeutil import utcnow
+
+
+class ClubStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DISSOLVED = "dissolved"
+
+
+club_advisor = Table(
+    "club_advisor",
+    db.metadata,
+    Column("club_id", ForeignKey("club.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id"), primary_key=True, index=True),
+)
+
+club_leader = Table(
+    "club_leader",
+    db.metadata,
+    Column("club_id", ForeignKey("club.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id"), primary_key=True, index=True),
+)
+
+
+class Term(db.Model):
+    """An academic term, e.g. 2025-2026-1 (autumn) or 2025-2026-2 (spring)."""
+
+    __tablename__ = "term"
+
+    code: Mapped[str] = mapped_column(String(11), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+
+
+class Club(db.Model):
+    __tablename__ = "club"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    category: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    charter: Mapped[str | None] = mapped_column(Text)
+    founded_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), default=ClubStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    advisors: Mapped[list[User]] = relationship(secondary=club_advisor, order_by=User.id)
+    leaders: Mapped[list[User]] = relationship(secondary=club_leader, order_by=User.id)
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="club", cascade="all, delete-orphan"
+    )
+
+
+class Membership(db.Model):
+    """A student on a club's roster for a term, with a role (会长, 干事, 成员…)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("club_id", "user_id", "term", name="one_per_term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    term: Mapped[str] = mapped_column(String(11))
+    role: Mapped[str] = mapped_column(String(32), default="member")
+    # Elections and handovers are facts of the term the five-izations scorecard reads.
+    elected_on: Mapped[date | None]
+    joined_on: Mapped[date | None]
+
+    club: Mapped[Club] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()

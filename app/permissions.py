@@ -1,0 +1,74 @@
+"""Who may do what: every rule of PRODUCT.md in one place, named like the brief.
+
+Each predicate takes the acting user (None is the trusted command line) and the object.
+Services call these; views never decide permissions themselves.
+"""
+
+from __future__ import annotations
+
+from app.models import STUDENT_ROLES, Activity, Club, Participation, Role, User
+
+
+def _system(actor: User | None) -> bool:
+    return actor is None
+
+
+def is_admin(actor: User | None) -> bool:
+    return _system(actor) or actor.role == Role.ADMIN
+
+
+def advises(actor: User | None, club: Club) -> bool:
+    return actor is not None and actor.role == Role.ORGANIZER and actor in club.advisors
+
+
+def leads(actor: User | None, club: Club) -> bool:
+    return actor is not None and actor.role == Role.LEADER and actor in club.leaders
+
+
+def can_manage_people(actor: User | None) -> bool:
+    """Units, clubs, people and roles are the Youth League office's (admin)."""
+    return is_admin(actor)
+
+
+def can_plan_activity(actor: User | None, club: Club) -> bool:
+    """Create, edit, submit and complete activities: a leader of that club."""
+    return _system(actor) or leads(actor, club)
+
+
+def can_approve_activity(actor: User | None, activity: Activity) -> bool:
+    return is_admin(actor) or advises(actor, activity.club)
+
+
+def can_cancel_activity(actor: User | None, activity: Activity) -> bool:
+    return can_plan_activity(actor, activity.club) or can_approve_activity(actor, activity)
+
+
+def can_record_participation(actor: User | None, activity: Activity) -> bool:
+    return can_plan_activity(actor, activity.club)
+
+
+def can_view_participations(actor: User | None, activity: Activity) -> bool:
+    club = activity.club
+    return is_admin(actor) or advises(actor, club) or leads(actor, club)
+
+
+def can_certify(actor: User | None, activity: Activity) -> bool:
+    """Sign-off: an organizer advising the club, or admin; a leader never signs off."""
+    if actor is not None and leads(actor, activity.club):
+        return False
+    return is_admin(actor) or advises(actor, activity.club)
+
+
+def is_participant(actor: User | None, participation: Participation) -> bool:
+    """Separation of duties: nobody signs off a record in which they are the participant."""
+    return actor is not None and participation.student_id == actor.id
+
+
+def can_view_student_records(actor: User | None, student: User) -> bool:
+    if is_admin(actor) or actor.role == Role.ORGANIZER:
+        return True
+    return actor.role in STUDENT_ROLES and actor.id == student.id
+
+
+def can_check_in(actor: User | None) -> bool:
+    return actor is not None and actor.role in STUDENT_ROLES

@@ -1,0 +1,132 @@
+from marshmallow import fields, validate
+
+from app.models import Level, Module, ParticipationRole
+from app.schemas.common import Hours, Schema, SchoolDateTime, UserBriefSchema
+from app.timeutil import to_local
+
+
+class ActivityInSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    module = fields.String(required=True, validate=validate.OneOf([m.value for m in Module]))
+    level = fields.String(required=True, validate=validate.OneOf([lv.value for lv in Level]))
+    starts_at = SchoolDateTime(required=True)
+    ends_at = SchoolDateTime(required=True)
+    location = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    hours = Hours(required=True)
+    capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    description = fields.String(load_default=None, allow_none=True)
+    objectives = fields.String(load_default=None, allow_none=True)
+    budget = fields.Decimal(load_default=None, allow_none=True, places=2,
+                            validate=validate.Range(min=0))
+    partners = fields.List(fields.String(), load_default=list)
+
+
+class ActivityPatchSchema(ActivityInSchema):
+    class Meta:
+        partial = True
+
+
+class CompleteSchema(Schema):
+    outcome = fields.String(load_default=None, allow_none=True)
+
+
+class ActivitySchema(Schema):
+    id = fields.Integer()
+    club_id = fields.Integer()
+    club = fields.Function(lambda a: a.club.name)
+    title = fields.String()
+    module = fields.String()
+    level = fields.String()
+    term = fields.String()
+    starts_at = SchoolDateTime()
+    ends_at = SchoolDateTime()
+    location = fields.String()
+    hours = Hours()
+    capacity = fields.Integer(allow_none=True)
+    description = fields.String(allow_none=True)
+    objectives = fields.String(allow_none=True)
+    budget = fields.Float(allow_none=True)
+    partners = fields.List(fields.String())
+    outcome = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = SchoolDateTime()
+    submitted_at = SchoolDateTime(allow_none=True)
+    approved_at = SchoolDateTime(allow_none=True)
+    approved_by = fields.Nested(UserBriefSchema, allow_none=True)
+    completed_at = SchoolDateTime(allow_none=True)
+    cancelled_at = SchoolDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class EntrySchema(Schema):
+    student_no = fields.String(load_default="")
+    role = fields.String(load_default=ParticipationRole.PARTICIPANT.value)
+    hours = Hours(load_default=None, allow_none=True)
+    award = fields.String(load_default=None, allow_none=True)
+
+
+class EntriesSchema(Schema):
+    entries = fields.List(fields.Nested(EntrySchema), required=True)
+
+
+class CertifySchema(Schema):
+    participation_ids = fields.List(fields.Integer(), load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ParticipationSchema(Schema):
+    id = fields.Integer()
+    activity_id = fields.Integer()
+    student_no = fields.Function(lambda p: p.student.student_no)
+    student_name = fields.Function(lambda p: p.student.display_name)
+    role = fields.String()
+    hours = Hours()
+    award = fields.String(allow_none=True)
+    status = fields.String()
+    checked_in_at = SchoolDateTime(allow_none=True)
+    checked_out_at = SchoolDateTime(allow_none=True)
+    recorded_at = SchoolDateTime()
+    certified_at = SchoolDateTime(allow_none=True)
+    certified_by = fields.Function(
+        lambda p: p.certified_by.display_name if p.certified_by else None
+    )
+    reject_reason = fields.String(allow_none=True)
+    revoked_at = SchoolDateTime(allow_none=True)
+    revoke_reason = fields.String(allow_none=True)
+
+
+class CreatedParticipationsSchema(Schema):
+    created = fields.Integer()
+    items = fields.List(fields.Nested(ParticipationSchema))
+
+
+class CertifiedSchema(Schema):
+    certified = fields.Integer()
+
+
+class RecordItemSchema(Schema):
+    id = fields.Integer()
+    activity_id = fields.Integer()
+    activity = fields.Function(lambda p: p.activity.title)
+    club = fields.Function(lambda p: p.activity.club.name)
+    module = fields.Function(lambda p: p.activity.module)
+    level = fields.Function(lambda p: p.activity.level)
+    date = fields.Function(lambda p: to_local(p.activity.starts_at).date().isoformat())
+    term = fields.Function(lambda p: p.activity.term)
+    role = fields.String()
+    hours = Hours()
+    award = fields.String(allow_none=True)
+    status = fields.String()
+    certified_by = fields.Function(
+        lambda p: p.certified_by.display_name if p.certified_by else None
+    )
+    certified_at = SchoolDateTime(allow_none=True)
+
+
+class StudentRecordsSchema(Schema):
+    student_no = fields.Function(lambda r: r.student.student_no)
+    name = fields.Function(lambda r: r.student.display_name)
+    items = fields.List(fields.Nested(RecordItemSchema))
+    total_certified_hours = Hours()
+    hours_by_module = fields.Dict(keys=fields.String(), values=Hours())

@@ -1,0 +1,230 @@
+"""Units, users, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import permissions
+from app.models import ApiToken, Role, Unit, User
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from app.timeutil import utcnow
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+MIN_PASSWORD = 8
+
+_hasher: PasswordHasher | None = None
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# A real hash to spend the same time on unknown usernames as on wrong passwords.
+_dummy_hash: str | None = None
+
+
+def _password_hasher() -> PasswordHasher:
+    global _hasher
+    if has_app_context() and current_app.config.get("PASSWORD_HASH_FAST"):
+        return _fast_hasher
+    if _hasher is None:
+        _hasher = PasswordHasher()
+    return _hasher
+
+
+def hash_password(password: str) -> str:
+    return _password_hasher().hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    global _dummy_hash
+    hasher = _password_hasher()
+    if user is None:
+        if _dummy_hash is None:
+            _dummy_hash = hasher.hash("not-a-password")
+        try:
+            hasher.verify(_dummy_hash, password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        return hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if not check_password(user, password) or not user.active:
+        raise Unauthorized("用户名或密码错误 Wrong username or password")
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, username: str, password: str) -> tuple[str, datetime]:
+    user = authenticate(session, username, password)
+    hours = current_app.config["TOKEN_LIFETIME_HOURS"] if has_app_context() else 12
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(hours=hours)
+    session.add(ApiToken(token_hash=_token_digest(token), user_id=user.id, expires_at=expires_at))
+    session.commit()
+    return token, expires_at
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.expires_at <= utcnow() or not row.user.active:
+        return None
+    return row.user
+
+
+def get_unit(session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"没有编号为 {unit_id} 的院系 No such unit")
+    return unit
+
+
+def create_unit(session: Session, actor: User | None, code: str, name: str) -> Unit:
+    if not permissions.can_manage_people(actor):
+        raise Forbidden("只有校团委可以管理院系 Only the admin manages units")
+    code, name = code.strip(), name.strip()
+    errors: dict[str, list[str]] = {}
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
+        errors["code"] = ["1–32 letters, digits, - or _"]
+    if not name:
+        errors["name"] = ["不能为空 Required"]
+    if errors:
+        raise Invalid(errors)
+    if session.execute(select(Unit.id).where(Unit.code == code)).first():
+        raise Conflict(f"院系代码 {code} 已存在 Unit code already exists", {"code": ["taken"]})
+    unit = Unit(code=code, name=name)
+    session.add(unit)
+    _commit_unique(session, "院系代码已存在 Unit code already exists", "code")
+    return unit
+
+
+def create_user(
+    session: Session,
+    actor: User | None,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    role: str,
+    student_no: str | None = None,
+    unit_id: int | None = None,
+    email: str | None = None,
+) -> User:
+    if not permissions.can_manage_people(actor):
+        raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
+    user = User(**_checked_user_values(
+        session, username=username, password=password, display_name=display_name, role=role,
+        student_no=student_no, unit_id=unit_id, email=email,
+    ))
+    session.add(user)
+    _commit_unique(session, "用户名或学号已存在 Username or student number taken", "username")
+    return user
+
+
+def _checked_user_values(session: Session, **values) -> dict:
+    """Validate one user's values against the rules and the database; raise Invalid/Conflict."""
+    errors: dict[str, list[str]] = {}
+    username = (values["username"] or "").strip()
+    student_no = (values.get("student_no") or "").strip() or None
+    display_name = (values["display_name"] or "").strip()
+    role = values["role"]
+    if not USERNAME_RE.match(username):
+        errors["username"] = ["3–64 letters, digits or . _ @ -"]
+    if len(values["password"] or "") < MIN_PASSWORD:
+        errors["password"] = [f"至少 {MIN_PASSWORD} 个字符 At least {MIN_PASSWORD} characters"]
+    if not display_name or len(display_name) > 200:
+        errors["display_name"] = ["1–200 个字符 1–200 characters"]
+    if role not in {r.value for r in Role}:
+        errors["role"] = ["one of admin, organizer, leader, student"]
+    if role in (Role.STUDENT, Role.LEADER) and not student_no:
+        errors["student_no"] = ["学生必须有学号 A student needs a student number"]
+    if student_no and not STUDENT_NO_RE.match(student_no):
+        errors["student_no"] = ["4–32 letters, digits or -"]
+    unit_id = values.get("unit_id")
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
+    if errors:
+        raise Invalid(errors)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict("用户名已存在 Username taken", {"username": ["taken"]})
+    if student_no and session.execute(select(User.id).where(User.student_no == student_no)).first():
+        raise Conflict("学号已存在 Student number taken", {"student_no": ["taken"]})
+    return {
+        "username": username,
+        "password_hash": hash_password(values["password"]),
+        "display_name": display_name,
+        "role": role,
+        "student_no": student_no,
+        "unit_id": unit_id,
+        "email": (values.get("email") or None),
+    }
+
+
+def _commit_unique(session: Session, message: str, field: str) -> None:
+    """Commit; a unique constraint lost to a concurrent writer is a 409, not a 500."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(message, {field: ["taken"]}) from None
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"没有编号为 {user_id} 的用户 No such user")
+    return user
+
+
+def student_by_number(session: Session, student_no: str) -> User:
+    user = session.execute(select(User).where(User.student_no == student_no)).scalar_one_or_none()
+    if user is None or not user.is_student:
+        raise NotFound(f"没有学号为 {student_no} 的学生 No such student")
+    return user
+
+
+def set_password(session: Session, actor: User | None, user: User, password: str) -> None:
+    if not (permissions.can_manage_people(actor) or (actor is not None and actor.id == user.id)):
+        raise Forbidden("不能修改他人的密码 Cannot change another person's password")
+    if len(password) < MIN_PASSWORD:
+        raise Invalid({"password": [f"至少 {MIN_PASSWORD} 个字符 At least {MIN_PASSWORD} characters"]})
+    user.password_hash = hash_password(password)
+    session.commit()
+
+
+def list_units(session: Session) -> list[Unit]:
+    return list(session.execute(select(Unit).order_by(Unit.code)).scalars())
+
+
+def list_users(
+    session: Session, actor: User | None, page: int = 1, per_page: int = 50, role: str | None = None
+) -> tuple[list[User], int]:
+    if not permissions.can_manage_people(actor):
+        raise Forbidden("只有校团委可以查看用户列表 Only the admin lists people")
+    from sqlalchemy import func
+
+    query = select(User)
+    if role:
+        query = query.where(User.role == role)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    users = session.execute(
+        query.order_by(User.id).limit(per_page).offset((page - 1) * per_page)
+    ).scalars()
+    return list(users), total

@@ -1,0 +1,118 @@
+"""Append to and verify the audit hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, AuditHead, User
+from app.timeutil import utcnow
+
+GENESIS = "0" * 64
+
+
+def _event_hash(
+    seq: int, at: str, actor_id: int | None, action: str, object_type: str, object_id: str,
+    data: dict, prev_hash: str,
+) -> str:
+    body = json.dumps(
+        {
+            "seq": seq,
+            "at": at,
+            "actor_id": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "data": data,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _ensure_head(session: Session) -> None:
+    if session.get(AuditHead, 1) is None:
+        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        session.flush()
+
+
+def append_event(
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    data: dict | None = None,
+) -> AuditEvent:
+    """Add one event to the chain inside the caller's transaction (the caller commits).
+
+    The head row is updated before it is read, which takes the write lock on SQLite and a
+    row lock on PostgreSQL, so concurrent appenders queue instead of forking the chain.
+    """
+    _ensure_head(session)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    ).scalar_one()
+    data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+    at = utcnow()
+    event = AuditEvent(
+        seq=head.seq,
+        at=at,
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=data,
+        prev_hash=head.hash,
+    )
+    event.hash = _event_hash(
+        event.seq, at.isoformat(), event.actor_id, action, object_type, event.object_id, data,
+        head.hash,
+    )
+    head.hash = event.hash
+    session.add(event)
+    return event
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    events: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every hash in order; report the first event that does not fit."""
+    prev = GENESIS
+    count = 0
+    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+    for expected_seq, event in enumerate(events, start=1):
+        count += 1
+        if event.seq != expected_seq:
+            return ChainReport(False, count, expected_seq, f"event #{expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainReport(False, count, event.seq, "does not follow the previous event")
+        recomputed = _event_hash(
+            event.seq, event.at.isoformat(), event.actor_id, event.action, event.object_type,
+            event.object_id, event.data, event.prev_hash,
+        )
+        if recomputed != event.hash:
+            return ChainReport(False, count, event.seq, "its content was changed after writing")
+        prev = event.hash
+    head = session.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if head_seq != count or head_hash != prev:
+        return ChainReport(
+            False, count, count + 1, f"the chain should hold {head_seq} events; it ends early"
+        )
+    return ChainReport(True, count)

@@ -1,0 +1,48 @@
+"""Domain errors. Services raise these; each blueprint maps them to its medium in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "error"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """Input that names a field wrongly; `fields` says which and why."""
+
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, fields: dict[str, list[str]], message: str = "输入有误 Invalid input"):
+        super().__init__(message, fields)
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise Forbidden(message)

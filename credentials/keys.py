@@ -1,0 +1,371 @@
+"""Ed25519 signing keys, key ids (RFC 7638 thumbprints), a key ring and its JWKS.
+
+On-disk layout of a key directory (see :class:`KeyRing`)::
+
+    keys/
+      active            the kid of the active key, one line
+      <kid>.pem         one unencrypted PKCS#8 PEM private key per kid, mode 0600
+      .lock             taken (flock) while generating or rotating
+
+Every ``<kid>.pem`` that is not the active one is a *retired* key: it no longer signs,
+but its public part stays in the JWKS so that transcripts it signed still verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+#: Length of a key id: a prefix of the base64url RFC 7638 thumbprint (96 bits).
+KID_LENGTH = 16
+_KID_RE = re.compile(r"^[A-Za-z0-9_-]{%d}$" % KID_LENGTH)
+ACTIVE_FILE = "active"
+
+
+def b64u_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+_B64U_RE = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64u_decode(text: str) -> bytes:
+    """Strict base64url (no padding): only the one canonical spelling is accepted."""
+    if not isinstance(text, str) or not _B64U_RE.match(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64u_encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def _raw_public(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def jwk_thumbprint(public_key: Ed25519PublicKey) -> str:
+    """The full RFC 7638 JWK thumbprint (SHA-256, base64url) of an Ed25519 public key."""
+    members = {"crv": "Ed25519", "kty": "OKP", "x": b64u_encode(_raw_public(public_key))}
+    canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode("ascii")
+    return b64u_encode(hashlib.sha256(canonical).digest())
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """Key id: the first :data:`KID_LENGTH` characters of the RFC 7638 thumbprint."""
+    return jwk_thumbprint(public_key)[:KID_LENGTH]
+
+
+def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64u_encode(_raw_public(public_key)),
+        "kid": key_id(public_key),
+        "use": "sig",
+        "alg": "EdDSA",
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class SigningKey:
+    """An Ed25519 private key and its key id."""
+
+    private_key: Ed25519PrivateKey
+    kid: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.private_key, Ed25519PrivateKey):
+            raise TypeError("SigningKey needs an Ed25519PrivateKey")
+        object.__setattr__(self, "kid", key_id(self.private_key.public_key()))
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    def public_jwk(self) -> dict[str, str]:
+        return public_jwk(self.public_key)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private_key.sign(bytes(data))
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        try:
+            self.public_key.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+    def private_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def __repr__(self) -> str:  # never print key material
+        return f"SigningKey(kid={self.kid!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SigningKey) and other.kid == self.kid
+
+    def __hash__(self) -> int:
+        return hash(self.kid)
+
+
+def generate_key() -> SigningKey:
+    return SigningKey(Ed25519PrivateKey.generate())
+
+
+def _atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def save_key(key: SigningKey, path: str | os.PathLike[str]) -> None:
+    """Write the private key as PKCS#8 PEM, file mode 0600, atomically."""
+    _atomic_write(Path(path), key.private_pem(), 0o600)
+
+
+def load_key(path: str | os.PathLike[str]) -> SigningKey:
+    """Read a PEM private key written by :func:`save_key`; ``ValueError`` if it is not one."""
+    data = Path(path).read_bytes()
+    try:
+        pk = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: not an unencrypted PEM private key") from exc
+    if not isinstance(pk, Ed25519PrivateKey):
+        raise ValueError(f"{path}: not an Ed25519 key")
+    return SigningKey(pk)
+
+
+@contextlib.contextmanager
+def _dir_lock(directory: Path):
+    import fcntl
+
+    fd = os.open(directory / ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """One active key that signs, and retired keys whose public parts still verify."""
+
+    active: SigningKey
+    retired: tuple[SigningKey, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.active, SigningKey):
+            raise TypeError("KeyRing.active must be a SigningKey")
+        retired = tuple(k for k in self.retired if k.kid != self.active.kid)
+        object.__setattr__(self, "retired", retired)
+
+    @property
+    def keys(self) -> tuple[SigningKey, ...]:
+        return (self.active, *self.retired)
+
+    def get(self, kid: str) -> SigningKey | None:
+        for k in self.keys:
+            if k.kid == kid:
+                return k
+        return None
+
+    def public_keys(self) -> dict[str, Ed25519PublicKey]:
+        return {k.kid: k.public_key for k in self.keys}
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """JWKS with public parts only: the active key first, then retired ones."""
+        return {"keys": [k.public_jwk() for k in self.keys]}
+
+    # -- on disk ------------------------------------------------------------------------
+    @classmethod
+    def load_dir(cls, directory: str | os.PathLike[str]) -> KeyRing:
+        d = Path(directory)
+        try:
+            active_kid = (d / ACTIVE_FILE).read_text("ascii").strip()
+        except FileNotFoundError:
+            raise ValueError(f"{d}: no active key (run generate_in_dir first)") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{d / ACTIVE_FILE}: not a key id") from None
+        if not _KID_RE.match(active_kid):
+            raise ValueError(f"{d / ACTIVE_FILE}: not a key id")
+        keys: dict[str, SigningKey] = {}
+        for pem in sorted(d.glob("*.pem")):
+            k = load_key(pem)
+            if pem.stem != k.kid:
+                raise ValueError(f"{pem}: file name does not match its key id {k.kid}")
+            keys[k.kid] = k
+        if active_kid not in keys:
+            raise ValueError(f"{d}: active key {active_kid} has no {active_kid}.pem")
+        active = keys.pop(active_kid)
+        return cls(active, tuple(keys[kid] for kid in sorted(keys)))
+
+    @classmethod
+    def generate_in_dir(cls, directory: str | os.PathLike[str]) -> KeyRing:
+        """Load the ring in ``directory``; create the directory and a first key if none."""
+        d = Path(directory)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _dir_lock(d):
+            if not (d / ACTIVE_FILE).exists():
+                key = generate_key()
+                save_key(key, d / f"{key.kid}.pem")
+                _atomic_write(d / ACTIVE_FILE, (key.kid + "\n").encode("ascii"), 0o600)
+            return cls.load_dir(d)
+
+    @classmethod
+    def rotate_in_dir(cls, directory: str | os.PathLike[str]) -> KeyRing:
+        """Make a new active key; the previous ones stay as retired keys."""
+        d = Path(directory)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _dir_lock(d):
+            key = generate_key()
+            save_key(key, d / f"{key.kid}.pem")
+            _atomic_write(d / ACTIVE_FILE, (key.kid + "\n").encode("ascii"), 0o600)
+            return cls.load_dir(d)
+
+
+_ring_cache: dict[str, tuple[tuple, KeyRing]] = {}
+_ring_lock = threading.Lock()
+
+
+def _dir_state(d: Path) -> tuple:
+    entries = []
+    for p in sorted(d.glob("*.pem")) + [d / ACTIVE_FILE]:
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue
+        entries.append((p.name, st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(entries)
+
+
+def get_keyring(directory: str | os.PathLike[str], *, create: bool = True) -> KeyRing:
+    """The key ring of ``directory``, loaded once per process.
+
+    It is re-read only when a file in the directory changed (a rotation by another
+    process), which costs a few ``stat`` calls.  With ``create`` a first key is made
+    if the directory has none.
+    """
+    d = Path(directory).resolve()
+    if create and not (d / ACTIVE_FILE).exists():
+        KeyRing.generate_in_dir(d)
+    state = _dir_state(d)
+    with _ring_lock:
+        hit = _ring_cache.get(str(d))
+        if hit and hit[0] == state:
+            return hit[1]
+    ring = KeyRing.load_dir(d)
+    with _ring_lock:
+        _ring_cache[str(d)] = (state, ring)
+    return ring
+
+
+# -- verifying keys from a JWKS or anything key-like ------------------------------------
+
+
+def _public_from_jwk(jwk: Any) -> tuple[str, Ed25519PublicKey]:
+    if not isinstance(jwk, Mapping):
+        raise ValueError("JWK: expected an object")
+    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        raise ValueError("JWK: not an Ed25519 (OKP) key")
+    if "d" in jwk:
+        raise ValueError("JWK: contains a private key; publish public parts only")
+    if jwk.get("alg", "EdDSA") != "EdDSA" or jwk.get("use", "sig") != "sig":
+        raise ValueError("JWK: not a signature key")
+    raw = b64u_decode(jwk.get("x", ""))
+    if len(raw) != 32:
+        raise ValueError("JWK: x is not a 32-byte key")
+    pub = Ed25519PublicKey.from_public_bytes(raw)
+    kid = key_id(pub)
+    if jwk.get("kid", kid) != kid:
+        raise ValueError(f"JWK: kid {jwk.get('kid')!r} is not the key's thumbprint {kid}")
+    return kid, pub
+
+
+def public_keys_from_jwks(jwks: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
+    """``{kid: public key}`` from a JWKS dict; ``ValueError`` if it is malformed."""
+    if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
+        raise ValueError("JWKS: expected an object with a 'keys' list")
+    out: dict[str, Ed25519PublicKey] = {}
+    for jwk in jwks["keys"]:
+        kid, pub = _public_from_jwk(jwk)
+        out[kid] = pub
+    return out
+
+
+def load_jwks_file(path: str | os.PathLike[str]) -> dict[str, Ed25519PublicKey]:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a JSON file") from exc
+    return public_keys_from_jwks(data)
+
+
+KeysLike = Any  # JWKS dict | KeyRing | SigningKey | Ed25519PublicKey | {kid: key} | iterable
+
+
+def resolve_keys(keys: KeysLike) -> dict[str, Ed25519PublicKey]:
+    """Turn anything key-like into ``{kid: Ed25519PublicKey}``; ``ValueError`` if unusable.
+
+    Accepts a JWKS dict, a :class:`KeyRing`, a :class:`SigningKey`, an Ed25519 public or
+    private key, a mapping of kid to any of those, or an iterable of those.
+    """
+    if isinstance(keys, KeyRing):
+        return keys.public_keys()
+    if isinstance(keys, SigningKey):
+        return {keys.kid: keys.public_key}
+    if isinstance(keys, Ed25519PrivateKey):
+        keys = keys.public_key()
+    if isinstance(keys, Ed25519PublicKey):
+        return {key_id(keys): keys}
+    if isinstance(keys, Mapping):
+        if "keys" in keys:
+            return public_keys_from_jwks(keys)
+        out: dict[str, Ed25519PublicKey] = {}
+        for v in keys.values():
+            out.update(resolve_keys(v))
+        return out
+    if isinstance(keys, Iterable) and not isinstance(keys, str | bytes):
+        out = {}
+        for v in keys:
+            out.update(resolve_keys(v))
+        return out
+    raise ValueError(f"not a key, key ring or JWKS: {type(keys).__name__}")

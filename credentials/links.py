@@ -1,0 +1,268 @@
+"""The signed verification link carried by the QR code.
+
+Form (one spelling only; anything else is rejected)::
+
+    <base_url>/v/<serial>?d=<YYYYMMDD>&k=<kid>&h=<digest>&s=<signature>
+
+* ``d``  issue date (the issuer's local date of ``issued_at``)
+* ``k``  key id (16 characters, RFC 7638 thumbprint prefix)
+* ``h``  the first 16 bytes (128 bits) of the snapshot's SHA-256, base64url
+* ``s``  Ed25519 signature (base64url, 86 characters) over the message::
+
+      second-transcript/link/v1 \\n base_url \\n serial \\n YYYY-MM-DD \\n digest-prefix-hex
+
+The base URL is signed too, so a copy of the link pointing at another host does not
+verify.  With the reference base ``https://dekt.example-university.edu.cn`` and a
+22-character serial the link is 207 characters: QR version 10 at error correction M
+(capacity 213 bytes) — see :data:`MAX_LINK_LENGTH`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from .keys import KID_LENGTH, KeysLike, SigningKey, b64u_decode, b64u_encode, resolve_keys
+
+LINK_VERSION = "second-transcript/link/v1"
+#: Bytes of the SHA-256 digest carried in the link.
+DIGEST_PREFIX_BYTES = 16
+#: Byte capacity of a version-10 QR code at error correction M.
+MAX_LINK_LENGTH = 213
+VERIFY_PATH = "/v/"
+
+_SERIAL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{2,62})[A-Za-z0-9]$")
+_HEX64_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+_BASE_RE = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<path>(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*)$"
+)
+_LINK_RE = re.compile(
+    r"^(?P<base>.+?)/v/(?P<serial>[A-Za-z0-9-]+)"
+    r"\?d=(?P<d>[0-9]{8})&k=(?P<k>[A-Za-z0-9_-]{%d})"
+    r"&h=(?P<h>[A-Za-z0-9_-]{22})&s=(?P<s>[A-Za-z0-9_-]{86})$" % KID_LENGTH
+)
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Check a public base URL and drop a trailing slash; ``ValueError`` if unusable.
+
+    It must be ``https://host[:port][/path]`` without query or fragment (``http`` is
+    accepted only for localhost, for development).
+    """
+    if not isinstance(base_url, str):
+        raise ValueError("base_url: expected text")
+    base = base_url.rstrip("/")
+    m = _BASE_RE.match(base)
+    if not m:
+        raise ValueError(f"base_url: not an https URL without query or fragment: {base_url!r}")
+    host = m["host"].lower()
+    if m["scheme"] == "http" and not (host in _LOCAL_HOSTS or host.endswith(".localhost")):
+        raise ValueError("base_url: must use https (http only for localhost)")
+    if m["port"] is not None and not 0 < int(m["port"]) < 65536:
+        raise ValueError("base_url: bad port")
+    return base
+
+
+def verify_page_url(link_or_base: str) -> str:
+    """The human verification (upload) page: the link's origin + ``/verify``."""
+    m = re.match(r"^(https?://[^/?#]+)", link_or_base or "")
+    return (m.group(1) if m else "") + "/verify"
+
+
+def _check_serial(serial: str) -> str:
+    if not isinstance(serial, str) or not _SERIAL_RE.match(serial):
+        raise ValueError("serial: expected 4-64 letters, digits and inner dashes")
+    return serial
+
+
+def _as_date(issued_at: Any) -> _dt.date:
+    if isinstance(issued_at, _dt.datetime):
+        return issued_at.date()
+    if isinstance(issued_at, _dt.date):
+        return issued_at
+    raise ValueError("issued_at: expected a date or datetime")
+
+
+def link_message(base_url: str, serial: str, issued_on: _dt.date, digest_prefix_hex: str) -> bytes:
+    """The exact bytes the link signature covers."""
+    return "\n".join(
+        (LINK_VERSION, base_url, serial, issued_on.isoformat(), digest_prefix_hex)
+    ).encode("ascii")
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    """What a link states.  ``digest`` is the hex of the 128-bit digest prefix."""
+
+    base_url: str
+    serial: str
+    issued_on: _dt.date
+    digest: str
+    kid: str
+    signature: bytes
+
+    @property
+    def message(self) -> bytes:
+        return link_message(self.base_url, self.serial, self.issued_on, self.digest)
+
+    @property
+    def url(self) -> str:
+        return _format_link(self.base_url, self.serial, self.issued_on, self.digest,
+                            self.kid, self.signature)
+
+    def matches_digest(self, digest_hex: str) -> bool:
+        return (
+            isinstance(digest_hex, str)
+            and bool(_HEX64_RE.match(digest_hex))
+            and digest_hex[: 2 * DIGEST_PREFIX_BYTES].lower() == self.digest
+        )
+
+
+def _format_link(base: str, serial: str, issued_on: _dt.date, digest_prefix_hex: str,
+                 kid: str, signature: bytes) -> str:
+    return (
+        f"{base}{VERIFY_PATH}{serial}?d={issued_on:%Y%m%d}&k={kid}"
+        f"&h={b64u_encode(bytes.fromhex(digest_prefix_hex))}&s={b64u_encode(signature)}"
+    )
+
+
+def make_link(base_url: str, serial: str, digest_hex: str, issued_at: Any,
+              key: SigningKey) -> str:
+    """Sign (base URL, serial, issue date, digest) and return the link for the QR code."""
+    base = normalize_base_url(base_url)
+    _check_serial(serial)
+    if not isinstance(digest_hex, str) or not _HEX64_RE.match(digest_hex):
+        raise ValueError("digest_hex: expected 64 hex characters (SHA-256)")
+    if not isinstance(key, SigningKey):
+        raise ValueError("key: expected a SigningKey")
+    issued_on = _as_date(issued_at)
+    prefix = digest_hex[: 2 * DIGEST_PREFIX_BYTES].lower()
+    sig = key.sign(link_message(base, serial, issued_on, prefix))
+    return _format_link(base, serial, issued_on, prefix, key.kid, sig)
+
+
+def parse_link(url: str) -> LinkClaims:
+    """Split a link into its claims; ``ValueError`` unless it is exactly the canonical form."""
+    if not isinstance(url, str):
+        raise ValueError("link: expected text")
+    if len(url) > 2048:
+        raise ValueError("link: too long")
+    m = _LINK_RE.match(url)
+    if not m:
+        raise ValueError("link: not a transcript verification link")
+    base = normalize_base_url(m["base"])
+    if base != m["base"]:
+        raise ValueError("link: base URL not in canonical form")
+    serial = _check_serial(m["serial"])
+    try:
+        issued_on = _dt.datetime.strptime(m["d"], "%Y%m%d").date()
+    except ValueError:
+        raise ValueError("link: bad issue date") from None
+    if f"{issued_on:%Y%m%d}" != m["d"]:
+        raise ValueError("link: bad issue date")
+    digest = b64u_decode(m["h"])
+    signature = b64u_decode(m["s"])
+    if len(digest) != DIGEST_PREFIX_BYTES or len(signature) != 64:
+        raise ValueError("link: bad digest or signature length")
+    claims = LinkClaims(base, serial, issued_on, digest.hex(), m["k"], signature)
+    if claims.url != url:  # belt and braces: one spelling only
+        raise ValueError("link: not in canonical form")
+    return claims
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of a verifier.  ``code`` is machine-readable, ``reason`` is for people."""
+
+    genuine: bool
+    reason: str
+    reason_zh: str = ""
+    code: str = "genuine"
+    serial: str | None = None
+    kid: str | None = None
+    issued_on: _dt.date | None = None
+    digest: str | None = None  # full hex digest when a snapshot was checked, else prefix
+    base_url: str | None = None
+    link: str | None = None
+    snapshot: Any = None  # credentials.snapshot.Snapshot when a PDF was checked
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["issued_on"] = self.issued_on.isoformat() if self.issued_on else None
+        d.pop("snapshot")
+        if self.snapshot is not None:
+            from .snapshot import snapshot_to_dict
+
+            d["snapshot"] = snapshot_to_dict(self.snapshot)
+        return d
+
+    def __str__(self) -> str:
+        if self.genuine:
+            return f"genuine — {self.reason}"
+        return f"NOT genuine — {self.reason}"
+
+
+def _fail(code: str, reason: str, reason_zh: str, **kw: Any) -> Verdict:
+    return Verdict(False, reason, reason_zh, code, **kw)
+
+
+def verify_link(url: str, jwks_or_keys: KeysLike, expected_digest: str | None = None,
+                *, expected_base_url: str | None = None) -> Verdict:
+    """Check a link offline with the issuer's public keys.  Never raises for bad input.
+
+    ``expected_digest`` (full hex SHA-256 of a snapshot) additionally requires the link
+    to be the one issued for that snapshot; ``expected_base_url`` requires the link to
+    point at that site.
+    """
+    try:
+        claims = parse_link(url)
+    except ValueError as exc:
+        return _fail("malformed_link", f"not a valid verification link ({exc})",
+                     "不是有效的验证链接")
+    common = dict(serial=claims.serial, kid=claims.kid, issued_on=claims.issued_on,
+                  digest=claims.digest, base_url=claims.base_url, link=url)
+    try:
+        keys = resolve_keys(jwks_or_keys)
+    except (ValueError, TypeError) as exc:
+        return _fail("bad_keys", f"the public key set is unusable ({exc})", "公钥集无效",
+                     **common)
+    pub = keys.get(claims.kid)
+    if pub is None:
+        return _fail("unknown_key", f"signed with an unknown key (kid {claims.kid})",
+                     "签名密钥未知", **common)
+    try:
+        pub.verify(claims.signature, claims.message)
+    except InvalidSignature:
+        return _fail("bad_signature", "the link's signature does not match its contents",
+                     "链接签名无效（内容被改动）", **common)
+    if expected_base_url is not None:
+        try:
+            base_ok = normalize_base_url(expected_base_url) == claims.base_url
+        except ValueError:
+            base_ok = False
+        if not base_ok:
+            return _fail("wrong_site", f"the link points at {claims.base_url}, "
+                         f"not at {expected_base_url}", "链接指向的网站不正确", **common)
+    if expected_digest is not None and not claims.matches_digest(expected_digest):
+        return _fail("digest_mismatch",
+                     "the link was issued for a different transcript content",
+                     "链接与成绩单内容不符", **common)
+    return Verdict(True, f"signed by the issuer (key {claims.kid}) for serial {claims.serial}, "
+                   f"issued {claims.issued_on.isoformat()}",
+                   "签名有效，为学校签发", "genuine", **common)
+
+
+def digest_prefix(digest_hex: str) -> str:
+    return digest_hex[: 2 * DIGEST_PREFIX_BYTES].lower()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

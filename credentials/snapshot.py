@@ -1,0 +1,400 @@
+"""The transcript snapshot: one student's certified records at the moment of issue.
+
+A :class:`Snapshot` is an immutable value.  Its *canonical bytes* are a JSON document
+with sorted keys, UTF-8 text (no ``\\u`` escapes), no insignificant whitespace,
+decimals written as strings (``"12.5"``) and dates in ISO 8601, so the same snapshot
+gives the same bytes on every machine, and :func:`snapshot_digest` is the hex SHA-256
+of those bytes.
+
+Records are put in a canonical order when a snapshot is built (module, date, activity,
+club, role, ...), so the order in which the caller's database returned them does not
+change the digest.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+FORMAT_VERSION = 1
+
+#: The seven modules of the national standard, in display order: (key, zh, en).
+MODULES: tuple[tuple[str, str, str], ...] = (
+    ("ideology", "思想成长", "Ideological growth"),
+    ("practice", "实践实习", "Social practice & internship"),
+    ("volunteering", "志愿公益", "Volunteering"),
+    ("innovation", "创新创业", "Innovation & entrepreneurship"),
+    ("culture_sports", "文体活动", "Culture & sports"),
+    ("leadership", "工作履历", "Student leadership"),
+    ("skills", "技能特长", "Skills & certificates"),
+)
+
+#: Activity levels: (key, zh, en), highest first.
+LEVELS: tuple[tuple[str, str, str], ...] = (
+    ("national", "国家级", "National"),
+    ("provincial", "省级", "Provincial"),
+    ("school", "校级", "School"),
+    ("college", "院级", "College"),
+    ("club", "社团级", "Club"),
+)
+
+#: Roles of a participant: (key, zh, en).
+ROLES: tuple[tuple[str, str, str], ...] = (
+    ("participant", "参与者", "Participant"),
+    ("organizer", "组织者", "Organizer"),
+    ("volunteer", "志愿者", "Volunteer"),
+    ("leader", "负责人", "Leader"),
+    ("awardee", "获奖者", "Awardee"),
+)
+
+MODULE_KEYS = tuple(m[0] for m in MODULES)
+LEVEL_KEYS = tuple(x[0] for x in LEVELS)
+ROLE_KEYS = tuple(x[0] for x in ROLES)
+_MODULE_INDEX = {k: i for i, k in enumerate(MODULE_KEYS)}
+_LEVEL_INDEX = {k: i for i, k in enumerate(LEVEL_KEYS)}
+_ROLE_INDEX = {k: i for i, k in enumerate(ROLE_KEYS)}
+
+#: Longest text accepted in any field (characters); keeps documents bounded.
+MAX_TEXT = 1000
+#: Most records in one snapshot.
+MAX_RECORDS = 5000
+_HOURS_STEP = Decimal("0.1")
+_MAX_HOURS = Decimal("100000")
+
+_RECORD_KEYS = frozenset(
+    {"date", "activity", "club", "module", "level", "role", "hours", "award",
+     "certified_by", "certified_at"}
+)
+_SNAPSHOT_KEYS = frozenset(
+    {"version", "institution", "serial", "issued_at", "student_name", "student_no", "unit",
+     "records"}
+)
+
+
+def _text(name: str, value: Any, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected text, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"{name}: must not be empty")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"{name}: longer than {MAX_TEXT} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name}: not valid Unicode text") from exc
+    return value
+
+
+def _hours(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("hours: expected a decimal number")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        d = Decimal(value) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValueError(f"hours: not a decimal number: {value!r}") from exc
+    if not d.is_finite() or d < 0 or d >= _MAX_HOURS:
+        raise ValueError(f"hours: out of range: {value!r}")
+    q = d.quantize(_HOURS_STEP, rounding=ROUND_HALF_UP)
+    return q + Decimal("0.0")  # normalises -0.0 to 0.0
+
+
+def _aware(name: str, value: Any, *, required_tz: bool) -> _dt.datetime:
+    if not isinstance(value, _dt.datetime):
+        raise ValueError(f"{name}: expected a datetime")
+    if required_tz and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name}: must be timezone-aware")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One certified record (a participation or a certified achievement claim)."""
+
+    date: _dt.date
+    activity: str
+    club: str
+    module: str
+    level: str
+    role: str
+    hours: Decimal
+    award: str | None
+    certified_by: str
+    certified_at: _dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.date, _dt.date) or isinstance(self.date, _dt.datetime):
+            raise ValueError("date: expected a date")
+        _text("activity", self.activity)
+        _text("club", self.club, allow_empty=True)
+        if self.module not in _MODULE_INDEX:
+            raise ValueError(f"module: unknown module {self.module!r}")
+        if self.level not in _LEVEL_INDEX:
+            raise ValueError(f"level: unknown level {self.level!r}")
+        if self.role not in _ROLE_INDEX:
+            raise ValueError(f"role: unknown role {self.role!r}")
+        object.__setattr__(self, "hours", _hours(self.hours))
+        if self.award is not None:
+            _text("award", self.award, allow_empty=True)
+            if not self.award.strip():
+                object.__setattr__(self, "award", None)
+        _text("certified_by", self.certified_by)
+        if self.certified_at is not None:
+            _aware("certified_at", self.certified_at, required_tz=False)
+
+    def sort_key(self) -> tuple:
+        return (
+            _MODULE_INDEX[self.module],
+            self.date,
+            self.activity,
+            self.club,
+            _ROLE_INDEX[self.role],
+            _LEVEL_INDEX[self.level],
+            self.hours,
+            self.award or "",
+            self.certified_by,
+            self.certified_at.isoformat() if self.certified_at else "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A student's certified records at issue time.  Records are kept in canonical order."""
+
+    institution: str
+    serial: str
+    issued_at: _dt.datetime
+    student_name: str
+    student_no: str
+    unit: str
+    records: tuple[Record, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        _text("institution", self.institution)
+        _text("serial", self.serial)
+        _aware("issued_at", self.issued_at, required_tz=True)
+        _text("student_name", self.student_name)
+        _text("student_no", self.student_no)
+        _text("unit", self.unit, allow_empty=True)
+        records = tuple(self.records)
+        if len(records) > MAX_RECORDS:
+            raise ValueError(f"records: more than {MAX_RECORDS}")
+        for r in records:
+            if not isinstance(r, Record):
+                raise ValueError("records: expected Record items")
+        object.__setattr__(self, "records", tuple(sorted(records, key=Record.sort_key)))
+
+    # -- totals -----------------------------------------------------------------------
+    @property
+    def total_hours(self) -> Decimal:
+        return sum((r.hours for r in self.records), Decimal("0.0"))
+
+    @property
+    def hours_by_module(self) -> dict[str, Decimal]:
+        out = {k: Decimal("0.0") for k in MODULE_KEYS}
+        for r in self.records:
+            out[r.module] += r.hours
+        return out
+
+    @property
+    def records_by_module(self) -> dict[str, tuple[Record, ...]]:
+        out: dict[str, list[Record]] = {k: [] for k in MODULE_KEYS}
+        for r in self.records:
+            out[r.module].append(r)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @property
+    def activity_count(self) -> int:
+        """Number of certified records (each is one activity the student took part in)."""
+        return len(self.records)
+
+    @property
+    def award_count(self) -> int:
+        return sum(1 for r in self.records if r.award)
+
+    @property
+    def issued_on(self) -> _dt.date:
+        """The issue date in the issuer's own time zone (the one in ``issued_at``)."""
+        return self.issued_at.date()
+
+
+# -- plain dict form ------------------------------------------------------------------
+
+
+def _record_to_dict(r: Record) -> dict[str, Any]:
+    return {
+        "date": r.date.isoformat(),
+        "activity": r.activity,
+        "club": r.club,
+        "module": r.module,
+        "level": r.level,
+        "role": r.role,
+        "hours": str(r.hours),
+        "award": r.award,
+        "certified_by": r.certified_by,
+        "certified_at": r.certified_at.isoformat() if r.certified_at else None,
+    }
+
+
+def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
+    """A plain JSON-able dict: the structure of the canonical bytes (with ``version``)."""
+    return {
+        "version": FORMAT_VERSION,
+        "institution": s.institution,
+        "serial": s.serial,
+        "issued_at": s.issued_at.isoformat(),
+        "student_name": s.student_name,
+        "student_no": s.student_no,
+        "unit": s.unit,
+        "records": [_record_to_dict(r) for r in s.records],
+    }
+
+
+def _parse_date(name: str, v: Any) -> _dt.date:
+    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+        return v
+    if not isinstance(v, str) or len(v) != 10:
+        raise ValueError(f"{name}: expected an ISO date YYYY-MM-DD")
+    try:
+        return _dt.date.fromisoformat(v)
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected an ISO date YYYY-MM-DD") from exc
+
+
+def _parse_datetime(name: str, v: Any) -> _dt.datetime:
+    if isinstance(v, _dt.datetime):
+        return v
+    if not isinstance(v, str) or not 19 <= len(v) <= 32 or v[10] != "T":
+        raise ValueError(f"{name}: expected an ISO date-time")
+    try:
+        return _dt.datetime.fromisoformat(v)
+    except ValueError as exc:
+        raise ValueError(f"{name}: expected an ISO date-time") from exc
+
+
+def _check_keys(name: str, d: Any, expected: frozenset[str], optional: frozenset[str]) -> None:
+    if not isinstance(d, Mapping):
+        raise ValueError(f"{name}: expected an object")
+    keys = set(d)
+    missing = expected - optional - keys
+    extra = keys - expected
+    if missing:
+        raise ValueError(f"{name}: missing {', '.join(sorted(missing))}")
+    if extra:
+        raise ValueError(f"{name}: unexpected {', '.join(sorted(map(str, extra)))}")
+
+
+def _record_from_dict(i: int, d: Any) -> Record:
+    where = f"records[{i}]"
+    _check_keys(where, d, _RECORD_KEYS, frozenset({"award", "certified_at"}))
+    hours = d["hours"]
+    certified_at = d.get("certified_at")
+    try:
+        return Record(
+            date=_parse_date(f"{where}.date", d["date"]),
+            activity=d["activity"],
+            club=d["club"],
+            module=d["module"],
+            level=d["level"],
+            role=d["role"],
+            hours=hours,
+            award=d.get("award"),
+            certified_by=d["certified_by"],
+            certified_at=None if certified_at is None
+            else _parse_datetime(f"{where}.certified_at", certified_at),
+        )
+    except ValueError as exc:
+        raise ValueError(f"{where}.{exc}") from None
+
+
+def snapshot_from_dict(d: Mapping[str, Any]) -> Snapshot:
+    """Build a snapshot from :func:`snapshot_to_dict` output; ``ValueError`` if malformed."""
+    _check_keys("snapshot", d, _SNAPSHOT_KEYS, frozenset({"version"}))
+    version = d.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ValueError(f"version: unsupported snapshot format {version!r}")
+    records = d["records"]
+    if not isinstance(records, list | tuple):
+        raise ValueError("records: expected a list")
+    if len(records) > MAX_RECORDS:
+        raise ValueError(f"records: more than {MAX_RECORDS}")
+    return Snapshot(
+        institution=d["institution"],
+        serial=d["serial"],
+        issued_at=_parse_datetime("issued_at", d["issued_at"]),
+        student_name=d["student_name"],
+        student_no=d["student_no"],
+        unit=d["unit"],
+        records=tuple(_record_from_dict(i, r) for i, r in enumerate(records)),
+    )
+
+
+# -- canonical bytes --------------------------------------------------------------------
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(
+        obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def canonical_bytes(s: Snapshot) -> bytes:
+    """The canonical UTF-8 JSON form of a snapshot (the bytes that are digested)."""
+    return _dumps(snapshot_to_dict(s))
+
+
+def snapshot_digest(s: Snapshot) -> str:
+    """Hex SHA-256 of :func:`canonical_bytes`."""
+    return hashlib.sha256(canonical_bytes(s)).hexdigest()
+
+
+def _no_duplicates(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"not allowed in a snapshot: {name}")
+
+
+def snapshot_from_bytes(b: bytes) -> Snapshot:
+    """Parse canonical bytes back into a snapshot.
+
+    Raises ``ValueError`` on anything malformed, including bytes that are valid JSON
+    but not exactly the canonical form (other key order, whitespace, escapes, record
+    order ...), so one snapshot has exactly one byte form.
+    """
+    if not isinstance(b, bytes | bytearray | memoryview):
+        raise ValueError("snapshot: expected bytes")
+    b = bytes(b)
+    if len(b) > MAX_RECORDS * 12 * MAX_TEXT:
+        raise ValueError("snapshot: too large")
+    try:
+        text = b.decode("utf-8")
+        obj = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"snapshot: not valid UTF-8 JSON ({exc})") from None
+    if not isinstance(obj, dict) or obj.get("version") != FORMAT_VERSION:
+        raise ValueError("snapshot: not a version-1 transcript snapshot")
+    try:
+        s = snapshot_from_dict(obj)
+    except (TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise ValueError(f"snapshot: malformed ({exc})") from None
+    if canonical_bytes(s) != b:
+        raise ValueError("snapshot: not in canonical form")
+    return s

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The browser tests drive Debian's Chromium. Install it when we may (root with apt-get);
+# otherwise stop and say the one command to run — never skip the browser tests silently.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${need[*]} from Debian for the browser and PDF tests…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  exit 0
+fi
+echo "The tests need Debian packages: ${need[*]}. Run:" >&2
+echo "  sudo apt-get install -y ${need[*]}" >&2
+exit 1

@@ -7,7 +7,9 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import Defaults, from_environment
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from sqlalchemy import event
+
+from app.extensions import csrf, db, limiter, login_manager, migrate, sqlite_pragmas
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +27,14 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.setdefault("SESSION_COOKIE_SECURE", True)
         app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", sqlite_pragmas)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -15,6 +15,7 @@ from app.services.errors import DomainError
 
 user_cli = AppGroup("user", help="Manage people.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
+import_cli = AppGroup("import", help="Import CSV files (all or nothing).")
 
 
 def fail(error: DomainError) -> None:
@@ -66,6 +67,76 @@ def audit_verify():
     sys.exit(1)
 
 
+def _report_rows(error: DomainError) -> None:
+    click.secho(f"错误 Error: {error.message}", fg="red", err=True)
+    for where, reasons in error.fields.items():
+        for reason in reasons:
+            click.secho(f"  {where}: {reason}", fg="red", err=True)
+    sys.exit(1)
+
+
+@import_cli.command("students")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--password", default=None, help="Initial password for rows without one")
+def import_students(file, password):
+    """Import a roster CSV: 学号/student_no, 姓名/name, 院系代码/unit, [username, password, email]."""
+    from app.services import imports
+
+    with open(file, "rb") as fh:
+        data = fh.read()
+    try:
+        users = imports.import_students(db.session, None, data, default_password=password)
+    except DomainError as error:
+        _report_rows(error)
+    click.secho(f"imported {len(users)} students", fg="green")
+
+
+@import_cli.command("participations")
+@click.argument("activity_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_participations(activity_id, file):
+    """Record an activity's participants from CSV: 学号/student_no, [角色/role, 学时/hours, 奖项/award]."""
+    from app.services import imports
+
+    with open(file, "rb") as fh:
+        data = fh.read()
+    try:
+        created = imports.import_participations(db.session, None, activity_id, data)
+    except DomainError as error:
+        _report_rows(error)
+    click.secho(f"recorded {len(created)} participations for activity {activity_id}", fg="green")
+
+
+@click.command("demo-data")
+def demo_data():
+    """Fill an empty database with a believable school (does nothing if people exist)."""
+    from app.services import demo
+
+    if demo.load_demo(db.session):
+        click.secho("demo school loaded", fg="green")
+    else:
+        click.echo("database already has people; demo data left as it is")
+
+
+@click.command("demo-logins")
+def demo_logins():
+    """Print the demo accounts."""
+    from flask import current_app
+
+    from app.services import demo
+
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo("")
+    click.secho(f"Second Transcript 第二课堂成绩单 — {base}", bold=True)
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
+    for login in demo.DEMO_LOGINS:
+        click.echo(f"  {login.role:<10} {login.username:<12} {login.name:<10} {login.note}")
+    click.echo("")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(import_cli)
+    app.cli.add_command(demo_data)
+    app.cli.add_command(demo_logins)

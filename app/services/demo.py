@@ -1,0 +1,234 @@
+"""A believable demo school: units, clubs, people, two terms of activities and records.
+
+Built through the same services as real use, so the demo data obeys every rule (and fills
+the audit chain). Deterministic: the same seed builds the same school.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Activity, ActivityStatus, Club, Membership, Role, Term, User
+from app.services import accounts, activities, clubs, participations
+from app.services.participations import Entry
+from app.timeutil import school_zone, term_bounds
+
+DEMO_PASSWORD = "demo12345"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    name: str
+    note: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", "admin", "校团委 陈老师", "校团委 Youth League office"),
+    DemoLogin("wang.laoshi", "organizer", "王建国", "指导老师 advisor of 青年志愿者协会 and 机器人创新社"),
+    DemoLogin("li.xiaoyu", "leader", "李晓雨", "社团负责人 leader of 青年志愿者协会"),
+    DemoLogin("zhang.wei", "student", "张伟", "学生 student with certified records"),
+)
+
+UNITS = [("CS", "计算机科学与技术学院"), ("ECON", "经济管理学院"), ("ART", "艺术与传媒学院"),
+         ("MED", "医学院")]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = ["子涵", "欣怡", "梓萱", "一诺", "浩宇", "宇轩", "雨桐", "思远", "佳怡", "俊杰", "嘉豪",
+         "诗涵", "明轩", "可馨", "晨曦", "博文", "雅琪", "泽宇", "梦瑶", "天佑", "若曦", "子墨",
+         "静怡", "文博", "思彤", "昊然", "婉清", "志强", "丽娜", "海涛", "晓峰", "美玲", "建华"]
+
+# (name, unit, category, advisor index, charter?, module mix, partner-heavy?)
+CLUBS = [
+    ("青年志愿者协会", "MED", "志愿公益", 0, True, ["volunteering", "practice", "ideology"], True),
+    ("机器人创新社", "CS", "学术科技", 0, True, ["innovation", "skills", "practice"], True),
+    ("开源软件协会", "CS", "学术科技", 1, True, ["skills", "innovation"], False),
+    ("红色经典读书会", "ECON", "思想政治", 1, True, ["ideology", "culture_sports"], False),
+    ("创业俱乐部", "ECON", "创新创业", 2, False, ["innovation", "practice"], True),
+    ("民乐团", "ART", "文化艺术", 2, True, ["culture_sports"], False),
+    ("篮球协会", "CS", "体育竞技", 3, False, ["culture_sports"], False),
+    ("学生会宣传部", "ART", "学生组织", 3, True, ["leadership", "ideology"], False),
+    ("乡村支教团", "MED", "志愿公益", 4, True, ["volunteering", "practice"], True),
+]
+
+TITLES = {
+    "ideology": ["学习二十大精神主题分享会", "红色经典诵读", "参观革命纪念馆", "青年马克思主义者讲堂"],
+    "practice": ["暑期社会实践调研", "企业参访与实习体验", "乡镇经济调研", "社区治理实践"],
+    "volunteering": ["社区敬老院志愿服务", "马拉松赛事志愿者", "图书馆整理志愿活动", "无偿献血宣传"],
+    "innovation": ["机器人竞赛备赛集训", "创业计划书工作坊", "挑战杯项目路演", "黑客马拉松"],
+    "culture_sports": ["新生杯篮球赛", "民乐专场音乐会", "校园十佳歌手大赛", "经典诗词朗诵会"],
+    "leadership": ["学生干部培训营", "社团骨干换届述职", "宣传部新媒体运营", "班团干部素质拓展"],
+    "skills": ["Python 编程入门讲座", "Linux 与开源贡献实战", "普通话水平测试培训", "英语演讲训练营"],
+}
+LOCATIONS = ["图书馆报告厅", "学生活动中心 201", "体育馆", "阳光敬老院", "创新创业孵化基地",
+             "艺术楼音乐厅", "市博物馆", "青山村小学"]
+PARTNERS = ["阳光敬老院", "市红十字会", "青山村小学", "华为技术有限公司", "邻校机器人协会",
+            "市图书馆", "高新区创业服务中心"]
+AWARDS = ["一等奖", "二等奖", "三等奖", "优秀奖", "优秀志愿者"]
+
+
+def is_loaded(session: Session) -> bool:
+    return session.execute(select(func.count(User.id))).scalar_one() > 0
+
+
+def _names(rng: random.Random, count: int) -> list[str]:
+    seen, out = set(), []
+    while len(out) < count:
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+    return out
+
+
+def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> bool:
+    """Fill an empty database; returns False (and changes nothing) if people exist already."""
+    if is_loaded(session):
+        return False
+    rng = random.Random(seed)
+    today = today or datetime.now(school_zone()).date()
+    current = _term_for(today)
+    previous = _previous_term(current)
+    for code in (previous, current):
+        start, end = term_bounds(code)
+        half = "秋季" if code.endswith("-1") else "春季"
+        session.add(Term(code=code, name=f"{code[:9]} 学年{half}学期", starts_on=start, ends_on=end))
+    session.commit()
+
+    units = {code: accounts.create_unit(session, None, code, name) for code, name in UNITS}
+
+    def person(username, role, name, unit=None, student_no=None):
+        return accounts.create_user(
+            session, None, username=username, password=DEMO_PASSWORD, display_name=name,
+            role=role, student_no=student_no, unit_id=units[unit].id if unit else None,
+        )
+
+    admin = person("admin", Role.ADMIN, "校团委 陈老师")
+    advisors = [person("wang.laoshi", Role.ORGANIZER, "王建国", "CS")]
+    for i, name in enumerate(["刘芳", "赵明", "孙丽", "周强"], start=2):
+        advisors.append(person(f"teacher{i}", Role.ORGANIZER, name, UNITS[i % len(UNITS)][0]))
+
+    names = _names(rng, 80)
+    unit_codes = [code for code, _ in UNITS]
+    students = [person("zhang.wei", Role.STUDENT, "张伟", "CS", "2023010001")]
+    leaders = [person("li.xiaoyu", Role.LEADER, "李晓雨", "MED", "2023040001")]
+    for i, name in enumerate(names[:8]):
+        unit = CLUBS[i + 1][1]
+        leaders.append(person(f"leader{i + 2}", Role.LEADER, name, unit, f"2023{unit_codes.index(unit) + 1:02d}{i + 100:04d}"))
+    for i, name in enumerate(names[8:], start=2):
+        unit = unit_codes[i % len(unit_codes)]
+        students.append(person(f"s{2024000 + i}", Role.STUDENT, name, unit,
+                               f"2024{unit_codes.index(unit) + 1:02d}{i:04d}"))
+
+    club_rows = []
+    for index, (name, unit, category, advisor, charter, modules, partnered) in enumerate(CLUBS):
+        club = clubs.create_club(
+            session, None, name=name, unit_id=units[unit].id, category=category,
+            advisor_ids=[advisors[advisor].id] + ([advisors[0].id] if index == 1 else []),
+            leader_ids=[leaders[index].id],
+            charter=f"{name}章程：以服务同学、锻炼能力为宗旨，每学期换届选举一次。" if charter else None,
+            founded_on=date(2010 + index, 9, 1),
+        )
+        club_rows.append((club, modules, partnered))
+
+    members = students + leaders
+    for club, _, _ in club_rows:
+        for term in (previous, current):
+            roster = rng.sample(members, 14)
+            for k, student in enumerate(roster):
+                session.add(Membership(
+                    club_id=club.id, user_id=student.id, term=term,
+                    role="会长" if k == 0 else ("干事" if k < 4 else "成员"),
+                    elected_on=term_bounds(term)[0] + timedelta(days=20) if k == 0 else None,
+                    joined_on=term_bounds(term)[0],
+                ))
+    session.commit()
+
+    zhang = students[0]
+    for term, is_past in ((previous, True), (current, False)):
+        for club, modules, partnered in club_rows:
+            for n in range(3 if is_past else 3):
+                _demo_activity(session, rng, club, modules, partnered, term, n, is_past, today,
+                               members, zhang, admin)
+    return True
+
+
+def _demo_activity(session, rng, club: Club, modules, partnered, term, n, is_past, today,
+                   members, zhang, admin) -> Activity:
+    leader = club.leaders[0]
+    advisor = club.advisors[0]
+    module = modules[n % len(modules)]
+    start_day, end_day = term_bounds(term)
+    span = max((end_day - start_day).days - 7, 1)
+    day = start_day + timedelta(days=rng.randrange(span))
+    if not is_past:
+        # This term: one activity already held, the others planned for the coming weeks.
+        day = today - timedelta(days=rng.randrange(10, 40)) if n == 0 else today + timedelta(
+            days=rng.randrange(3, 30))
+    starts_at = datetime(day.year, day.month, day.day, 14, 0, tzinfo=school_zone())
+    title = f"{TITLES[module][(n + len(club.name)) % len(TITLES[module])]}"
+    level = rng.choice(["club", "college", "school", "school", "provincial", "national"][: 4 + n])
+    activity = activities.create_activity(
+        session, leader, club.id, title=title, module=module, level=level,
+        starts_at=starts_at, ends_at=starts_at + timedelta(hours=rng.choice([2, 3, 4])),
+        location=rng.choice(LOCATIONS), hours=rng.choice([2, 3, 4, 6, 8]),
+        capacity=rng.choice([None, 30, 50]),
+        description=f"{club.name}组织的{title}。",
+        objectives="提升同学的实践能力与社会责任感。" if rng.random() < 0.8 else None,
+        budget=rng.choice([None, 500, 1200, 3000]),
+        partners=[rng.choice(PARTNERS)] if partnered and rng.random() < 0.7 else [],
+    )
+    ended = starts_at.date() < today
+    # Current-term plans stop at different points so every state shows up.
+    stage = 4 if (is_past or ended) else rng.choice([0, 1, 1, 2, 2, 2])
+    if not is_past and n == 2 and club.name.startswith("篮球"):
+        activities.cancel_activity(session, leader, activity.id, "场地冲突，活动取消")
+        return activity
+    if stage >= 1:
+        activities.submit_activity(session, leader, activity.id)
+    if stage >= 2:
+        activities.approve_activity(session, advisor, activity.id)
+    if stage < 4:
+        return activity
+    people = rng.sample([m for m in members if m.id != leader.id], rng.randrange(6, 14))
+    if module in ("volunteering", "practice") and zhang not in people:
+        people.append(zhang)
+    entries = [Entry(student_no=leader.student_no, role="leader")]
+    for person in people:
+        award = rng.choice(AWARDS) if level in ("school", "provincial", "national") and rng.random() < 0.15 else None
+        entries.append(Entry(student_no=person.student_no, role="awardee" if award else
+                             rng.choice(["participant", "participant", "volunteer", "organizer"]),
+                             award=award))
+    participations.record_participations(session, leader, activity.id, entries)
+    activities.complete_activity(session, leader, activity.id,
+                                 f"共 {len(entries)} 人参加，活动圆满完成。" if rng.random() < 0.85 else None)
+    if not is_past and rng.random() < 0.4:
+        return activity  # left in the organizer's sign-off queue
+    records = participations.list_participations(session, advisor, activity.id)
+    if rng.random() < 0.3:
+        participations.reject(session, advisor, records[-1].id, "签到表上没有该同学，请核实后重新记录")
+    participations.certify(session, advisor, activity.id)
+    if is_past and rng.random() < 0.15:
+        certified = [r for r in records if r.status == "certified" and r.student_id != zhang.id]
+        if certified:
+            participations.revoke(session, admin, certified[0].id, "经核查该同学未实际参加，撤销认证")
+    return activity
+
+
+def _term_for(today: date) -> str:
+    from app.timeutil import term_of
+
+    return term_of(datetime(today.year, today.month, today.day, 12, tzinfo=UTC))
+
+
+def _previous_term(code: str) -> str:
+    first, second, half = code.split("-")
+    if half == "2":
+        return f"{first}-{second}-1"
+    return f"{int(first) - 1}-{first}-2"

@@ -1,0 +1,39 @@
+"""The command line: demo school, users, audit check."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.models import Activity, Club, Participation, Unit, User
+from app.services.audit import verify_chain
+
+
+def test_demo_data_builds_a_believable_school_once(app, session):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo-data"]).exit_code == 0
+    count = lambda model: session.execute(select(func.count()).select_from(model)).scalar_one()  # noqa: E731
+    assert count(Unit) >= 3 and count(Club) >= 8 and count(Activity) >= 40
+    students = session.execute(select(User).where(User.role.in_(["student", "leader"]))).scalars().all()
+    assert len(students) >= 60
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in s.display_name) for s in students)
+    modules = set(session.execute(select(Activity.module)).scalars())
+    assert len(modules) == 7
+    assert len(set(session.execute(select(Activity.term)).scalars())) == 2
+    states = set(session.execute(select(Participation.status)).scalars())
+    assert states == {"recorded", "certified", "rejected", "revoked"}
+    assert verify_chain(session).ok
+    users_before = count(User)
+    again = runner.invoke(args=["demo-data"])
+    assert again.exit_code == 0 and "already" in again.output
+    assert count(User) == users_before
+
+
+def test_user_create_from_the_command_line(app, session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["user", "create", "boss", "--role", "admin", "--password", "s3cret-pass"])
+    assert result.exit_code == 0, result.output
+    assert session.execute(select(User).where(User.username == "boss")).scalar_one().role == "admin"
+    missing_no = runner.invoke(args=["user", "create", "kid", "--role", "student", "--password", "s3cret-pass"])
+    assert missing_no.exit_code == 1 and "student_no" in missing_no.output
+    dup = runner.invoke(args=["user", "create", "boss", "--role", "admin", "--password", "s3cret-pass"])
+    assert dup.exit_code == 1

@@ -40,9 +40,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from app import api, cli, web
+    from app import api, cli, verify, web
 
     api.init_app(app)
+    verify.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     _security_headers(app)

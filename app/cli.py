@@ -16,6 +16,79 @@ from app.services.errors import DomainError
 user_cli = AppGroup("user", help="Manage people.")
 audit_cli = AppGroup("audit", help="Check the audit log.")
 import_cli = AppGroup("import", help="Import CSV files (all or nothing).")
+keys_cli = AppGroup("keys", help="The Ed25519 signing keys.")
+transcripts_cli = AppGroup("transcripts", help="Issue transcripts.")
+
+
+@keys_cli.command("generate")
+def keys_generate():
+    """Create the signing key if none exists (idempotent)."""
+    import credentials
+    from flask import current_app
+
+    directory = current_app.config["SIGNING_KEY_DIR"]
+    ring = credentials.KeyRing.generate_in_dir(directory)
+    click.echo(f"signing key {ring.active.kid} in {directory} ({len(ring.keys)} key(s))")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Make a new active key; old transcripts still verify with the retired ones."""
+    import credentials
+    from flask import current_app
+
+    directory = current_app.config["SIGNING_KEY_DIR"]
+    ring = credentials.KeyRing.rotate_in_dir(directory)
+    click.echo(f"new active key {ring.active.kid}; retired: {', '.join(k.kid for k in ring.retired)}")
+
+
+@keys_cli.command("jwks")
+def keys_jwks():
+    """Print the public keys as JWKS (for offline verifiers)."""
+    import json
+
+    from app.services import transcripts
+
+    try:
+        click.echo(json.dumps(transcripts.jwks(), indent=2))
+    except DomainError as error:
+        fail(error)
+
+
+@transcripts_cli.command("issue")
+@click.option("--unit", "unit_code", default=None, help="Unit code, e.g. CS")
+@click.option("--term", default=None, help="Only students with certified records in this term")
+@click.option("--student-no", "student_nos", multiple=True, help="Issue for these students only")
+def transcripts_issue(unit_code, term, student_nos):
+    """Issue transcripts in a batch; one student's failure does not stop the rest."""
+    from rich.progress import Progress
+
+    from app.services import transcripts
+
+    numbers = list(student_nos) or transcripts.students_to_issue(db.session, unit_code, term)
+    if not numbers:
+        click.echo("no student with certified records matches")
+        return
+    issued, failed = [], []
+    with Progress(transient=False) as progress:
+        task = progress.add_task("签发 Issuing", total=len(numbers))
+        for number in numbers:
+            try:
+                issued.append(transcripts.issue_transcript(db.session, None, number))
+            except DomainError as error:
+                db.session.rollback()
+                failed.append((number, error.message))
+            except Exception as error:  # noqa: BLE001 — report it and go on with the batch
+                db.session.rollback()
+                failed.append((number, f"{type(error).__name__}: {error}"))
+            progress.advance(task)
+    click.secho(f"issued {len(issued)} transcripts, {len(failed)} failed", fg="green" if not failed else "yellow")
+    for number, reason in failed:
+        click.secho(f"  {number}: {reason}", fg="red")
+    if issued:
+        click.echo(f"e.g. {issued[0].link}")
+    if failed:
+        sys.exit(1)
 
 
 def fail(error: DomainError) -> None:
@@ -138,5 +211,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(import_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(transcripts_cli)
     app.cli.add_command(demo_data)
     app.cli.add_command(demo_logins)

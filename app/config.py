@@ -45,6 +45,10 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
+        # Per client address: enough for an employer, too few to walk through serials.
+        "VERIFY_RATE_LIMIT": env.get("VERIFY_RATE_LIMIT", "60 per minute; 600 per hour"),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute; 100 per hour"),
+        "VERIFY_MAX_UPLOAD": int(env.get("VERIFY_MAX_UPLOAD", str(5 * 1024 * 1024))),
     }
 
 

@@ -72,3 +72,14 @@ def can_view_student_records(actor: User | None, student: User) -> bool:
 
 def can_check_in(actor: User | None) -> bool:
     return actor is not None and actor.role in STUDENT_ROLES
+
+
+def can_issue_transcript(actor: User | None, student: User) -> bool:
+    """Issue and download: the student themself, or admin."""
+    if is_admin(actor):
+        return True
+    return actor.role in STUDENT_ROLES and actor.id == student.id
+
+
+def can_revoke_transcript(actor: User | None) -> bool:
+    return is_admin(actor)

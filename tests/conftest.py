@@ -90,6 +90,9 @@ def make_test_app(backend: str, tmp_path, extra: dict | None = None):
     }
     config.update(extra or {})
     app = create_app(config)
+    import credentials
+
+    credentials.KeyRing.generate_in_dir(config["SIGNING_KEY_DIR"])
     with app.app_context():
         if backend == "postgresql":
             _db.engine.dispose()

@@ -114,9 +114,9 @@ def init_app(app: Flask) -> None:
         "info": {"description": "第二课堂成绩单 Second Transcript — the JSON contract (API.md)."},
     })
     api.init_app(app)
-    from app.api import activities, auth, clubs, people
+    from app.api import activities, auth, clubs, people, transcripts
 
-    for module in (auth, people, clubs, activities):
+    for module in (auth, people, clubs, activities, transcripts):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_smorest import Blueprint
 
 from app.api import PREFIX
@@ -9,7 +10,7 @@ blp = Blueprint("auth", __name__, url_prefix=f"{PREFIX}/auth", description="Sign
 
 
 @blp.route("/token", methods=["POST"])
-@limiter.limit("10 per minute; 100 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def token(body):

@@ -17,6 +17,7 @@ from app.models.activities import (
 from app.models.audit import AuditEvent, AuditHead
 from app.models.clubs import Club, ClubStatus, Membership, Term, club_advisor, club_leader
 from app.models.people import STUDENT_ROLES, ApiToken, Role, Unit, User
+from app.models.transcripts import Transcript, TranscriptStatus
 
 __all__ = [
     "ACTIVITY_STATUS_LABELS",
@@ -40,6 +41,8 @@ __all__ = [
     "ParticipationStatus",
     "Role",
     "Term",
+    "Transcript",
+    "TranscriptStatus",
     "Unit",
     "User",
     "club_advisor",

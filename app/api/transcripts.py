@@ -1,0 +1,84 @@
+from flask import current_app, make_response, request
+from flask_smorest import Blueprint
+
+from app.api import PREFIX, current_actor, token_required
+from app.extensions import db
+from app.schemas.common import ReasonSchema
+from app.schemas.transcripts import TranscriptSchema, UploadSchema, UploadVerdictSchema, VerificationSchema
+from app.services import transcripts
+from app.services.errors import Invalid
+from app.verify import verify_limit
+
+blp = Blueprint("transcripts", __name__, url_prefix=PREFIX, description="Transcripts and verification")
+
+
+
+
+@blp.route("/students/<student_no>/transcripts", methods=["POST"])
+@token_required
+@blp.response(201, TranscriptSchema)
+def issue(student_no):
+    return transcripts.issue_transcript(db.session, current_actor(), student_no)
+
+
+@blp.route("/students/<student_no>/transcripts", methods=["GET"])
+@token_required
+@blp.response(200, TranscriptSchema(many=True))
+def list_for_student(student_no):
+    return transcripts.list_transcripts(db.session, current_actor(), student_no)
+
+
+def pdf_response(transcript):
+    response = make_response(transcript.pdf)
+    response.mimetype = "application/pdf"
+    filename = f"第二课堂成绩单-{transcript.student.student_no}-{transcript.serial}.pdf"
+    from urllib.parse import quote
+
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"transcript-{transcript.serial}.pdf\"; filename*=UTF-8''{quote(filename)}"
+    )
+    # The bytes never change once issued; only the owner may fetch them, so cache privately.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["ETag"] = f'"{transcript.pdf_sha256}"'
+    return response
+
+
+@blp.route("/transcripts/<serial>/pdf", methods=["GET"])
+@token_required
+@blp.response(200, content_type="application/pdf")
+def pdf(serial):
+    return pdf_response(transcripts.transcript_pdf(db.session, current_actor(), serial))
+
+
+@blp.route("/transcripts/<serial>/revoke", methods=["POST"])
+@token_required
+@blp.arguments(ReasonSchema)
+@blp.response(200, TranscriptSchema)
+def revoke(body, serial):
+    return transcripts.revoke_transcript(db.session, current_actor(), serial, body["reason"])
+
+
+@blp.route("/verify/<serial>", methods=["GET"])
+@verify_limit
+@blp.response(200, VerificationSchema)
+def verify(serial):
+    """Public: the status and contents of a transcript, asked for by its serial."""
+    return transcripts.public_view(db.session, serial)
+
+
+@blp.route("/verify/pdf", methods=["POST"])
+@verify_limit
+@blp.arguments(UploadSchema, location="files")
+@blp.response(200, UploadVerdictSchema)
+def verify_pdf(_files):
+    """Public: is this PDF byte for byte one we issued?"""
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid({"file": ["请上传 PDF 文件 Upload the PDF as multipart field `file`"]})
+    return transcripts.verify_upload(db.session, upload.read())
+
+
+@blp.before_request
+def limit_upload_size():
+    if request.path.endswith("/verify/pdf"):
+        request.max_content_length = current_app.config["VERIFY_MAX_UPLOAD"]

@@ -1,0 +1,56 @@
+"""Issued transcripts: a signed snapshot of one student's certified records."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.people import User
+from app.models.types import UTCDateTime
+
+
+class TranscriptStatus(enum.StrEnum):
+    VALID = "valid"
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+
+
+class Transcript(db.Model):
+    __tablename__ = "transcript"
+    __table_args__ = (
+        CheckConstraint("status IN ('valid', 'superseded', 'revoked')", name="status_known"),
+        # At most one valid transcript per student: issuing again supersedes the last one.
+        Index(
+            "uq_transcript_one_valid", "student_id", unique=True,
+            sqlite_where=text("status = 'valid'"), postgresql_where=text("status = 'valid'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The canonical snapshot bytes (UTF-8 JSON) exactly as signed and embedded in the PDF.
+    snapshot: Mapped[str] = mapped_column(Text, deferred=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    link: Mapped[str] = mapped_column(String(512))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    record_count: Mapped[int] = mapped_column(Integer)
+    total_hours: Mapped[Decimal] = mapped_column(Numeric(8, 1))
+    status: Mapped[str] = mapped_column(String(12), default=TranscriptStatus.VALID)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("transcript.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])

@@ -1,0 +1,69 @@
+from marshmallow import fields
+
+from app.schemas.common import Hours, Schema, SchoolDateTime
+
+
+class TranscriptSchema(Schema):
+    serial = fields.String()
+    issued_at = SchoolDateTime()
+    status = fields.String()
+    verify_url = fields.String(attribute="link")
+    pdf_url = fields.Method("_pdf_url")
+    total_hours = Hours()
+    record_count = fields.Integer()
+    digest = fields.String()
+    key_id = fields.String()
+    pdf_sha256 = fields.String()
+    superseded_at = SchoolDateTime(allow_none=True)
+    revoked_at = SchoolDateTime(allow_none=True)
+    revoke_reason = fields.String(allow_none=True)
+
+    def _pdf_url(self, transcript) -> str:
+        from flask import current_app
+
+        return f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/transcripts/{transcript.serial}/pdf"
+
+
+class VerifiedRecordSchema(Schema):
+    date = fields.Date()
+    activity = fields.String()
+    club = fields.String()
+    module = fields.String()
+    level = fields.String()
+    role = fields.String()
+    hours = Hours()
+    award = fields.String(allow_none=True)
+    certified_by = fields.String()
+
+
+class VerificationSchema(Schema):
+    """GET /verify/{serial}: what the public may see of a transcript asked for by its serial."""
+
+    status = fields.String()
+    serial = fields.String()
+    issued_at = fields.Function(lambda v: v.snapshot.issued_at.isoformat())
+    institution = fields.Function(lambda v: v.snapshot.institution)
+    student = fields.Function(lambda v: {"name": v.snapshot.student_name,
+                                         "student_no_masked": v.student_no_masked})
+    unit = fields.Function(lambda v: v.snapshot.unit)
+    total_hours = fields.Function(lambda v: float(v.snapshot.total_hours))
+    hours_by_module = fields.Function(
+        lambda v: {k: float(h) for k, h in v.snapshot.hours_by_module.items()})
+    record_count = fields.Function(lambda v: len(v.snapshot.records))
+    records = fields.List(fields.Nested(VerifiedRecordSchema))
+    digest = fields.Function(lambda v: v.transcript.digest)
+    key_id = fields.Function(lambda v: v.transcript.key_id)
+    superseded_at = fields.Function(lambda v: v.transcript.superseded_at.isoformat() if v.transcript.superseded_at else None)
+    revoked_at = fields.Function(lambda v: v.transcript.revoked_at.isoformat() if v.transcript.revoked_at else None)
+    revoke_reason = fields.Function(lambda v: v.transcript.revoke_reason)
+
+
+class UploadVerdictSchema(Schema):
+    status = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True)
+    genuine = fields.Boolean()
+    reason = fields.String()
+
+
+class UploadSchema(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"})

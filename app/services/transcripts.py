@@ -1,0 +1,277 @@
+"""Issue, revoke and verify transcripts; `credentials` signs and renders, we store and decide."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, undefer
+
+import credentials
+from app import permissions
+from app.models import Activity, Participation, ParticipationStatus, Transcript, TranscriptStatus, User
+from app.services.accounts import student_by_number
+from app.services.audit import append_event
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.timeutil import to_local, utcnow
+
+# Easy to read aloud and type: no 0/O, 1/I; 18 symbols of 5 bits = 90 bits of randomness.
+SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+SERIAL_SYMBOLS = 18
+
+
+def new_serial() -> str:
+    symbols = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(SERIAL_SYMBOLS))
+    return "-".join(symbols[i : i + 6] for i in range(0, SERIAL_SYMBOLS, 6))
+
+
+def normalize_serial(text: str) -> str:
+    """What a person types: any case, spaces; O→0 would be wrong so only case and blanks."""
+    return "".join(text.split()).upper()
+
+
+def keyring(create: bool = False) -> credentials.KeyRing:
+    directory = current_app.config["SIGNING_KEY_DIR"]
+    try:
+        return credentials.get_keyring(directory, create=create)
+    except (FileNotFoundError, ValueError):
+        raise Conflict("尚未生成签名密钥 No signing key: run `flask --app app keys generate`") from None
+
+
+def jwks() -> dict:
+    return keyring().jwks()
+
+
+def _certified_records(session: Session, student: User) -> list[Participation]:
+    return list(session.execute(
+        select(Participation)
+        .join(Participation.activity)
+        .where(Participation.student_id == student.id,
+               Participation.status == ParticipationStatus.CERTIFIED)
+        .options(joinedload(Participation.activity).joinedload(Activity.club),
+                 joinedload(Participation.certified_by))
+        .order_by(Activity.starts_at, Participation.id)
+    ).scalars())
+
+
+def build_snapshot(student: User, records: list[Participation], serial: str, issued_at) -> credentials.Snapshot:
+    return credentials.Snapshot(
+        institution=current_app.config["INSTITUTION_NAME"],
+        serial=serial,
+        issued_at=to_local(issued_at),
+        student_name=student.display_name,
+        student_no=student.student_no,
+        unit=student.unit.name if student.unit else "",
+        records=tuple(
+            credentials.Record(
+                date=to_local(p.activity.starts_at).date(),
+                activity=p.activity.title,
+                club=p.activity.club.name,
+                module=p.activity.module,
+                level=p.activity.level,
+                role=p.role,
+                hours=Decimal(p.hours),
+                award=p.award,
+                certified_by=p.certified_by.display_name if p.certified_by else "",
+                certified_at=to_local(p.certified_at),
+            )
+            for p in records
+        ),
+    )
+
+
+def issue_transcript(session: Session, actor: User | None, student_no: str) -> Transcript:
+    student = student_by_number(session, student_no)
+    if not permissions.can_issue_transcript(actor, student):
+        raise Forbidden("只有学生本人或校团委可以开具成绩单 Only the student or the admin issues it")
+    # Lock the student's row so two simultaneous issues queue rather than both stay valid.
+    session.execute(select(User.id).where(User.id == student.id).with_for_update())
+    records = _certified_records(session, student)
+    if not records:
+        raise Conflict("还没有已认证的记录，无法开具 No certified record to put on a transcript")
+    ring = keyring()
+    issued_at = utcnow().replace(microsecond=0)
+    serial = new_serial()
+    snapshot = build_snapshot(student, records, serial, issued_at)
+    digest = credentials.snapshot_digest(snapshot)
+    link = credentials.make_link(current_app.config["PUBLIC_BASE_URL"], serial, digest, snapshot.issued_at, ring.active)
+    pdf = credentials.render_pdf(snapshot, link, ring.active)
+    transcript = Transcript(
+        serial=serial, student_id=student.id, issued_at=issued_at,
+        issued_by_id=actor.id if actor else None,
+        snapshot=credentials.canonical_bytes(snapshot).decode("utf-8"), digest=digest,
+        key_id=ring.active.kid, link=link, pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        record_count=len(records), total_hours=snapshot.total_hours, status=TranscriptStatus.VALID,
+    )
+    earlier = list(session.execute(
+        select(Transcript).where(Transcript.student_id == student.id,
+                                 Transcript.status == TranscriptStatus.VALID).with_for_update()
+    ).scalars())
+    for old in earlier:
+        old.status = TranscriptStatus.SUPERSEDED
+        old.superseded_at = issued_at
+    session.flush()
+    session.add(transcript)
+    session.flush()
+    for old in earlier:
+        old.superseded_by_id = transcript.id
+        append_event(session, actor, "transcript.supersede", "transcript", old.serial,
+                     {"by": transcript.serial})
+    append_event(session, actor, "transcript.issue", "transcript", serial, {
+        "student_no": student.student_no, "digest": digest, "key_id": ring.active.kid,
+        "pdf_sha256": transcript.pdf_sha256, "records": len(records),
+    })
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("同时有另一份成绩单正在开具，请重试 Another issue was in progress; try again") from None
+    return transcript
+
+
+def get_transcript(session: Session, serial: str, *, with_pdf: bool = False) -> Transcript:
+    query = select(Transcript).where(Transcript.serial == normalize_serial(serial))
+    if with_pdf:
+        query = query.options(undefer(Transcript.pdf))
+    transcript = session.execute(query).scalar_one_or_none()
+    if transcript is None:
+        raise NotFound("没有这个编号的成绩单 No transcript with this serial")
+    return transcript
+
+
+def transcript_pdf(session: Session, actor: User | None, serial: str) -> Transcript:
+    transcript = get_transcript(session, serial, with_pdf=True)
+    if not permissions.can_issue_transcript(actor, transcript.student):
+        raise Forbidden("只有学生本人或校团委可以下载 Only the student or the admin downloads it")
+    return transcript
+
+
+def list_transcripts(session: Session, actor: User | None, student_no: str) -> list[Transcript]:
+    student = student_by_number(session, student_no)
+    if not permissions.can_issue_transcript(actor, student):
+        raise Forbidden("无权查看 You may not see these transcripts")
+    return list(session.execute(
+        select(Transcript).where(Transcript.student_id == student.id)
+        .order_by(Transcript.issued_at.desc(), Transcript.id.desc())
+    ).scalars())
+
+
+def revoke_transcript(session: Session, actor: User | None, serial: str, reason: str) -> Transcript:
+    if not permissions.can_revoke_transcript(actor):
+        raise Forbidden("只有校团委可以撤销成绩单 Only the admin revokes transcripts")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000:
+        raise Invalid({"reason": ["请说明原因（不超过 2000 字）A reason of 1–2,000 characters"]})
+    transcript = get_transcript(session, serial)
+    session.execute(select(Transcript.id).where(Transcript.id == transcript.id).with_for_update())
+    if transcript.status == TranscriptStatus.REVOKED:
+        raise Conflict("该成绩单已撤销 Already revoked")
+    transcript.status = TranscriptStatus.REVOKED
+    transcript.revoked_at = utcnow()
+    transcript.revoked_by_id = actor.id if actor else None
+    transcript.revoke_reason = reason
+    append_event(session, actor, "transcript.revoke", "transcript", transcript.serial, {"reason": reason})
+    session.commit()
+    return transcript
+
+
+# ---- public verification ------------------------------------------------------------------
+
+def mask_student_no(number: str) -> str:
+    """Enough to compare with the paper, too little to identify: 2023****01."""
+    if len(number) <= 4:
+        return "*" * len(number)
+    keep = 4 if len(number) >= 10 else 2
+    return number[:keep] + "*" * (len(number) - keep - 2) + number[-2:]
+
+
+@dataclass
+class PublicView:
+    """What the public may see of one transcript, asked for by its serial."""
+
+    status: str                 # valid | superseded | revoked | not_genuine
+    serial: str
+    transcript: Transcript
+    snapshot: credentials.Snapshot
+    link_ok: bool | None = None  # None when no signed link was presented
+    reason: str = ""
+    records: list = field(default_factory=list)
+
+    @property
+    def student_no_masked(self) -> str:
+        return mask_student_no(self.snapshot.student_no)
+
+
+def public_view(session: Session, serial: str, link: str | None = None) -> PublicView:
+    """The verification page's answer; a presented QR link must check out against our keys."""
+    transcript = get_transcript(session, serial)
+    snapshot = credentials.snapshot_from_bytes(
+        session.execute(select(Transcript.snapshot).where(Transcript.id == transcript.id)).scalar_one().encode()
+    )
+    view = PublicView(transcript.status, transcript.serial, transcript, snapshot,
+                      records=list(snapshot.records))
+    if link is not None:
+        verdict = credentials.verify_link(link, jwks(), expected_digest=transcript.digest)
+        view.link_ok = verdict.genuine and verdict.serial == transcript.serial
+        if not view.link_ok:
+            view.status = "not_genuine"
+            view.reason = verdict.reason if not verdict.genuine else "link names another serial"
+    return view
+
+
+@dataclass
+class UploadVerdict:
+    genuine: bool
+    status: str | None
+    serial: str | None
+    reason: str
+    transcript: Transcript | None = None
+
+
+def verify_upload(session: Session, data: bytes) -> UploadVerdict:
+    """Is this file byte for byte a PDF we issued? Never raises on bad input."""
+    digest = hashlib.sha256(data).hexdigest()
+    transcript = session.execute(
+        select(Transcript).where(Transcript.pdf_sha256 == digest)
+    ).scalar_one_or_none()
+    if transcript is not None:
+        reason = {
+            TranscriptStatus.VALID: "与签发的文件逐字节一致 Byte-for-byte the file we issued",
+            TranscriptStatus.SUPERSEDED: "与签发的文件一致，但已有更新版本 Issued by us; a newer one exists",
+            TranscriptStatus.REVOKED: f"该成绩单已撤销 Revoked: {transcript.revoke_reason}",
+        }[TranscriptStatus(transcript.status)]
+        return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,
+                             transcript.serial, reason, transcript)
+    serial = None
+    try:
+        snapshot, _link = credentials.extract_embedded(data)
+        serial = snapshot.serial
+    except Exception:  # noqa: BLE001 — any unreadable file is simply not ours
+        return UploadVerdict(False, None, None, "不是本系统签发的成绩单 Not a transcript this service issued")
+    known = session.execute(select(Transcript).where(Transcript.serial == serial)).scalar_one_or_none()
+    if known is None:
+        return UploadVerdict(False, None, serial, "本系统没有签发过这个编号 No transcript with this serial was issued")
+    return UploadVerdict(False, known.status, serial,
+                         "文件在签发后被改动过 The file was changed after it was issued", known)
+
+
+def students_to_issue(session: Session, unit_code: str | None, term: str | None) -> list[str]:
+    """Student numbers with certified records (in the term, if given) for a batch issue."""
+    from app.models import Unit
+
+    query = (
+        select(User.student_no).distinct()
+        .join(Participation, Participation.student_id == User.id)
+        .join(Activity, Activity.id == Participation.activity_id)
+        .where(Participation.status == ParticipationStatus.CERTIFIED)
+    )
+    if unit_code:
+        query = query.join(Unit, Unit.id == User.unit_id).where(Unit.code == unit_code)
+    if term:
+        query = query.where(Activity.term == term)
+    return sorted(session.execute(query).scalars())

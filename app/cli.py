@@ -204,6 +204,10 @@ def demo_logins():
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD})")
     for login in demo.DEMO_LOGINS:
         click.echo(f"  {login.role:<10} {login.username:<12} {login.name:<10} {login.note}")
+    link = demo.demo_verify_link(db.session)
+    if link:
+        click.echo("A demo transcript's verify link (what its QR code opens):")
+        click.echo(f"  {link}")
     click.echo("")
 
 

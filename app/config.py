@@ -42,7 +42,7 @@ def from_environment(instance_path: Path) -> dict:
         "INSTITUTION_NAME": env.get("INSTITUTION_NAME", "示范大学 Demo University"),
         "SIGNING_KEY_DIR": env.get("SIGNING_KEY_DIR", str(instance_path / "keys")),
         "TRANSCRIPT_DIR": env.get("TRANSCRIPT_DIR", str(instance_path / "transcripts")),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "local://"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
         # Per client address: enough for an employer, too few to walk through serials.
@@ -67,7 +67,8 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: the X-RateLimit headers cost one more storage round trip on every request.
+    RATELIMIT_HEADERS_ENABLED = False
     JSON_SORT_KEYS = False
     # Argon2 at the library's defaults; tests lower it (PASSWORD_HASH_FAST) to stay quick.
     PASSWORD_HASH_FAST = False

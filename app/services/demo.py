@@ -153,10 +153,45 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
     zhang = students[0]
     for term, is_past in ((previous, True), (current, False)):
         for club, modules, partnered in club_rows:
-            for n in range(3 if is_past else 3):
+            for n in range(3):
                 _demo_activity(session, rng, club, modules, partnered, term, n, is_past, today,
                                members, zhang, admin)
+    _demo_transcripts(session, admin, zhang, members)
     return True
+
+
+def _demo_transcripts(session: Session, admin: User, zhang: User, members: list[User]) -> None:
+    """A few issued transcripts in every state, when a signing key exists."""
+    from app.services import transcripts
+    from app.services.errors import DomainError
+
+    try:
+        transcripts.keyring()
+    except DomainError:
+        return  # `flask keys generate` first; `make run` does
+    transcripts.issue_transcript(session, zhang, zhang.student_no)
+    others = [m for m in members if m.id != zhang.id]
+    issued = []
+    for student in others[:12]:
+        try:
+            issued.append(transcripts.issue_transcript(session, admin, student.student_no))
+        except DomainError:
+            continue  # no certified record yet
+        if len(issued) == 3:
+            break
+    if issued:
+        transcripts.issue_transcript(session, admin, issued[0].student.student_no)  # supersedes
+    if len(issued) > 1:
+        transcripts.revoke_transcript(session, admin, issued[1].serial, "学生申请更正记录后重新开具")
+
+
+def demo_verify_link(session: Session) -> str | None:
+    from app.models import Transcript, TranscriptStatus
+
+    return session.execute(
+        select(Transcript.link).join(User, User.id == Transcript.student_id)
+        .where(User.username == "zhang.wei", Transcript.status == TranscriptStatus.VALID)
+    ).scalar_one_or_none()
 
 
 def _demo_activity(session, rng, club: Club, modules, partnered, term, n, is_past, today,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, undefer
 
 import credentials
 from app import permissions
+from app.lru import LRU
 from app.models import Activity, Participation, ParticipationStatus, Transcript, TranscriptStatus, User
 from app.services.accounts import student_by_number
 from app.services.audit import append_event
@@ -190,37 +191,96 @@ def mask_student_no(number: str) -> str:
     return number[:keep] + "*" * (len(number) - keep - 2) + number[-2:]
 
 
+@dataclass(frozen=True)
+class TranscriptState:
+    """The mutable facts of a transcript (its status), without the immutable snapshot."""
+
+    id: int
+    serial: str
+    status: str
+    digest: str
+    key_id: str
+    issued_at: object
+    superseded_at: object
+    revoked_at: object
+    revoke_reason: str | None
+
+
 @dataclass
 class PublicView:
     """What the public may see of one transcript, asked for by its serial."""
 
     status: str                 # valid | superseded | revoked | not_genuine
     serial: str
-    transcript: Transcript
+    transcript: TranscriptState
     snapshot: credentials.Snapshot
     link_ok: bool | None = None  # None when no signed link was presented
     reason: str = ""
-    records: list = field(default_factory=list)
+
+    @property
+    def records(self) -> tuple:
+        return self.snapshot.records
 
     @property
     def student_no_masked(self) -> str:
         return mask_student_no(self.snapshot.student_no)
 
+    @property
+    def version(self) -> tuple:
+        """Everything the page shows that can change; the snapshot itself never does."""
+        t = self.transcript
+        return (t.serial, t.digest, self.status, t.superseded_at, t.revoked_at, t.revoke_reason,
+                self.link_ok, self.reason)
+
+
+# Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
+_snapshots = LRU(512)
+_link_verdicts = LRU(2048)
+_STATE_COLUMNS = (Transcript.id, Transcript.serial, Transcript.status, Transcript.digest,
+                  Transcript.key_id, Transcript.issued_at, Transcript.superseded_at,
+                  Transcript.revoked_at, Transcript.revoke_reason)
+
+
+def transcript_state(session: Session, serial: str) -> TranscriptState:
+    row = session.execute(
+        select(*_STATE_COLUMNS).where(Transcript.serial == normalize_serial(serial))
+    ).first()
+    if row is None:
+        raise NotFound("没有这个编号的成绩单 No transcript with this serial")
+    return TranscriptState(*row)
+
+
+def _snapshot_of(session: Session, state: TranscriptState) -> credentials.Snapshot:
+    snapshot = _snapshots.get(state.digest)
+    if snapshot is None:
+        text = session.execute(select(Transcript.snapshot).where(Transcript.id == state.id)).scalar_one()
+        snapshot = credentials.snapshot_from_bytes(text.encode("utf-8"))
+        _snapshots.put(state.digest, snapshot)
+    return snapshot
+
+
+def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
+    ring = keyring()
+    key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys))
+    cached = _link_verdicts.get(key)
+    if cached is None:
+        verdict = credentials.verify_link(link, ring.public_keys(), expected_digest=state.digest)
+        if verdict.genuine and verdict.serial != state.serial:
+            cached = (False, "link names another serial")
+        else:
+            cached = (verdict.genuine, "" if verdict.genuine else verdict.reason)
+        _link_verdicts.put(key, cached)
+    return cached
+
 
 def public_view(session: Session, serial: str, link: str | None = None) -> PublicView:
     """The verification page's answer; a presented QR link must check out against our keys."""
-    transcript = get_transcript(session, serial)
-    snapshot = credentials.snapshot_from_bytes(
-        session.execute(select(Transcript.snapshot).where(Transcript.id == transcript.id)).scalar_one().encode()
-    )
-    view = PublicView(transcript.status, transcript.serial, transcript, snapshot,
-                      records=list(snapshot.records))
+    state = transcript_state(session, serial)
+    view = PublicView(state.status, state.serial, state, _snapshot_of(session, state))
     if link is not None:
-        verdict = credentials.verify_link(link, jwks(), expected_digest=transcript.digest)
-        view.link_ok = verdict.genuine and verdict.serial == transcript.serial
+        view.link_ok, view.reason = _check_link(link, state)
         if not view.link_ok:
             view.status = "not_genuine"
-            view.reason = verdict.reason if not verdict.genuine else "link names another serial"
     return view
 
 

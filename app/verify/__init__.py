@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 
 from app.extensions import csrf, db, limiter
+from app.lru import LRU
 from app.models import LEVEL_LABELS, MODULE_LABELS, ROLE_LABELS
 from app.services import transcripts
 from app.services.errors import NotFound
 
 bp = Blueprint("verify", __name__)
+# Rendered pages keyed by everything they show that can change (PublicView.version).
+_pages = LRU(512)
 
 
 def _limit() -> str:
@@ -55,7 +58,11 @@ def page(serial):
         view = transcripts.public_view(db.session, serial, link)
     except NotFound:
         return render_template("verify/unknown.html", serial=serial), 404
-    return render_template("verify/page.html", view=view, **_labels())
+    html = _pages.get(view.version)
+    if html is None:
+        html = render_template("verify/page.html", view=view, **_labels())
+        _pages.put(view.version, html)
+    return html
 
 
 @bp.route("/verify/upload", methods=["POST"])

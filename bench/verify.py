@@ -13,7 +13,6 @@ import argparse
 import statistics
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,37 +28,14 @@ def prepare(env: dict) -> str:
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
     subprocess.run([*flask, "keys", "generate"], env=env, check=True, cwd=ROOT, capture_output=True)
     script = f"""
-import os
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from app import create_app
 from app.extensions import db
-from app.models import Activity, Club, Participation, Unit, User
 from app.services import transcripts
-from app.timeutil import term_of
+from bench._seed import seed_graduate
 app = create_app()
 with app.app_context():
-    s = db.session
-    unit = Unit(code="CS", name="计算机科学与技术学院"); s.add(unit); s.flush()
-    admin = User(username="admin", password_hash="x", display_name="管理员", role="admin")
-    adv = User(username="adv", password_hash="x", display_name="王建国", role="organizer")
-    lead = User(username="lead", password_hash="x", display_name="李晓雨", role="leader", student_no="2023000001")
-    stu = User(username="stu", password_hash="x", display_name="张伟", role="student", student_no="2023010001", unit_id=unit.id)
-    s.add_all([admin, adv, lead, stu]); s.flush()
-    club = Club(name="青年志愿者协会", category="志愿公益", unit_id=unit.id, advisors=[adv], leaders=[lead]); s.add(club); s.flush()
-    modules = ["ideology", "practice", "volunteering", "innovation", "culture_sports", "leadership", "skills"]
-    start = datetime(2025, 9, 10, 6, tzinfo=UTC)
-    for i in range({RECORDS}):
-        at = start + timedelta(days=3 * i)
-        a = Activity(club_id=club.id, title=f"第{{i + 1}}期 社区志愿服务与实践活动", module=modules[i % 7], level="school",
-                     starts_at=at, ends_at=at + timedelta(hours=3), term=term_of(at), location="图书馆报告厅",
-                     hours=Decimal("3.5"), status="completed", created_by_id=lead.id, partners=[])
-        s.add(a); s.flush()
-        s.add(Participation(activity_id=a.id, student_id=stu.id, role="participant", hours=Decimal("3.5"),
-                            status="certified", recorded_by_id=lead.id, certified_by_id=adv.id,
-                            certified_at=at + timedelta(days=1), award="一等奖" if i % 10 == 0 else None))
-    s.commit()
-    print(transcripts.issue_transcript(s, admin, "2023010001").link)
+    admin, student = seed_graduate(db.session, {RECORDS})
+    print(transcripts.issue_transcript(db.session, admin, student.student_no).link)
 """
     out = subprocess.run([str(BIN / "python"), "-c", script], env=env, check=True, cwd=ROOT,
                          capture_output=True, text=True)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db as _db
+from app.extensions import limiter
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 _pg_state: dict = {}
@@ -100,6 +101,9 @@ def make_test_app(backend: str, tmp_path, extra: dict | None = None):
                 # Empty the run's database: drop and recreate is cheap enough per test.
                 conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         _db.create_all()
+        if app.config.get("RATELIMIT_ENABLED", True):
+            # The limiter is one object per process: give each test app a fresh budget.
+            limiter.reset()
     return app
 
 

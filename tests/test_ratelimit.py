@@ -1,0 +1,55 @@
+"""Rate limits: sign-in and verification, in memory and shared by several workers through Redis."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import make_test_app
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis unavailable at {REDIS_URL}: {exc}")
+
+
+def test_workers_share_one_verify_budget_through_redis(tmp_path, backend):
+    redis_or_skip()
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "VERIFY_RATE_LIMIT": "6 per minute",
+    }
+    # Two app instances stand for two gunicorn workers behind one address.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one = make_test_app(backend, tmp_path / "a", settings).test_client()
+    two = make_test_app(backend, tmp_path / "b", settings).test_client()
+    codes = []
+    for i in range(8):
+        client = one if i % 2 == 0 else two
+        codes.append(client.get("/api/v1/verify/ABCDEF-GHJKLM-NPQRST").status_code)
+    assert codes[:6] == [404] * 6 and codes[6:] == [429, 429]
+
+
+def test_in_memory_limits_are_per_process(tmp_path, backend):
+    settings = {"RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "3 per minute"}
+    client = make_test_app(backend, tmp_path, settings).test_client()
+    codes = [client.get("/verify?serial=ABCDEF-GHJKLM-NPQRST").status_code for _ in range(4)]
+    assert codes == [302, 302, 302, 429]
+
+
+def test_password_guessing_is_rate_limited(tmp_path, backend):
+    settings = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+    client = make_test_app(backend, tmp_path, settings).test_client()
+    codes = [client.post("/api/v1/auth/token", json={"username": "admin", "password": f"guess{i}"}).status_code
+             for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    assert client.post("/api/v1/auth/token", json={"username": "x", "password": "y"}).get_json()["error"]["code"] == "rate_limited"

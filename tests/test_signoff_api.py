@@ -62,3 +62,19 @@ def test_wrong_content_type_is_415(client, make):
                     headers={**make.token(w.leader), "Content-Type": "text/plain"}, data="hello")
     assert r.status_code == 415
     assert r.get_json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_leader_edits_a_draft_partially_and_a_submitted_plan_returns_to_draft(client, make):
+    w = make.world()
+    draft = make.activity(w.club, status="draft", partners=["市图书馆"], capacity=30)
+    lead = make.token(w.leader)
+    r = client.patch(f"/api/v1/activities/{draft.id}", headers=lead, json={"title": "图书馆整理志愿活动（改）"})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["title"] == "图书馆整理志愿活动（改）" and body["partners"] == ["市图书馆"] and body["capacity"] == 30
+    assert post(client, f"/api/v1/activities/{draft.id}/submit", lead).status_code == 200
+    r = client.patch(f"/api/v1/activities/{draft.id}", headers=lead, json={"hours": 2.5})
+    assert r.get_json()["status"] == "draft" and r.get_json()["hours"] == 2.5
+    approved = make.activity(w.club, status="approved")
+    r = client.patch(f"/api/v1/activities/{approved.id}", headers=lead, json={"title": "改不了"})
+    assert r.status_code == 409

@@ -33,7 +33,7 @@ def get_activity(activity_id):
 
 @blp.route("/activities/<int:activity_id>", methods=["PATCH"])
 @token_required
-@blp.arguments(ActivityPatchSchema)
+@blp.arguments(ActivityPatchSchema(partial=True))
 @blp.response(200, ActivitySchema)
 def update_activity(body, activity_id):
     return _detail(activities.update_activity(db.session, current_actor(), activity_id, **body))

@@ -22,8 +22,7 @@ class ActivityInSchema(Schema):
 
 
 class ActivityPatchSchema(ActivityInSchema):
-    class Meta:
-        partial = True
+    """Any subset of the plan's fields; load it with partial=True."""
 
 
 class CompleteSchema(Schema):

@@ -35,7 +35,7 @@ from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 from credentials.keys import generate_key  # noqa: E402
 from credentials.links import make_link, verify_page_url  # noqa: E402
 from credentials.pdf import FONT_NAME, get_font, render_pdf  # noqa: E402
-from credentials.qr import draw_qr, qr_rects, qr_modules  # noqa: E402
+from credentials.qr import draw_qr, qr_modules, qr_rects  # noqa: E402
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot  # noqa: E402
 from credentials.snapshot import LEVELS, MODULES, ROLES, snapshot_digest  # noqa: E402
 
@@ -70,10 +70,12 @@ def floor_pdf(s, link: str) -> bytes:
         c.setFont(FONT_NAME, 13)
         c.drawString(218, h - 82, "Second Transcript")
         c.setFont(FONT_NAME, 8)
-        c.drawString(42, h - 97, "第二课堂活动认证记录 · Certified record of extracurricular activities")
+        c.drawString(42, h - 97,
+                     "第二课堂活动认证记录 · Certified record of extracurricular activities")
         c.drawString(42, h - 114, f"编号 Serial: {s.serial}    签发日期 Date of issue: "
                                   f"{s.issued_on.isoformat()}")
-        c.drawString(42, h - 128, f"姓名 Name: {s.student_name}    学号 Student No.: {s.student_no}")
+        c.drawString(42, h - 128,
+                     f"姓名 Name: {s.student_name}    学号 Student No.: {s.student_no}")
         c.drawString(480, h - 135, "扫码验证 Scan to verify")
         c.saveState()
         c.translate(w - 42 - 92, h - 36 - 92)
@@ -83,10 +85,9 @@ def floor_pdf(s, link: str) -> bytes:
         c.line(42, h - 142, w - 42, h - 142)
         y = h - 160
         if page_no == 1:
-            for i, (label, value) in enumerate((("姓名 Name", s.student_name),
-                                                ("学号 Student No.", s.student_no),
-                                                ("院系 Unit", s.unit),
-                                                ("签发日期 Date of issue", s.issued_on.isoformat()))):
+            info = (("姓名 Name", s.student_name), ("学号 Student No.", s.student_no),
+                    ("院系 Unit", s.unit), ("签发日期 Date of issue", s.issued_on.isoformat()))
+            for i, (label, value) in enumerate(info):
                 c.drawString(48 + (i % 2) * 255, y - (i // 2) * 26, label)
                 c.drawString(112 + (i % 2) * 255, y - (i // 2) * 26, value)
             y -= 70
@@ -155,7 +156,8 @@ def transcript_html(s, link: str) -> str:
             f"<tr><td>{r.date.isoformat()}</td><td>{e(r.activity)}</td><td>{e(r.club)}</td>"
             f"<td>{_LEVEL[r.level][0]}<br><small>{_LEVEL[r.level][1]}</small></td>"
             f"<td>{_ROLE[r.role][0]}<br><small>{_ROLE[r.role][1]}</small></td>"
-            f"<td class=num>{r.hours}</td><td>{e(r.award or '—')}</td><td>{e(r.certified_by)}</td></tr>"
+            f"<td class=num>{r.hours}</td><td>{e(r.award or '—')}</td>"
+            f"<td>{e(r.certified_by)}</td></tr>"
             for r in recs[k])
         head = "".join(f"<th>{zh_}<br><small>{en_}</small></th>" for zh_, en_, _ in COLS)
         sections.append(f'<h3>{zh} <small>{en}</small></h3><table class="rec"><thead><tr>{head}'
@@ -192,13 +194,20 @@ To verify: scan the QR code, or upload this PDF at {verify}.</footer>
 
 
 def _median_ms(fn, runs: int) -> float:
-    times = []
+    return _medians_ms([fn], runs)[0]
+
+
+def _medians_ms(fns, runs: int) -> list[float]:
+    """Median wall time of each function; the functions take turns, so that a busy
+    machine slows them alike instead of skewing the ratio."""
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
-        gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+        for fn, out in zip(fns, times, strict=True):
+            gc.collect()
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1000)
+    return [statistics.median(t) for t in times]
 
 
 def main(argv: list[str]) -> int:
@@ -217,8 +226,8 @@ def main(argv: list[str]) -> int:
     rows = []
     for n in SIZES:
         s, link = cases[n]
-        ours = _median_ms(lambda s=s, link=link: render_pdf(s, link, key), runs[n])
-        floor = _median_ms(lambda s=s, link=link: floor_pdf(s, link), runs[n])
+        ours, floor = _medians_ms([lambda s=s, link=link: render_pdf(s, link, key),
+                                   lambda s=s, link=link: floor_pdf(s, link)], runs[n])
         pages = render_pdf(s, link, key).count(b"/Type /Page\n")
         rows.append((n, ours, floor, pages))
 
@@ -241,6 +250,10 @@ def main(argv: list[str]) -> int:
         w = f"{weasy_ms:14.0f}" if n == 60 else f"{'—':>14}"
         print(f"{n:>8} {pages:>6} {ours:9.1f} {floor:9.1f} {ours / floor:6.2f} {w}")
     ours60, floor60 = rows[1][1], rows[1][2]
+    from reportlab.lib import rl_accel
+
+    accel = "present" if "fp_str" in rl_accel._c_funcs else "absent (pip install rl-accel)"
+    print(f"reportlab C accelerator: {accel}; floor: plain Canvas.drawString, no ASCII85")
     print(f"weasyprint / ours at 60 records: {weasy_ms / ours60:.0f}x")
     print(f"pdf: 60 records median {ours60:.1f} ms, floor {floor60:.1f} ms, "
           f"ratio {ours60 / floor60:.2f}, weasyprint {weasy_ms:.0f} ms")

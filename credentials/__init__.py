@@ -1,0 +1,96 @@
+"""credentials — the verifiable transcript (第二课堂成绩单), as a pure library.
+
+Snapshot → canonical bytes → digest; an Ed25519 key ring published as JWKS; a signed
+link for the QR code; a deterministic A4 PDF with the bundled CJK font; and offline
+verification of a link or a PDF.  Imports nothing from the web app.
+
+Typical issue::
+
+    ring = get_keyring("instance/keys")
+    digest = snapshot_digest(snapshot)
+    link = make_link(base_url, snapshot.serial, digest, snapshot.issued_at, ring.active)
+    pdf = render_pdf(snapshot, link, ring.active)
+
+    verify_pdf(pdf, ring.jwks()).genuine   # True
+"""
+
+from ._version import __version__
+from .keys import (
+    KeyRing,
+    KeysMissing,
+    SigningKey,
+    generate_key,
+    get_keyring,
+    jwk_thumbprint,
+    key_id,
+    load_jwks_file,
+    load_key,
+    public_keys_from_jwks,
+    resolve_keys,
+    save_key,
+)
+from .links import (
+    MAX_LINK_LENGTH,
+    LinkClaims,
+    Verdict,
+    make_link,
+    parse_link,
+    verify_link,
+    verify_page_url,
+)
+from .pdf import FONT_FILE, FONT_NAME, get_font, render_pdf
+from .qr import qr_matrix, qr_version
+from .snapshot import (
+    LEVELS,
+    MODULES,
+    ROLES,
+    Record,
+    Snapshot,
+    canonical_bytes,
+    snapshot_digest,
+    snapshot_from_bytes,
+    snapshot_from_dict,
+    snapshot_to_dict,
+)
+from .verify import extract_embedded, verify_pdf
+
+__all__ = [
+    "FONT_FILE",
+    "FONT_NAME",
+    "LEVELS",
+    "MAX_LINK_LENGTH",
+    "MODULES",
+    "ROLES",
+    "KeyRing",
+    "KeysMissing",
+    "LinkClaims",
+    "Record",
+    "SigningKey",
+    "Snapshot",
+    "Verdict",
+    "__version__",
+    "canonical_bytes",
+    "extract_embedded",
+    "generate_key",
+    "get_font",
+    "get_keyring",
+    "jwk_thumbprint",
+    "key_id",
+    "load_jwks_file",
+    "load_key",
+    "make_link",
+    "parse_link",
+    "public_keys_from_jwks",
+    "qr_matrix",
+    "qr_version",
+    "render_pdf",
+    "resolve_keys",
+    "save_key",
+    "snapshot_digest",
+    "snapshot_from_bytes",
+    "snapshot_from_dict",
+    "snapshot_to_dict",
+    "verify_link",
+    "verify_page_url",
+    "verify_pdf",
+]

@@ -35,8 +35,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 #: Length of a key id: a prefix of the base64url RFC 7638 thumbprint (96 bits).
 KID_LENGTH = 16
-_KID_RE = re.compile(r"^[A-Za-z0-9_-]{%d}$" % KID_LENGTH)
+_KID_RE = re.compile(rf"^[A-Za-z0-9_-]{{{KID_LENGTH}}}$")
 ACTIVE_FILE = "active"
+
+
+class KeysMissing(FileNotFoundError, ValueError):
+    """The key directory has no active key yet (``generate_in_dir`` creates one)."""
 
 
 def b64u_encode(data: bytes) -> str:
@@ -222,7 +226,8 @@ class KeyRing:
         try:
             active_kid = (d / ACTIVE_FILE).read_text("ascii").strip()
         except FileNotFoundError:
-            raise ValueError(f"{d}: no active key (run generate_in_dir first)") from None
+            raise KeysMissing(2, "no active signing key (generate one first)",
+                              str(d / ACTIVE_FILE)) from None
         except UnicodeDecodeError:
             raise ValueError(f"{d / ACTIVE_FILE}: not a key id") from None
         if not _KID_RE.match(active_kid):
@@ -285,7 +290,10 @@ def get_keyring(directory: str | os.PathLike[str], *, create: bool = True) -> Ke
     if the directory has none.
     """
     d = Path(directory).resolve()
-    if create and not (d / ACTIVE_FILE).exists():
+    if not (d / ACTIVE_FILE).exists():
+        if not create:
+            raise KeysMissing(2, "no active signing key (generate one first)",
+                              str(d / ACTIVE_FILE))
         KeyRing.generate_in_dir(d)
     state = _dir_state(d)
     with _ring_lock:

@@ -44,8 +44,8 @@ _BASE_RE = re.compile(
 )
 _LINK_RE = re.compile(
     r"^(?P<base>.+?)/v/(?P<serial>[A-Za-z0-9-]+)"
-    r"\?d=(?P<d>[0-9]{8})&k=(?P<k>[A-Za-z0-9_-]{%d})"
-    r"&h=(?P<h>[A-Za-z0-9_-]{22})&s=(?P<s>[A-Za-z0-9_-]{86})$" % KID_LENGTH
+    rf"\?d=(?P<d>[0-9]{{8}})&k=(?P<k>[A-Za-z0-9_-]{{{KID_LENGTH}}})"
+    r"&h=(?P<h>[A-Za-z0-9_-]{22})&s=(?P<s>[A-Za-z0-9_-]{86})$"
 )
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
@@ -145,7 +145,13 @@ def make_link(base_url: str, serial: str, digest_hex: str, issued_at: Any,
     issued_on = _as_date(issued_at)
     prefix = digest_hex[: 2 * DIGEST_PREFIX_BYTES].lower()
     sig = key.sign(link_message(base, serial, issued_on, prefix))
-    return _format_link(base, serial, issued_on, prefix, key.kid, sig)
+    link = _format_link(base, serial, issued_on, prefix, key.kid, sig)
+    if len(link) > MAX_LINK_LENGTH:
+        raise ValueError(
+            f"link is {len(link)} characters, more than a version-10 QR code holds "
+            f"({MAX_LINK_LENGTH}); shorten the base URL or the serial"
+        )
+    return link
 
 
 def parse_link(url: str) -> LinkClaims:

@@ -144,7 +144,7 @@ class Record:
             _text("award", self.award, allow_empty=True)
             if not self.award.strip():
                 object.__setattr__(self, "award", None)
-        _text("certified_by", self.certified_by)
+        _text("certified_by", self.certified_by, allow_empty=True)
         if self.certified_at is not None:
             _aware("certified_at", self.certified_at, required_tz=False)
 

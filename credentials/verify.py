@@ -1,0 +1,174 @@
+"""Offline verification of a transcript PDF: no server, only the issuer's public keys.
+
+A PDF is genuine when all of these hold:
+
+1. it carries exactly one embedded snapshot and one embedded link, and the snapshot
+   bytes are in canonical form;
+2. the link is signed by a key of the issuer (found by its ``kid``) and states the
+   snapshot's serial, issue date and digest;
+3. the file is, byte for byte, the one issued: its whole-file signature (when the
+   issuer rendered it with the key) verifies, or else re-rendering the embedded
+   snapshot and link reproduces the file exactly.
+
+Any other file — not a PDF, truncated, one byte changed, an incremental update
+appended, a snapshot swapped in from another transcript, an unknown key — gets
+``genuine=False`` with a reason; :func:`verify_pdf` never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from .keys import KeysLike, resolve_keys
+from .links import Verdict, parse_link, verify_link
+from .pdf import find_pdf_signature, pdf_signed_message, render_pdf
+from .snapshot import Snapshot, snapshot_digest, snapshot_from_bytes
+
+MAX_PDF_BYTES = 50 * 1024 * 1024
+_PART_RE = re.compile(
+    rb"<< /Type /EmbeddedFile /Subtype /(?:application#2Fjson|text#2Fplain) "
+    rb"/TranscriptPart /(snapshot|link) /Params << /Size ([0-9]{1,9}) "
+    rb"/ModDate \(D:[0-9+\-']{14,24}\) >> /Length ([0-9]{1,9}) >>\nstream\n"
+)
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for m in _PART_RE.finditer(data):
+        part = m.group(1).decode("ascii")
+        size, length = int(m.group(2)), int(m.group(3))
+        if part in found:
+            raise ValueError(f"more than one embedded {part}")
+        if size != length:
+            raise ValueError(f"embedded {part}: size and length disagree")
+        start = m.end()
+        body = data[start:start + length]
+        if len(body) != length or data[start + length:start + length + 10] != b"\nendstream":
+            raise ValueError(f"embedded {part}: truncated")
+        found[part] = body
+    missing = {"snapshot", "link"} - set(found)
+    if missing:
+        raise ValueError("no embedded transcript " + " and ".join(sorted(missing)))
+    return found
+
+
+def _check_pdf(data: Any) -> bytes:
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes):
+        raise TypeError("expected the PDF as bytes")
+    return data
+
+
+def extract_embedded(data: bytes) -> tuple[Snapshot, str]:
+    """The snapshot and signed link embedded in a transcript PDF.
+
+    Raises ``ValueError`` if the file does not carry them (or they are malformed).  This
+    says nothing about whether the file is genuine: use :func:`verify_pdf` for that.
+    """
+    data = _check_pdf(data)
+    if not data.startswith(b"%PDF-"):
+        raise ValueError("not a PDF file")
+    parts = _parts(data)
+    snapshot = snapshot_from_bytes(parts["snapshot"])
+    try:
+        link = parts["link"].decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("embedded link is not ASCII") from None
+    return snapshot, link
+
+
+def _fail(code: str, reason: str, reason_zh: str, **kw: Any) -> Verdict:
+    return Verdict(False, reason, reason_zh, code, **kw)
+
+
+def verify_pdf(data: bytes, jwks_or_keys: KeysLike) -> Verdict:
+    """Check a transcript PDF offline.  Never raises for a bad file."""
+    try:
+        return _verify_pdf(data, jwks_or_keys)
+    except Exception as exc:  # noqa: BLE001 — a verifier answers, it does not crash
+        return _fail("unreadable", f"the file could not be checked ({type(exc).__name__})",
+                     "无法核验该文件", detail=str(exc)[:200])
+
+
+def _verify_pdf(data: bytes, jwks_or_keys: KeysLike) -> Verdict:
+    try:
+        data = _check_pdf(data)
+    except TypeError as exc:
+        return _fail("not_pdf", str(exc), "不是 PDF 文件")
+    if len(data) > MAX_PDF_BYTES:
+        return _fail("too_large", "the file is too large to be a transcript", "文件过大")
+    if not data.startswith(b"%PDF-"):
+        return _fail("not_pdf", "not a PDF file", "不是 PDF 文件")
+    try:
+        keys = resolve_keys(jwks_or_keys)
+    except (ValueError, TypeError) as exc:
+        return _fail("bad_keys", f"the public key set is unusable ({exc})", "公钥集无效")
+    try:
+        parts = _parts(data)
+    except ValueError as exc:
+        return _fail("no_embedded", f"not a transcript issued by this system ({exc})",
+                     "不是本系统签发的成绩单（缺少内嵌数据）")
+    try:
+        snapshot = snapshot_from_bytes(parts["snapshot"])
+    except ValueError as exc:
+        return _fail("malformed_snapshot", f"the embedded transcript data is damaged ({exc})",
+                     "内嵌成绩单数据已损坏")
+    try:
+        link = parts["link"].decode("ascii")
+    except UnicodeDecodeError:
+        return _fail("malformed_link", "the embedded verification link is damaged",
+                     "内嵌验证链接已损坏")
+    digest = snapshot_digest(snapshot)
+    lv = verify_link(link, keys)
+    common = dict(serial=lv.serial, kid=lv.kid, issued_on=lv.issued_on, digest=digest,
+                  base_url=lv.base_url, link=link)
+    if not lv.genuine:
+        return _fail(lv.code, lv.reason, lv.reason_zh, **common)
+    if lv.serial != snapshot.serial or lv.issued_on != snapshot.issued_on:
+        return _fail("claims_mismatch",
+                     "the signed link names another serial or issue date than the document",
+                     "签名链接与文件的编号或日期不符", **common)
+    if not parse_link(link).matches_digest(digest):
+        return _fail("digest_mismatch",
+                     "the embedded transcript content is not the one the link was signed for "
+                     "(content changed or swapped from another transcript)",
+                     "内嵌成绩单内容与签名不符（被修改或替换）", **common)
+    common["snapshot"] = snapshot
+    how = None
+    try:
+        found = find_pdf_signature(data)
+    except ValueError as exc:
+        return _fail("altered", f"the file was changed after it was issued ({exc})",
+                     "文件在签发后被改动过", **common)
+    if found is not None:
+        start, sig = found
+        try:
+            keys[lv.kid].verify(sig, pdf_signed_message(data, start))
+        except InvalidSignature:
+            return _fail("altered", "the file was changed after it was issued "
+                         "(its whole-file signature does not match)",
+                         "文件在签发后被改动过", **common)
+        how = "whole-file signature"
+    else:
+        try:
+            again = render_pdf(snapshot, link)
+        except ValueError as exc:
+            return _fail("altered", f"the document does not match its data ({exc})",
+                         "文件内容与数据不符", **common)
+        if again != data:
+            return _fail("altered", "the file was changed after it was issued "
+                         "(it differs from the document its data renders to)",
+                         "文件在签发后被改动过", **common)
+        how = "re-rendered byte for byte"
+    return Verdict(
+        True,
+        f"exactly the file issued ({how}): serial {snapshot.serial}, issued "
+        f"{snapshot.issued_on.isoformat()}, signed with key {lv.kid}",
+        "与签发的文件完全一致，真实有效",
+        "genuine",
+        **common,
+    )

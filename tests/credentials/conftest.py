@@ -1,0 +1,61 @@
+"""Fixtures for the credentials library: keys, sample snapshots and rendered PDFs.
+
+Long fuzz runs opt in with the environment variable ``SLOW=1`` (>= 1,000 generated
+cases per fuzz test); the default run does a few hundred.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from credentials import KeyRing, generate_key, make_link, render_pdf, snapshot_digest
+from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
+
+SLOW = os.environ.get("SLOW", "") not in ("", "0")
+
+
+def cases(default: int, slow: int) -> int:
+    return slow if SLOW else default
+
+
+@pytest.fixture(scope="session")
+def key():
+    return generate_key()
+
+
+@pytest.fixture(scope="session")
+def other_key():
+    return generate_key()
+
+
+@pytest.fixture(scope="session")
+def ring(tmp_path_factory):
+    d = tmp_path_factory.mktemp("keys")
+    KeyRing.generate_in_dir(d)
+    return KeyRing.rotate_in_dir(d)  # an active key and one retired key
+
+
+def issue(snapshot, key, base_url=SAMPLE_BASE_URL, *, sign_file=True):
+    link = make_link(base_url, snapshot.serial, snapshot_digest(snapshot), snapshot.issued_at, key)
+    return link, render_pdf(snapshot, link, key if sign_file else None)
+
+
+@pytest.fixture(scope="session")
+def snap60():
+    return sample_snapshot(60)
+
+
+@pytest.fixture(scope="session")
+def issued60(snap60, key):
+    """(snapshot, link, pdf bytes) of a 60-record transcript with a whole-file signature."""
+    link, pdf = issue(snap60, key)
+    return snap60, link, pdf
+
+
+@pytest.fixture(scope="session")
+def issued60_unsigned(snap60, key):
+    """The same transcript rendered without the whole-file signature (re-render check)."""
+    link, pdf = issue(snap60, key, sign_file=False)
+    return snap60, link, pdf

@@ -1,0 +1,329 @@
+"""Route × role matrix: every API route of API.md's first three sections, tried by every kind
+of caller, answers 401 / 403 / success exactly as PRODUCT.md's rules say.
+
+Each cell is its own test (e.g. ``certify-other_advisor-403``) on SQLite and PostgreSQL. The
+database is created once per backend for this module (cheap), and every cell builds its own
+fresh world in it (units, clubs, people, activity, record), so no cell sees another's changes.
+A cell also checks the effect: a success changes what it should, a 401/403 changes nothing.
+
+Size: 24 API routes in 26 rows (sign-in with right and wrong password; a student's records by
+their own and by a third student's number) × 9 actors = 234 cells, run on both databases.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Activity, ApiToken, Club, Participation, Unit, User
+from app.timeutil import utcnow
+from tests.conftest import BACKENDS, make_test_app
+from tests.factories import PASSWORD, Factory
+
+ACTORS = (
+    "no_token",        # no Authorization header
+    "bad_token",       # a bearer token the server never issued
+    "admin",           # 校团委
+    "advisor",         # organizer advising the club
+    "other_advisor",   # organizer advising another club
+    "leader",          # a leader of the club
+    "other_leader",    # a leader of another club
+    "student",         # the participant (the records' owner)
+    "other_student",   # another student
+)
+SIGNED_IN = ACTORS[2:]
+STUDENTS = ("leader", "other_leader", "student", "other_student")  # leaders are students too
+ORGANIZERS = ("advisor", "other_advisor")
+
+
+@dataclass
+class World:
+    unit: Unit
+    club: Club
+    other_club: Club
+    activity: Activity
+    record: Participation | None
+    third: User  # a student who is neither actor: "another student's number"
+    people: dict[str, User]
+
+
+@dataclass
+class Route:
+    name: str
+    method: str
+    rule: str  # the Flask rule, to prove every API route is in the table
+    path: Callable[[World], str]
+    expected: dict[str, int]
+    body: Callable[[World, str], dict | None] = lambda w, actor: None
+    activity_status: str = "approved"
+    record_status: str | None = None  # the participant's record in the activity, if any
+    activity_now: bool = False        # the activity is on right now (check-in)
+    probe: Callable[[World], object] | None = None  # what a success changes
+    bugs: dict[str, str] = field(default_factory=dict)  # actor -> known bug (strict xfail)
+
+
+def grant(success: int, *allowed: str, otherwise: int = 403) -> dict[str, int]:
+    """no/bad token → 401; the allowed actors → success; every other signed-in actor → 403."""
+    cells = {"no_token": 401, "bad_token": 401}
+    cells.update({a: (success if a in allowed else otherwise) for a in SIGNED_IN})
+    return cells
+
+
+_n = itertools.count(1)
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{next(_n)}{uuid.uuid4().hex[:6]}"
+
+
+def _count(model, *where) -> int:
+    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def _activity_status(w: World):
+    return db.session.get(Activity, w.activity.id).status
+
+
+def _record_status(w: World):
+    return db.session.get(Participation, w.record.id).status
+
+
+def _records_in_activity(w: World):
+    return _count(Participation, Participation.activity_id == w.activity.id)
+
+
+def _plan(**over) -> dict:
+    plan = {
+        "title": "敬老院志愿服务", "module": "volunteering", "level": "college",
+        "starts_at": "2026-10-20T09:00:00+08:00", "ends_at": "2026-10-20T12:00:00+08:00",
+        "location": "阳光敬老院", "hours": 3, "partners": ["阳光敬老院"],
+    }
+    plan.update(over)
+    return plan
+
+
+def _token_body(w: World, actor: str) -> dict:
+    # Callers without an account of their own sign in as the participant.
+    user = w.people.get(actor) or w.people["student"]
+    return {"username": user.username, "password": PASSWORD}
+
+
+CLUB_500 = ("BUG: app/api/clubs.py _dump() returns a dict that @blp.response(ClubSchema) "
+            "dumps again → 500")
+
+ROUTES: list[Route] = [
+    # ---- Auth and people -------------------------------------------------------------
+    Route("token", "POST", "/api/v1/auth/token", lambda w: "/api/v1/auth/token",
+          # anyone: a token is not needed (nor harmed by a stale one) to sign in
+          {a: 200 for a in ACTORS}, body=_token_body, probe=lambda w: _count(ApiToken)),
+    Route("token-wrong-password", "POST", "/api/v1/auth/token", lambda w: "/api/v1/auth/token",
+          {a: 401 for a in ACTORS},
+          body=lambda w, a: {**_token_body(w, a), "password": "not the password"},
+          probe=lambda w: _count(ApiToken)),
+    Route("create-user", "POST", "/api/v1/users", lambda w: "/api/v1/users", grant(201, "admin"),
+          body=lambda w, a: {"username": _unique("u"), "password": "a long password",
+                             "display_name": "王小明", "role": "student",
+                             "student_no": _unique("S"), "unit_id": w.unit.id},
+          probe=lambda w: _count(User)),
+    Route("create-unit", "POST", "/api/v1/units", lambda w: "/api/v1/units", grant(201, "admin"),
+          body=lambda w, a: {"code": _unique("C"), "name": "外国语学院"},
+          probe=lambda w: _count(Unit)),
+    Route("list-units", "GET", "/api/v1/units", lambda w: "/api/v1/units",
+          grant(200, *SIGNED_IN)),
+    Route("list-users", "GET", "/api/v1/users", lambda w: "/api/v1/users", grant(200, "admin")),
+    Route("me", "GET", "/api/v1/me", lambda w: "/api/v1/me", grant(200, *SIGNED_IN)),
+    # ---- Clubs and activities ------------------------------------------------------------
+    Route("create-club", "POST", "/api/v1/clubs", lambda w: "/api/v1/clubs", grant(201, "admin"),
+          body=lambda w, a: {"name": _unique("新社团"), "unit_id": w.unit.id, "category": "文体",
+                             "advisor_ids": [w.people["advisor"].id],
+                             "leader_ids": [w.people["leader"].id]},
+          probe=lambda w: _count(Club), bugs={"admin": CLUB_500}),
+    Route("list-clubs", "GET", "/api/v1/clubs", lambda w: "/api/v1/clubs",
+          grant(200, *SIGNED_IN), bugs={a: CLUB_500 for a in SIGNED_IN}),
+    Route("get-club", "GET", "/api/v1/clubs/<int:club_id>", lambda w: f"/api/v1/clubs/{w.club.id}",
+          grant(200, *SIGNED_IN), bugs={a: CLUB_500 for a in SIGNED_IN}),
+    Route("create-activity", "POST", "/api/v1/clubs/<int:club_id>/activities",
+          lambda w: f"/api/v1/clubs/{w.club.id}/activities", grant(201, "leader"),
+          body=lambda w, a: _plan(),
+          probe=lambda w: _count(Activity, Activity.club_id == w.club.id)),
+    Route("get-activity", "GET", "/api/v1/activities/<int:activity_id>",
+          lambda w: f"/api/v1/activities/{w.activity.id}", grant(200, *SIGNED_IN)),
+    Route("patch-activity", "PATCH", "/api/v1/activities/<int:activity_id>",
+          lambda w: f"/api/v1/activities/{w.activity.id}", grant(200, "leader"),
+          body=lambda w, a: {"title": "改过的标题"}, activity_status="draft",
+          probe=lambda w: db.session.get(Activity, w.activity.id).title),
+    Route("submit", "POST", "/api/v1/activities/<int:activity_id>/submit",
+          lambda w: f"/api/v1/activities/{w.activity.id}/submit", grant(200, "leader"),
+          activity_status="draft", probe=_activity_status),
+    Route("approve", "POST", "/api/v1/activities/<int:activity_id>/approve",
+          lambda w: f"/api/v1/activities/{w.activity.id}/approve",
+          grant(200, "admin", "advisor"), activity_status="submitted", probe=_activity_status),
+    Route("return", "POST", "/api/v1/activities/<int:activity_id>/return",
+          lambda w: f"/api/v1/activities/{w.activity.id}/return",
+          grant(200, "admin", "advisor"), body=lambda w, a: {"reason": "预算不清楚"},
+          activity_status="submitted", probe=_activity_status),
+    Route("complete", "POST", "/api/v1/activities/<int:activity_id>/complete",
+          lambda w: f"/api/v1/activities/{w.activity.id}/complete", grant(200, "leader"),
+          body=lambda w, a: {"outcome": "服务老人 30 人次"}, probe=_activity_status),
+    Route("cancel", "POST", "/api/v1/activities/<int:activity_id>/cancel",
+          lambda w: f"/api/v1/activities/{w.activity.id}/cancel",
+          grant(200, "admin", "advisor", "leader"), body=lambda w, a: {"reason": "天气原因"},
+          probe=_activity_status),
+    # ---- Participation and sign-off ----------------------------------------------------
+    Route("record", "POST", "/api/v1/activities/<int:activity_id>/participations",
+          lambda w: f"/api/v1/activities/{w.activity.id}/participations", grant(201, "leader"),
+          body=lambda w, a: {"entries": [{"student_no": w.third.student_no, "role": "volunteer"}]},
+          probe=_records_in_activity),
+    Route("list-participations", "GET", "/api/v1/activities/<int:activity_id>/participations",
+          lambda w: f"/api/v1/activities/{w.activity.id}/participations",
+          grant(200, "admin", "advisor", "leader"), record_status="recorded"),
+    Route("certify", "POST", "/api/v1/activities/<int:activity_id>/certify",
+          lambda w: f"/api/v1/activities/{w.activity.id}/certify",
+          grant(200, "admin", "advisor"), body=lambda w, a: {},
+          record_status="recorded", probe=_record_status),
+    Route("reject", "POST", "/api/v1/participations/<int:participation_id>/reject",
+          lambda w: f"/api/v1/participations/{w.record.id}/reject",
+          grant(200, "admin", "advisor"), body=lambda w, a: {"reason": "未到场"},
+          record_status="recorded", probe=_record_status),
+    Route("revoke", "POST", "/api/v1/participations/<int:participation_id>/revoke",
+          lambda w: f"/api/v1/participations/{w.record.id}/revoke",
+          grant(200, "admin", "advisor"), body=lambda w, a: {"reason": "材料造假"},
+          record_status="certified", probe=_record_status),
+    Route("check-in", "POST", "/api/v1/activities/<int:activity_id>/check-in",
+          lambda w: f"/api/v1/activities/{w.activity.id}/check-in", grant(201, *STUDENTS),
+          activity_now=True, probe=_records_in_activity),
+    # the participant's own number: "the student, organizers, admin"
+    Route("records", "GET", "/api/v1/students/<student_no>/records",
+          lambda w: f"/api/v1/students/{w.people['student'].student_no}/records",
+          grant(200, "admin", "student", *ORGANIZERS), record_status="certified"),
+    # a third student's number: no actor here is that student
+    Route("records-third-student", "GET", "/api/v1/students/<student_no>/records",
+          lambda w: f"/api/v1/students/{w.third.student_no}/records",
+          grant(200, "admin", *ORGANIZERS)),
+]
+
+MATRIX_ROUTES = len(ROUTES)
+MATRIX_ACTORS = len(ACTORS)
+MATRIX_SIZE = MATRIX_ROUTES * MATRIX_ACTORS  # 26 routes × 9 actors = 234 cells (per backend)
+SUCCESS = {200, 201}
+
+
+def _cases():
+    for route in ROUTES:
+        for actor in ACTORS:
+            status = route.expected[actor]
+            marks = []
+            if actor in route.bugs:
+                marks.append(pytest.mark.xfail(reason=route.bugs[actor], strict=True))
+            yield pytest.param(route, actor, status, id=f"{route.name}-{actor}-{status}",
+                               marks=marks)
+
+
+CASES = list(_cases())
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix_app(request, tmp_path_factory):
+    """One database per backend for the module; cells build their own objects in it."""
+    app = make_test_app(request.param, tmp_path_factory.mktemp("matrix"),
+                        {"PROPAGATE_EXCEPTIONS": False})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class _FlushingFactory(Factory):
+    """The shared factory, flushing instead of committing: one commit per world."""
+
+    def _save(self, obj):
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+
+def build_world(route: Route) -> World:
+    make = _FlushingFactory(db.session)
+    unit = make.unit()
+    people = {
+        "admin": make.admin(),
+        "advisor": make.organizer(unit=unit),
+        "other_advisor": make.organizer(unit=unit),
+        "leader": make.leader(unit=unit),
+        "other_leader": make.leader(unit=unit),
+        "student": make.student(unit=unit),
+        "other_student": make.student(unit=unit),
+    }
+    third = make.student(unit=unit)
+    club = make.club(advisors=[people["advisor"]], leaders=[people["leader"]], unit=unit)
+    other_club = make.club(advisors=[people["other_advisor"]], leaders=[people["other_leader"]],
+                           unit=unit)
+    starts_at = utcnow() - timedelta(hours=1) if route.activity_now else None
+    activity = make.activity(club, status=route.activity_status, starts_at=starts_at)
+    record = None
+    if route.record_status:
+        record = make.participation(activity, people["student"], status=route.record_status)
+    db.session.commit()
+    return World(unit, club, other_club, activity, record, third, people)
+
+
+def _headers(actor: str, w: World) -> dict[str, str]:
+    if actor == "no_token":
+        return {}
+    if actor == "bad_token":
+        return {"Authorization": "Bearer " + uuid.uuid4().hex}
+    return Factory(db.session).token(w.people[actor])
+
+
+@pytest.mark.parametrize(("route", "actor", "expected"), CASES)
+def test_matrix(matrix_app, route: Route, actor: str, expected: int):
+    with matrix_app.app_context():
+        w = build_world(route)
+        headers = _headers(actor, w)
+        before = route.probe(w) if route.probe else None
+        body = route.body(w, actor)
+        client = matrix_app.test_client()
+        response = client.open(route.path(w), method=route.method, headers=headers, json=body)
+        data = response.get_json(silent=True)
+        assert response.status_code == expected, (
+            f"{route.method} {route.path(w)} as {actor}: expected {expected}, "
+            f"got {response.status_code} {data}"
+        )
+        assert response.mimetype == "application/json"
+        if expected == 401 and route.name != "token-wrong-password":
+            assert data["error"]["code"] == "unauthorized"
+            assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+        elif expected == 403:
+            assert data["error"]["code"] == "forbidden"
+            assert data["error"]["message"]
+        if route.probe is not None:
+            db.session.expire_all()
+            after = route.probe(w)
+            if expected in SUCCESS:
+                assert after != before, f"{route.name} as {actor} succeeded but changed nothing"
+            else:
+                assert after == before, f"{route.name} as {actor} was refused but changed state"
+
+
+def test_matrix_size_and_coverage(app):
+    """Every /api/v1 route of the three sections is a row; 26 routes × 9 actors = 234 cells."""
+    assert MATRIX_ROUTES == 26 and MATRIX_ACTORS == 9
+    assert len(CASES) == MATRIX_SIZE == 234
+    assert len({c.id for c in CASES}) == MATRIX_SIZE
+    assert len({(r.method, r.rule) for r in ROUTES}) == 24  # two routes have two rows
+    in_table = {(r.method, r.rule) for r in ROUTES}
+    later_issues = ("transcript", "verify", "scorecard", "openapi", "/.well-known")
+    served = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and not any(s in rule.rule for s in later_issues)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert served - in_table == set(), "API routes missing from the matrix"
+    assert in_table - served == set(), "matrix rows for routes the app does not serve"

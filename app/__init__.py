@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
 
 from app.config import Defaults, from_environment
 from sqlalchemy import event
@@ -40,14 +41,38 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     from app import api, cli, verify, web
 
     api.init_app(app)
     verify.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    _refuse_nul(app)
     _security_headers(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in every route: ids past the 32-bit range name no row, so they are a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _refuse_nul(app: Flask) -> None:
+    @app.before_request
+    def no_nul_characters():
+        """A NUL byte in a path, query or form is never a person's text (PostgreSQL refuses it)."""
+        if "\x00" in request.path:
+            abort(404)
+        values = list(request.args.values())
+        # Multipart bodies are left unread here: their views set their own size limit first.
+        if request.mimetype == "application/x-www-form-urlencoded":
+            values += list(request.form.values())
+        if any("\x00" in v for v in values):
+            abort(422, description="请求中含有非法字符 The request contains a NUL character")
 
 
 def _security_headers(app: Flask) -> None:

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -125,11 +124,6 @@ def _first_commits_late(app, first, second, hold: float = 1.0) -> list:
 def test_concurrent_certify_certifies_each_record_once(app, make, session, backend, request):
     """Advisor and admin press "certify all" at the same moment: each record is certified once
     (one signer certifies N, the other 0) and the audit log says so once."""
-    if backend == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: app/services/participations.py certify() relies on SELECT … FOR UPDATE, which "
-            "SQLite ignores: a second signer that read the records before the first committed "
-            "certifies them again (returns N, overwrites certified_by/at, second audit event)")))
     w = make.world()
     students = [make.student(unit=w.unit) for _ in range(6)]
     records = [make.participation(w.activity, s) for s in students]
@@ -183,10 +177,6 @@ def test_concurrent_sign_offs_keep_the_audit_chain_whole(app, make, session):
 def test_first_audit_events_written_at_once_both_succeed(app, make, session, backend, request):
     """On an empty audit log two organizers approve two plans at the same moment: both
     approvals succeed and the chain holds two events."""
-    if backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: app/services/audit.py _ensure_head() creates the audit_head row lazily; two "
-            "first appends on PostgreSQL both insert it → IntegrityError pk_audit_head (a 500)")))
     w = make.world()
     other = make.club(advisors=[make.organizer()], leaders=[make.leader()])
     a1, a2 = make.activity(w.club, status="submitted"), make.activity(other, status="submitted")
@@ -204,9 +194,6 @@ def test_first_audit_events_written_at_once_both_succeed(app, make, session, bac
     assert report.ok and report.events == 2, report
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: app/services/participations.py check_in() counts the live records, then inserts, "
-    "with nothing held between: two students checking in to the last place both get it"))
 def test_concurrent_check_ins_respect_capacity(app, make, session):
     """Two students check in to the last free place at the same moment: one gets it."""
     w = make.world()

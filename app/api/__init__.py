@@ -73,6 +73,9 @@ class JsonErrorApi(Api):
             message = "请求体不是合法的 JSON The body is not valid JSON"
         response = jsonify(error_body(error.code or 500, str(message), fields))
         response.status_code = error.code or 500
+        for key, value in error.get_headers():
+            if key.lower() != "content-type":  # e.g. Allow on a 405, Retry-After on a 429
+                response.headers[key] = value
         for key, value in (data.get("headers") or {}).items():
             response.headers[key] = value
         return response
@@ -114,9 +117,9 @@ def init_app(app: Flask) -> None:
         "info": {"description": "第二课堂成绩单 Second Transcript — the JSON contract (API.md)."},
     })
     api.init_app(app)
-    from app.api import activities, auth, clubs, people, transcripts
+    from app.api import activities, auth, clubs, people, scorecards, transcripts
 
-    for module in (auth, people, clubs, activities, transcripts):
+    for module in (auth, people, clubs, activities, transcripts, scorecards):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -10,9 +10,8 @@ blp = Blueprint("clubs", __name__, url_prefix=f"{PREFIX}/clubs", description="Cl
 
 
 def _dump(club):
-    data = ClubSchema().dump(club)
-    data["member_count"] = clubs.member_count(db.session, club.id)
-    return data
+    club.member_count = clubs.member_count(db.session, club.id)
+    return club
 
 
 @blp.route("", methods=["POST"])

@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from app.models import Level, Module, ParticipationRole
-from app.schemas.common import Hours, Schema, SchoolDateTime, UserBriefSchema
+from app.schemas.common import Hours, Id, Schema, SchoolDateTime, UserBriefSchema
 from app.timeutil import to_local
 
 
@@ -13,7 +13,8 @@ class ActivityInSchema(Schema):
     ends_at = SchoolDateTime(required=True)
     location = fields.String(required=True, validate=validate.Length(min=1, max=200))
     hours = Hours(required=True)
-    capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    capacity = fields.Integer(load_default=None, allow_none=True,
+                              validate=validate.Range(min=1, max=100000))
     description = fields.String(load_default=None, allow_none=True)
     objectives = fields.String(load_default=None, allow_none=True)
     budget = fields.Decimal(load_default=None, allow_none=True, places=2,
@@ -70,7 +71,7 @@ class EntriesSchema(Schema):
 
 
 class CertifySchema(Schema):
-    participation_ids = fields.List(fields.Integer(), load_default=None, allow_none=True)
+    participation_ids = fields.List(Id(), load_default=None, allow_none=True)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 

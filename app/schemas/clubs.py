@@ -1,15 +1,15 @@
 from marshmallow import fields, validate
 
 from app.models import ClubStatus
-from app.schemas.common import Schema, SchoolDateTime, UserBriefSchema
+from app.schemas.common import Id, Schema, SchoolDateTime, UserBriefSchema
 
 
 class ClubInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    unit_id = fields.Integer(required=True)
+    unit_id = Id(required=True)
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    advisor_ids = fields.List(fields.Integer(), load_default=list)
-    leader_ids = fields.List(fields.Integer(), load_default=list)
+    advisor_ids = fields.List(Id(), load_default=list)
+    leader_ids = fields.List(Id(), load_default=list)
     charter = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50000))
     founded_on = fields.Date(load_default=None, allow_none=True)
     status = fields.String(

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.timeutil import school_zone, to_local
+
+
+# Ids are 32-bit integers in both databases; anything larger cannot name a row.
+MAX_ID = 2**31 - 1
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class SchoolDateTime(fields.DateTime):
@@ -18,6 +27,12 @@ class SchoolDateTime(fields.DateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=school_zone())
+        try:
+            in_utc = moment.astimezone(UTC)
+        except OverflowError:
+            raise ma.ValidationError("时间超出范围 Date out of range") from None
+        if not EARLIEST_YEAR <= in_utc.year <= LATEST_YEAR:
+            raise ma.ValidationError(f"须在 {EARLIEST_YEAR}–{LATEST_YEAR} 年之间 Year out of range")
         return moment
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -40,19 +55,38 @@ class Hours(fields.Field):
         return value
 
 
+def _nul_fields(value, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _nul_fields(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _nul_fields(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 class Schema(ma.Schema):
     class Meta:
         ordered = True
         unknown = ma.EXCLUDE
 
+    @ma.pre_load
+    def refuse_nul_characters(self, data, **kwargs):
+        """A NUL byte is never text a person typed; PostgreSQL cannot store it either."""
+        bad = _nul_fields(data)
+        if bad:
+            raise ma.ValidationError({f: ["含有非法字符 Contains a NUL character"] for f in bad})
+        return data
+
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    # Length is the service's to check, after it has checked who is asking.
+    reason = fields.String(required=True)
 
 
 class StatusSchema(Schema):

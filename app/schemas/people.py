@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from app.models import Role
-from app.schemas.common import Schema, SchoolDateTime
+from app.schemas.common import Id, Schema, SchoolDateTime
 
 
 class TokenRequestSchema(Schema):
@@ -31,7 +31,7 @@ class UserInSchema(Schema):
     display_name = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     student_no = fields.String(load_default=None, allow_none=True)
-    unit_id = fields.Integer(load_default=None, allow_none=True)
+    unit_id = Id(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True)
 
 

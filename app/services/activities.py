@@ -14,6 +14,7 @@ from app.models.activities import MAX_HOURS
 from app.services.audit import append_event
 from app.services.clubs import get_club
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.locks import lock_row
 from app.timeutil import term_of, utcnow
 
 PLAN_FIELDS = (
@@ -26,7 +27,8 @@ EDITABLE = (ActivityStatus.DRAFT, ActivityStatus.SUBMITTED)
 def get_activity(session: Session, activity_id: int, *, lock: bool = False) -> Activity:
     query = select(Activity).where(Activity.id == activity_id)
     if lock:
-        query = query.with_for_update()
+        lock_row(session, Activity, activity_id)
+        query = query.execution_options(populate_existing=True)
     activity = session.execute(query).scalar_one_or_none()
     if activity is None:
         raise NotFound(f"没有编号为 {activity_id} 的活动 No such activity")
@@ -201,14 +203,19 @@ def approve_activity(session: Session, actor: User | None, activity_id: int) -> 
     )
 
 
+def _reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000:
+        raise Invalid({"reason": ["请说明原因（不超过 2000 字）A reason of 1–2,000 characters"]})
+    return reason
+
+
 def return_activity(session: Session, actor: User | None, activity_id: int, reason: str) -> Activity:
     """An advisor sends a submitted plan back to draft with a reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid({"reason": ["请说明原因 A reason is required"]})
     activity = get_activity(session, activity_id, lock=True)
     if not permissions.can_approve_activity(actor, activity):
         raise Forbidden("只有本社团的指导老师或校团委可以退回 Only the advisor or admin returns a plan")
+    reason = _reason(reason)
     if activity.status != ActivityStatus.SUBMITTED:
         raise Conflict("只能退回待审批的活动 Only a submitted plan can be returned")
     activity.status = ActivityStatus.DRAFT
@@ -235,9 +242,24 @@ def complete_activity(
 
 
 def cancel_activity(session: Session, actor: User | None, activity_id: int, reason: str) -> Activity:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid({"reason": ["请说明原因 A reason is required"]})
+    from sqlalchemy import func
+
+    from app.models import Participation, ParticipationStatus
+
+    activity = get_activity(session, activity_id)
+    if not permissions.can_cancel_activity(actor, activity):
+        raise Forbidden("无权取消该活动 You may not cancel this activity")
+    reason = _reason(reason)
+    certified = session.execute(
+        select(func.count(Participation.id)).where(
+            Participation.activity_id == activity.id,
+            Participation.status == ParticipationStatus.CERTIFIED,
+        )
+    ).scalar_one()
+    if certified:
+        # Held and signed off: cancelling would leave certified hours for an event that "never was".
+        raise Conflict(f"已有 {certified} 条认证记录，不能取消；请先撤销 "
+                       f"{certified} certified records: revoke them before cancelling")
     return _transition(
         session, actor, activity_id,
         allowed=(ActivityStatus.DRAFT, ActivityStatus.SUBMITTED, ActivityStatus.APPROVED),

@@ -39,9 +39,17 @@ def _event_hash(
 
 
 def _ensure_head(session: Session) -> None:
-    if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
-        session.flush()
+    """Create the head row once; two first events at the same moment must not both insert it."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two databases we run on
+        raise RuntimeError(f"unsupported database {dialect}")
+    session.execute(
+        insert(AuditHead).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 def append_event(

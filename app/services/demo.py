@@ -73,6 +73,37 @@ PARTNERS = ["阳光敬老院", "市红十字会", "青山村小学", "华为技�
 AWARDS = ["一等奖", "二等奖", "三等奖", "优秀奖", "优秀志愿者"]
 
 
+@dataclass(frozen=True)
+class Habits:
+    """How a club runs, so the five-izations scorecards differ the way real clubs do.
+
+    lead: days between approval and the start (negative: approved after it started);
+    lag: days from an activity's end to its sign-off; budgets, reports, elections: whether
+    plans carry a budget, completed activities an outcome report, the roster an election.
+    """
+
+    lead: tuple[float, float] = (4, 10)
+    lag: tuple[float, float] = (3, 10)
+    budgets: bool = True
+    reports: bool = True
+    elections: bool = True
+
+
+HABITS = {
+    "青年志愿者协会": Habits(lead=(7, 14), lag=(1, 4)),             # the model club
+    "机器人创新社": Habits(lead=(5, 10), lag=(3, 8)),
+    "开源软件协会": Habits(lead=(3, 7), lag=(25, 45)),               # sign-off drags on
+    "红色经典读书会": Habits(lead=(-4, 2), lag=(5, 10)),             # runs first, asks later
+    "创业俱乐部": Habits(lead=(2, 6), lag=(10, 20), budgets=False, elections=False),
+    "民乐团": Habits(lead=(4, 8), lag=(5, 12)),
+    "篮球协会": Habits(lead=(-6, 3), lag=(15, 30), reports=False, elections=False),
+    "学生会宣传部": Habits(lead=(5, 10), lag=(2, 6)),
+    "乡村支教团": Habits(lead=(7, 14), lag=(2, 5)),
+}
+#: A club founded this term that has not run an activity yet: its scorecard shows no data.
+NEW_CLUB = ("摄影协会", "ART", "文化艺术", 4)
+
+
 def is_loaded(session: Session) -> bool:
     return session.execute(select(func.count(User.id))).scalar_one() > 0
 
@@ -145,7 +176,8 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
                 session.add(Membership(
                     club_id=club.id, user_id=student.id, term=term,
                     role="会长" if k == 0 else ("干事" if k < 4 else "成员"),
-                    elected_on=term_bounds(term)[0] + timedelta(days=20) if k == 0 else None,
+                    elected_on=term_bounds(term)[0] + timedelta(days=20)
+                    if k == 0 and HABITS[club.name].elections else None,
                     joined_on=term_bounds(term)[0],
                 ))
     session.commit()
@@ -156,6 +188,8 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
             for n in range(3):
                 _demo_activity(session, rng, club, modules, partnered, term, n, is_past, today,
                                members, zhang, admin)
+    _demo_history(session, random.Random(seed + 1))
+    _demo_new_club(session, random.Random(seed + 2), units, advisors, members, current)
     _demo_transcripts(session, admin, zhang, members)
     return True
 
@@ -216,7 +250,7 @@ def _demo_activity(session, rng, club: Club, modules, partnered, term, n, is_pas
         capacity=rng.choice([None, 30, 50]),
         description=f"{club.name}组织的{title}。",
         objectives="提升同学的实践能力与社会责任感。" if rng.random() < 0.8 else None,
-        budget=rng.choice([None, 500, 1200, 3000]),
+        budget=rng.choice([None, 500, 1200, 3000]) if HABITS[club.name].budgets else None,
         partners=[rng.choice(PARTNERS)] if partnered and rng.random() < 0.7 else [],
     )
     ended = starts_at.date() < today
@@ -241,8 +275,9 @@ def _demo_activity(session, rng, club: Club, modules, partnered, term, n, is_pas
                              rng.choice(["participant", "participant", "volunteer", "organizer"]),
                              award=award))
     participations.record_participations(session, leader, activity.id, entries)
+    report = f"共 {len(entries)} 人参加，活动圆满完成。" if rng.random() < 0.85 else None
     activities.complete_activity(session, leader, activity.id,
-                                 f"共 {len(entries)} 人参加，活动圆满完成。" if rng.random() < 0.85 else None)
+                                 report if HABITS[club.name].reports else None)
     if not is_past and rng.random() < 0.4:
         return activity  # left in the organizer's sign-off queue
     records = participations.list_participations(session, advisor, activity.id)
@@ -254,6 +289,60 @@ def _demo_activity(session, rng, club: Club, modules, partnered, term, n, is_pas
         if certified:
             participations.revoke(session, admin, certified[0].id, "经核查该同学未实际参加，撤销认证")
     return activity
+
+
+def _demo_history(session: Session, rng: random.Random) -> None:
+    """Give the records the times a real term would have left behind.
+
+    The services stamp everything "now"; a demo built in one go would show every plan
+    approved long after it started and every record signed off months late.  Each club's
+    habits (``HABITS``) set when its plans were approved and its records signed off.
+    Never later than now; the audit chain is left as written.
+    """
+    now = datetime.now(UTC)
+
+    def until_now(moment: datetime, floor: datetime | None = None) -> datetime:
+        moment = min(moment, now - timedelta(minutes=5))
+        return max(moment, floor) if floor is not None else moment
+
+    query = select(Activity).join(Club).order_by(Activity.id)
+    for activity in session.execute(query).scalars():
+        habits = HABITS.get(activity.club.name, Habits())
+        lead = timedelta(days=rng.uniform(*habits.lead))
+        planned = until_now(activity.starts_at - max(lead, timedelta(0)) - timedelta(days=10))
+        activity.created_at = min(activity.created_at, planned)
+        if activity.submitted_at is not None:
+            activity.submitted_at = until_now(activity.starts_at - lead - timedelta(days=3),
+                                              activity.created_at)
+        if activity.approved_at is not None:
+            activity.approved_at = until_now(activity.starts_at - lead, activity.submitted_at)
+        if activity.completed_at is not None:
+            activity.completed_at = until_now(activity.ends_at + timedelta(hours=20))
+        if activity.cancelled_at is not None:
+            activity.cancelled_at = until_now(activity.cancelled_at, activity.created_at)
+        signed = until_now(activity.ends_at + timedelta(days=rng.uniform(*habits.lag)))
+        for record in activity.participations:
+            record.recorded_at = until_now(activity.ends_at + timedelta(hours=18))
+            if record.certified_at is not None:
+                record.certified_at = until_now(signed, record.recorded_at)
+            if record.rejected_at is not None:
+                record.rejected_at = until_now(signed, record.recorded_at)
+            if record.revoked_at is not None:
+                record.revoked_at = until_now(signed + timedelta(days=12), record.certified_at)
+    session.commit()
+
+
+def _demo_new_club(session: Session, rng: random.Random, units, advisors, members, term) -> None:
+    name, unit, category, advisor = NEW_CLUB
+    club = clubs.create_club(
+        session, None, name=name, unit_id=units[unit].id, category=category,
+        advisor_ids=[advisors[advisor].id], leader_ids=[],
+        founded_on=term_bounds(term)[0] + timedelta(days=14),
+    )
+    for student in rng.sample(members, 8):
+        session.add(Membership(club_id=club.id, user_id=student.id, term=term, role="成员",
+                               joined_on=term_bounds(term)[0] + timedelta(days=14)))
+    session.commit()
 
 
 def _term_for(today: date) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -22,6 +22,7 @@ from app.models import (
 from app.services.accounts import student_by_number
 from app.services.activities import _system_user_id, get_activity, parse_hours
 from app.services.audit import append_event
+from app.services.locks import lock_row
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.timeutil import utcnow
 
@@ -132,6 +133,7 @@ def check_in(session: Session, actor: User, activity_id: int) -> Participation:
     activity = get_activity(session, activity_id)
     if not permissions.can_check_in(actor):
         raise Forbidden("只有学生可以签到 Only students check in")
+    lock_row(session, Activity, activity.id)  # the last free place goes to one student only
     if activity.status != ActivityStatus.APPROVED:
         raise Conflict("活动未在进行 Only an approved activity takes check-ins")
     now = utcnow()
@@ -198,7 +200,7 @@ def certify(
         query = query.where(Participation.status == ParticipationStatus.RECORDED)
     else:
         query = query.where(Participation.id.in_(participation_ids))
-    records = list(session.execute(query.with_for_update()).scalars())
+    records = list(session.execute(query).scalars())
     if participation_ids is not None:
         missing = set(participation_ids) - {r.id for r in records}
         if missing:
@@ -211,26 +213,35 @@ def certify(
             raise Conflict(f"已驳回或撤销的记录不能认证 Rejected or revoked records: {closed}")
     if any(permissions.is_participant(actor, r) for r in records):
         raise Forbidden("不能认证自己参与的记录 Nobody signs off their own participation")
-    now, certifier = utcnow(), _actor_id(session, actor)
+    candidates = [r.id for r in records if r.status == ParticipationStatus.RECORDED]
+    if not candidates:
+        session.rollback()
+        return 0
     note = (note or "").strip() or None
-    fresh = [r for r in records if r.status == ParticipationStatus.RECORDED]
-    for record in fresh:
-        record.status = ParticipationStatus.CERTIFIED
-        record.certified_at = now
-        record.certified_by_id = certifier
-        record.certify_note = note
+    # A conditional UPDATE: of two signers at once, only one moves each record.
+    fresh = list(session.execute(
+        update(Participation)
+        .where(Participation.id.in_(candidates), Participation.status == ParticipationStatus.RECORDED)
+        .values(status=ParticipationStatus.CERTIFIED, certified_at=utcnow(),
+                certified_by_id=_actor_id(session, actor), certify_note=note)
+        .returning(Participation.id)
+        .execution_options(synchronize_session=False)
+    ).scalars())
     if fresh:
         append_event(
             session, actor, "participation.certify", "activity", activity.id,
-            {"participation_ids": [r.id for r in fresh], "note": note},
+            {"participation_ids": sorted(fresh), "note": note},
         )
     session.commit()
+    session.expire_all()
     return len(fresh)
 
 
 def _get_participation(session: Session, participation_id: int) -> Participation:
+    lock_row(session, Participation, participation_id)
     record = session.execute(
-        select(Participation).where(Participation.id == participation_id).with_for_update()
+        select(Participation).where(Participation.id == participation_id)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if record is None:
         raise NotFound(f"没有编号为 {participation_id} 的参与记录 No such participation")

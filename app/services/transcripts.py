@@ -19,6 +19,7 @@ from app.models import Activity, Participation, ParticipationStatus, Transcript,
 from app.services.accounts import student_by_number
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.locks import lock_row
 from app.timeutil import to_local, utcnow
 
 # Easy to read aloud and type: no 0/O, 1/I; 18 symbols of 5 bits = 90 bits of randomness.
@@ -91,7 +92,7 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     if not permissions.can_issue_transcript(actor, student):
         raise Forbidden("只有学生本人或校团委可以开具成绩单 Only the student or the admin issues it")
     # Lock the student's row so two simultaneous issues queue rather than both stay valid.
-    session.execute(select(User.id).where(User.id == student.id).with_for_update())
+    lock_row(session, User, student.id)
     records = _certified_records(session, student)
     if not records:
         raise Conflict("还没有已认证的记录，无法开具 No certified record to put on a transcript")
@@ -111,7 +112,7 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     )
     earlier = list(session.execute(
         select(Transcript).where(Transcript.student_id == student.id,
-                                 Transcript.status == TranscriptStatus.VALID).with_for_update()
+                                 Transcript.status == TranscriptStatus.VALID)
     ).scalars())
     for old in earlier:
         old.status = TranscriptStatus.SUPERSEDED
@@ -169,7 +170,8 @@ def revoke_transcript(session: Session, actor: User | None, serial: str, reason:
     if not reason or len(reason) > 2000:
         raise Invalid({"reason": ["请说明原因（不超过 2000 字）A reason of 1–2,000 characters"]})
     transcript = get_transcript(session, serial)
-    session.execute(select(Transcript.id).where(Transcript.id == transcript.id).with_for_update())
+    lock_row(session, Transcript, transcript.id)
+    session.refresh(transcript)
     if transcript.status == TranscriptStatus.REVOKED:
         raise Conflict("该成绩单已撤销 Already revoked")
     transcript.status = TranscriptStatus.REVOKED

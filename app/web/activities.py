@@ -1,0 +1,220 @@
+"""Club page; activity plan (create, edit), detail and lifecycle; student check-in."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from app.extensions import db
+from app.services import activities, participations, queries
+from app.services.errors import Conflict, Invalid
+from app.timeutil import school_zone, to_local
+from app.web import bp
+from app.web.forms import ActionForm, ActivityForm, OutcomeForm, ReasonForm
+from app.web.support import (
+    FORM_ERRORS,
+    actor,
+    already_done,
+    flash_once_again,
+    mark_done,
+    put_errors,
+    show_error,
+    status_of,
+)
+
+
+@bp.get("/clubs/<int:club_id>")
+@login_required
+def club_page(club_id: int):
+    page = queries.club_page(db.session, actor(), club_id)
+    return render_template("web/club.html", page=page)
+
+
+def _choices(form: ActivityForm) -> ActivityForm:
+    form.module.choices = [("", "— 请选择 Choose —"), *queries.module_choices()]
+    form.level.choices = [("", "— 请选择 Choose —"), *queries.level_choices()]
+    return form
+
+
+def _all_problems(form: ActivityForm) -> None:
+    """Some fields did not parse: add the plan's other problems so all show at once."""
+    put_errors(form, queries.plan_problems(form.values(school_zone())), only_clean=True)
+
+
+@bp.route("/clubs/<int:club_id>/activities/new", methods=["GET", "POST"])
+@login_required
+def new_activity(club_id: int):
+    club = queries.club_for_planning(db.session, actor(), club_id)
+    form = _choices(ActivityForm())
+    if form.validate_on_submit():
+        if done := already_done(form):
+            flash_once_again()
+            return redirect(done)
+        try:
+            activity = activities.create_activity(
+                db.session, actor(), club_id, **form.values(school_zone())
+            )
+        except FORM_ERRORS as error:
+            show_error(form, error)
+        else:
+            flash("活动已保存为草稿，确认无误后请提交审批 Saved as a draft; submit it for approval "
+                  "when ready", "success")
+            target = url_for("web.activity_page", activity_id=activity.id)
+            mark_done(form, target)
+            return redirect(target)
+    elif form.is_submitted():
+        _all_problems(form)
+    status = status_of(form)
+    return render_template(
+        "web/activity_form.html", form=form, club=club, activity=None
+    ), status
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_activity(activity_id: int):
+    activity = queries.activity_for_editing(db.session, actor(), activity_id)
+    form = ActivityForm()
+    if not form.is_submitted():
+        form = ActivityForm(data={
+            "title": activity.title, "module": activity.module, "level": activity.level,
+            "starts_at": to_local(activity.starts_at).replace(tzinfo=None),
+            "ends_at": to_local(activity.ends_at).replace(tzinfo=None),
+            "location": activity.location, "hours": f"{activity.hours:.1f}",
+            "capacity": activity.capacity, "description": activity.description or "",
+            "objectives": activity.objectives or "",
+            "budget": "" if activity.budget is None else f"{activity.budget:.2f}",
+            "partners": "\n".join(activity.partners or []),
+        })
+    _choices(form)
+    if form.validate_on_submit():
+        try:
+            activities.update_activity(
+                db.session, actor(), activity_id, **form.values(school_zone())
+            )
+        except FORM_ERRORS as error:
+            show_error(form, error)
+        else:
+            flash("活动已保存 Saved", "success")
+            return redirect(url_for("web.activity_page", activity_id=activity_id))
+    elif form.is_submitted():
+        _all_problems(form)
+    status = status_of(form)
+    return render_template(
+        "web/activity_form.html", form=form, club=activity.club, activity=activity
+    ), status
+
+
+def _detail(activity_id: int, status: int = 200, **forms):
+    page = queries.activity_page(db.session, actor(), activity_id)
+    forms.setdefault("return_form", ReasonForm(prefix="return", formdata=None))
+    forms.setdefault("cancel_form", ReasonForm(prefix="cancel", formdata=None))
+    forms.setdefault("complete_form", OutcomeForm(prefix="complete", formdata=None))
+    return render_template(
+        "web/activity.html", page=page, a=page.activity, form=ActionForm(), **forms
+    ), status
+
+
+@bp.get("/activities/<int:activity_id>")
+@login_required
+def activity_page(activity_id: int):
+    return _detail(activity_id)
+
+
+def _back(activity_id: int):
+    return redirect(url_for("web.activity_page", activity_id=activity_id))
+
+
+def _step(activity_id: int, call, done: str):
+    """A lifecycle button: call the service; a stale click (Conflict) says why, never a 409 page."""
+    if not ActionForm().validate_on_submit():
+        flash("表单已失效，请重试 The form expired; try again", "error")
+        return _back(activity_id)
+    try:
+        call()
+    except FORM_ERRORS as error:
+        show_error(None, error)
+    else:
+        flash(done, "success")
+    return _back(activity_id)
+
+
+@bp.post("/activities/<int:activity_id>/submit")
+@login_required
+def submit_activity(activity_id: int):
+    return _step(
+        activity_id, lambda: activities.submit_activity(db.session, actor(), activity_id),
+        "已提交审批 Submitted for approval",
+    )
+
+
+@bp.post("/activities/<int:activity_id>/approve")
+@login_required
+def approve_activity(activity_id: int):
+    return _step(
+        activity_id, lambda: activities.approve_activity(db.session, actor(), activity_id),
+        "已批准 Approved",
+    )
+
+
+def _with_reason(activity_id: int, prefix: str, call, done: str):
+    """Return / cancel: a reason is required; a missing one is shown next to its field."""
+    form = ReasonForm(prefix=prefix)
+    try:
+        call(form.reason.data or "")
+    except Invalid as error:
+        status = show_error(form, error)
+        return _detail(activity_id, status, **{f"{prefix}_form": form})
+    except Conflict as error:
+        show_error(None, error)
+        return _back(activity_id)
+    flash(done, "success")
+    return _back(activity_id)
+
+
+@bp.post("/activities/<int:activity_id>/return")
+@login_required
+def return_activity(activity_id: int):
+    return _with_reason(
+        activity_id, "return",
+        lambda reason: activities.return_activity(db.session, actor(), activity_id, reason),
+        "已退回修改 Returned to the leader",
+    )
+
+
+@bp.post("/activities/<int:activity_id>/cancel")
+@login_required
+def cancel_activity(activity_id: int):
+    return _with_reason(
+        activity_id, "cancel",
+        lambda reason: activities.cancel_activity(db.session, actor(), activity_id, reason),
+        "活动已取消 Activity cancelled",
+    )
+
+
+@bp.post("/activities/<int:activity_id>/complete")
+@login_required
+def complete_activity(activity_id: int):
+    form = OutcomeForm(prefix="complete")
+    try:
+        activities.complete_activity(db.session, actor(), activity_id, form.outcome.data)
+    except Invalid as error:
+        return _detail(activity_id, show_error(form, error), complete_form=form)
+    except Conflict as error:
+        show_error(None, error)
+        return _back(activity_id)
+    flash("活动已结项 Activity completed", "success")
+    return _back(activity_id)
+
+
+@bp.post("/activities/<int:activity_id>/check-in")
+@login_required
+def check_in(activity_id: int):
+    if ActionForm().validate_on_submit():
+        try:
+            participations.check_in(db.session, actor(), activity_id)
+        except FORM_ERRORS as error:
+            show_error(None, error)
+        else:
+            flash("签到成功，记录待认证 Checked in; the record awaits sign-off", "success")
+    return redirect(url_for("web.student_home"))

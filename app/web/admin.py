@@ -1,0 +1,108 @@
+"""The Youth League office's pages: units, clubs and people (create + paginated lists)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.extensions import db
+from app.models import Role
+from app.services import accounts, clubs, queries
+from app.web import bp
+from app.web.forms import ClubForm, UnitForm, UserForm
+from app.web.support import (
+    FORM_ERRORS,
+    actor,
+    already_done,
+    flash_once_again,
+    mark_done,
+    show_error,
+    status_of,
+)
+
+
+def _page_arg() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.route("/admin/units", methods=["GET", "POST"])
+@login_required
+def admin_units():
+    form = UnitForm()
+    if form.validate_on_submit():
+        if done := already_done(form):
+            flash_once_again()
+            return redirect(done)
+        try:
+            unit = accounts.create_unit(
+                db.session, actor(), form.code.data or "", form.name.data or ""
+            )
+        except FORM_ERRORS as error:
+            show_error(form, error)
+        else:
+            flash(f"已创建院系「{unit.name}」 Unit created", "success")
+            target = url_for("web.admin_units")
+            mark_done(form, target)
+            return redirect(target)
+    status = status_of(form)
+    units = queries.units_page(db.session, actor(), _page_arg())
+    return render_template("web/admin_units.html", form=form, units=units), status
+
+
+def _club_choices(form: ClubForm) -> None:
+    session, who = db.session, actor()
+    form.unit_id.choices = [("", "— 请选择 Choose —"), *queries.unit_choices(session, who)]
+    form.advisor_ids.choices = queries.people_choices(session, who, Role.ORGANIZER)
+    form.leader_ids.choices = queries.people_choices(session, who, Role.LEADER)
+
+
+@bp.route("/admin/clubs", methods=["GET", "POST"])
+@login_required
+def admin_clubs():
+    form = ClubForm()
+    _club_choices(form)
+    if form.validate_on_submit():
+        if done := already_done(form):
+            flash_once_again()
+            return redirect(done)
+        try:
+            club = clubs.create_club(db.session, actor(), **form.values())
+        except FORM_ERRORS as error:
+            show_error(form, error)
+        else:
+            flash(f"已创建社团「{club.name}」 Club created", "success")
+            target = url_for("web.admin_clubs")
+            mark_done(form, target)
+            return redirect(target)
+    status = status_of(form)
+    rows = queries.clubs_page(db.session, actor(), _page_arg())
+    return render_template("web/admin_clubs.html", form=form, clubs=rows), status
+
+
+@bp.route("/admin/people", methods=["GET", "POST"])
+@login_required
+def admin_people():
+    form = UserForm()
+    form.role.choices = queries.user_role_choices()
+    form.unit_id.choices = [("", "— 无 None —"), *queries.unit_choices(db.session, actor())]
+    if form.validate_on_submit():
+        if done := already_done(form):
+            flash_once_again()
+            return redirect(done)
+        try:
+            user = accounts.create_user(db.session, actor(), **form.values())
+        except FORM_ERRORS as error:
+            show_error(form, error)
+        else:
+            flash(f"已创建用户 {user.username}（{user.display_name}） User created", "success")
+            target = url_for("web.admin_people")
+            mark_done(form, target)
+            return redirect(target)
+    status = status_of(form)
+    role = request.args.get("role") or None
+    q = request.args.get("q") or None
+    people = queries.people_page(db.session, actor(), _page_arg(), role=role, q=q)
+    return render_template(
+        "web/admin_people.html", form=form, people=people, role=role, q=q or "",
+        roles=queries.user_role_choices(),
+    ), status

@@ -1,0 +1,116 @@
+"""Five-izations (五化) pages: a club's scorecard with its radar chart, trend and term
+report; the overview ranking clubs per term with the module-hours heat table; every
+table as CSV or .xlsx.  Each view: one service call, then the template or the file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from flask import Blueprint, current_app, make_response, render_template, request
+from flask_login import login_required
+from markupsafe import Markup
+
+from app.extensions import db
+from app.services import exports, scorecard, scorecard_report
+from app.timeutil import school_zone
+from app.web.support import actor
+
+bp = Blueprint("scorecard_pages", __name__)
+
+
+def _args() -> dict:
+    return {
+        "term": request.args.get("term") or None,
+        "unit_id": request.args.get("unit", type=int),
+        "category": request.args.get("category") or None,
+    }
+
+
+def _file(data: bytes, mimetype: str, ascii_name: str, name: str):
+    response = make_response(data)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _table(table: exports.Table, fmt: str):
+    if fmt not in exports.FORMATS:
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound()
+    return _file(exports.render(table, fmt), exports.FORMATS[fmt], f"{table.slug}.{fmt}",
+                 f"{table.title}.{fmt}")
+
+
+@bp.get("/scorecards")
+@login_required
+def overview():
+    page = scorecard.overview_page(db.session, actor(), **_args())
+    return render_template("scorecard/overview.html", page=page, o=page.overview, heat=page.heat,
+                           dimensions=scorecard.DIMENSIONS)
+
+
+@bp.get("/scorecards/ranking.<fmt>")
+@login_required
+def ranking_file(fmt: str):
+    ranking = scorecard.my_overview(db.session, actor(), **_args())
+    return _table(exports.ranking_table(ranking), fmt)
+
+
+@bp.get("/scorecards/heat.<fmt>")
+@login_required
+def heat_file(fmt: str):
+    heat = scorecard.module_hours_by_unit(db.session, actor(), **_args())
+    return _table(exports.heat_table(heat), fmt)
+
+
+@bp.get("/clubs/<int:club_id>/scorecard")
+@login_required
+def club(club_id: int):
+    page = scorecard.club_scorecard_page(db.session, actor(), club_id, request.args.get("term"))
+    return render_template(
+        "scorecard/club.html", page=page, card=page.card,
+        radar=Markup(scorecard_report.radar_svg(page.card)),
+        trend=Markup(scorecard_report.trend_svg(page.trend)),
+    )
+
+
+@bp.get("/clubs/<int:club_id>/scorecard/radar.svg")
+@login_required
+def radar(club_id: int):
+    card = scorecard.club_scorecard(db.session, actor(), club_id, request.args.get("term"))
+    response = make_response(scorecard_report.radar_svg(card))
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/clubs/<int:club_id>/scorecard/report.pdf")
+@login_required
+def report(club_id: int):
+    page = scorecard.club_scorecard_page(db.session, actor(), club_id, request.args.get("term"))
+    card = page.card
+    pdf = scorecard_report.render_report(
+        card, page.trend, institution=current_app.config["INSTITUTION_NAME"],
+        generated_on=datetime.now(school_zone()).date(),
+    )
+    return _file(pdf, "application/pdf", f"scorecard-{card.club.id}-{card.term}.pdf",
+                 f"{card.club.name}-五化报告-{card.term}.pdf")
+
+
+@bp.get("/clubs/<int:club_id>/scorecard/indicators.<fmt>")
+@login_required
+def indicators_file(club_id: int, fmt: str):
+    card = scorecard.club_scorecard(db.session, actor(), club_id, request.args.get("term"))
+    return _table(exports.indicator_table(card), fmt)
+
+
+@bp.get("/clubs/<int:club_id>/scorecard/trend.<fmt>")
+@login_required
+def trend_file(club_id: int, fmt: str):
+    cards = scorecard.club_trend(db.session, actor(), club_id)
+    return _table(exports.trend_table(cards), fmt)

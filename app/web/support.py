@@ -1,0 +1,122 @@
+"""What every page view shares: the acting user, domain errors on forms, one-time forms."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import flash, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+
+from app.extensions import db
+from app.models import Role, User
+from app.services.errors import Conflict, DomainError, Invalid
+
+# Domain errors a form can show next to its fields; Forbidden and NotFound are error pages.
+FORM_ERRORS = (Invalid, Conflict)
+_ENTRY = re.compile(r"^entries\.\d+\.")
+_DONE_KEY = "done_forms"
+CHOOSE = "请从列表中选择 Choose one from the list"
+CHECK_FIELDS = "输入有误，请检查标出的字段 Invalid input: see the marked fields"
+_DONE_KEEP = 12
+
+
+def actor() -> User:
+    return current_user._get_current_object()
+
+
+def home_url(user: User) -> str:
+    return url_for({
+        Role.ADMIN: "web.admin_home",
+        Role.ORGANIZER: "web.organizer_home",
+        Role.LEADER: "web.leader_home",
+    }.get(user.role, "web.student_home"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def show_error(
+    form: FlaskForm | None, error: DomainError, rename: dict[str, str] | None = None
+) -> int:
+    """Flash the message and put each field's reasons next to that field; returns the status.
+
+    Field names the form does not have (or a missing form) are listed with the message
+    instead, so no reason is ever dropped.
+    """
+    db.session.rollback()
+    leftovers = put_errors(form, error.fields, rename)
+    flash(error.message, "error")
+    if form is not None:
+        form.error_status = error.status
+    if form is not None:
+        form.form_errors.extend(leftovers)
+    else:
+        for line in leftovers:
+            flash(line, "error")
+    return error.status
+
+
+def put_errors(
+    form: FlaskForm | None, fields: dict[str, list[str]] | None,
+    rename: dict[str, str] | None = None, *, only_clean: bool = False,
+) -> list[str]:
+    """Attach service reasons to same-named fields; returns "name: reason" for the rest.
+
+    `entries.0.hours` (a batch of one) goes to `hours`. A list field's "one of a, b, c"
+    reads better as "choose from the list" next to a drop-down.
+    """
+    leftovers = []
+    for name, reasons in (fields or {}).items():
+        key = (rename or {}).get(name, _ENTRY.sub("", name))
+        field = form._fields.get(key) if form is not None else None
+        if field is None:
+            leftovers.extend(f"{name}: {reason}" for reason in reasons)
+            continue
+        if only_clean and field.errors:
+            continue
+        if isinstance(field, SelectField):
+            reasons = [CHOOSE if r.startswith("one of") else r for r in reasons]
+        field.errors = [*field.errors, *reasons]
+    return leftovers
+
+
+def status_of(form: FlaskForm) -> int:
+    """For a posted form that came back with errors: the service's status (409 for a taken
+    name) or 422, and a message at the top once; else 200."""
+    if not (form.is_submitted() and form.errors):
+        return 200
+    if not any(category == "error" for category, _ in session.get("_flashes", [])):
+        flash(CHECK_FIELDS, "error")
+    return getattr(form, "error_status", 422)
+
+
+def already_done(form: FlaskForm) -> str | None:
+    """The page a one-time form already led to, if this very form was posted before."""
+    nonce = getattr(form, "nonce", None)
+    if nonce is None or not nonce.data:
+        return None
+    return dict(session.get(_DONE_KEY, [])).get(nonce.data)
+
+
+def mark_done(form: FlaskForm, target: str) -> None:
+    nonce = getattr(form, "nonce", None)
+    if nonce is None or not nonce.data:
+        return
+    done = [pair for pair in session.get(_DONE_KEY, []) if pair[0] != nonce.data]
+    done.append([nonce.data, target])
+    session[_DONE_KEY] = done[-_DONE_KEEP:]
+
+
+def flash_once_again() -> None:
+    flash("这张表单已经提交过，未重复保存。 "
+          "This form was already submitted; nothing was saved twice.", "info")

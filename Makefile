@@ -28,6 +28,7 @@ run: venv
 
 test: venv
 	@bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check app credentials tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, abort, request
+from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
 from app.config import Defaults, from_environment
-from sqlalchemy import event
-
 from app.extensions import csrf, db, limiter, login_manager, migrate, sqlite_pragmas
 
 ROOT = Path(__file__).resolve().parent.parent

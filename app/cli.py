@@ -23,8 +23,9 @@ transcripts_cli = AppGroup("transcripts", help="Issue transcripts.")
 @keys_cli.command("generate")
 def keys_generate():
     """Create the signing key if none exists (idempotent)."""
-    import credentials
     from flask import current_app
+
+    import credentials
 
     directory = current_app.config["SIGNING_KEY_DIR"]
     ring = credentials.KeyRing.generate_in_dir(directory)
@@ -34,8 +35,9 @@ def keys_generate():
 @keys_cli.command("rotate")
 def keys_rotate():
     """Make a new active key; old transcripts still verify with the retired ones."""
-    import credentials
     from flask import current_app
+
+    import credentials
 
     directory = current_app.config["SIGNING_KEY_DIR"]
     ring = credentials.KeyRing.rotate_in_dir(directory)

@@ -60,7 +60,7 @@ def main() -> None:
             "verify page": f"http://127.0.0.1:{app_port}{path}",
             "verify API": f"http://127.0.0.1:{app_port}/api/v1/verify/{serial}",
         }
-        for name, url in urls.items():  # warm up every worker
+        for url in urls.values():  # warm up every worker
             load(url, 1.0)
         for _ in range(args.rounds):
             for name, url in urls.items():

@@ -17,7 +17,10 @@ def participants_csv(rows: list[str], header: str = "学号,姓名,角色,学时
 def test_csv_gbk_with_bom_imports(session, make, encoding):
     w = make.world()
     a, b = w.students
-    text = participants_csv([f"{a.student_no},{a.display_name},志愿者,3.5,", f"{b.student_no},{b.display_name},,,优秀志愿者"])
+    text = participants_csv([
+        f"{a.student_no},{a.display_name},志愿者,3.5,",
+        f"{b.student_no},{b.display_name},,,优秀志愿者",
+    ])
     created = imports.import_participations(session, w.leader, w.activity.id, text.encode(encoding))
     assert len(created) == 2
     by_student = {p.student_id: p for p in session.query(Participation)}

@@ -6,7 +6,9 @@ import io
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
+from app.models import AuditEvent
 from app.services import transcripts
 from app.services.audit import verify_chain
 from tests.pdfread import scan_qr, text_of
@@ -17,7 +19,8 @@ def graduate(make):
     """A student with three certified records in two modules and one still unsigned."""
     w = make.world()
     student = w.students[0]
-    for module, title in (("volunteering", "敬老院志愿服务"), ("innovation", "挑战杯项目路演"), ("volunteering", "马拉松志愿者")):
+    plan = (("volunteering", "敬老院志愿服务"), ("innovation", "挑战杯项目路演"), ("volunteering", "马拉松志愿者"))
+    for module, title in plan:
         activity = make.activity(w.club, module=module, title=title)
         make.participation(activity, student, status="certified", certifier=w.advisor)
     make.participation(w.activity, student)  # recorded, not certified: not on the transcript
@@ -79,7 +82,7 @@ def test_admin_revokes_and_verify_shows_it_at_once(client, make, graduate, sessi
     data = client.get(f"/api/v1/verify/{body['serial']}").get_json()
     assert data["status"] == "revoked" and data["revoke_reason"] == "记录有误，已重新认证"
     assert "已撤销" in follow(client, body["verify_url"]).get_data(as_text=True)
-    actions = [e.action for e in session.execute(__import__("sqlalchemy").text("select action from audit_event order by seq"))]
+    actions = list(session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
     assert "transcript.issue" in actions and "transcript.revoke" in actions
     assert verify_chain(session).ok
 
@@ -193,7 +196,8 @@ def test_key_rotation_keeps_old_transcripts_verifying(app, client, make, graduat
     runner = app.test_cli_runner()
     assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
     jwks = client.get("/.well-known/jwks.json").get_json()
-    assert len(jwks["keys"]) == 2 and all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in jwks["keys"])
+    assert len(jwks["keys"]) == 2
+    assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in jwks["keys"])
     new = issue(client, make, student, student.student_no).get_json()
     assert new["key_id"] != old["key_id"]
     assert {old["key_id"], new["key_id"]} == {k["kid"] for k in jwks["keys"]}

@@ -4,7 +4,12 @@ from flask_smorest import Blueprint
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.schemas.common import ReasonSchema
-from app.schemas.transcripts import TranscriptSchema, UploadSchema, UploadVerdictSchema, VerificationSchema
+from app.schemas.transcripts import (
+    TranscriptSchema,
+    UploadSchema,
+    UploadVerdictSchema,
+    VerificationSchema,
+)
 from app.services import transcripts
 from app.services.errors import Invalid
 from app.verify import verify_limit

@@ -10,7 +10,6 @@ from marshmallow import fields, validate
 
 from app.timeutil import school_zone, to_local
 
-
 # Ids are 32-bit integers in both databases; anything larger cannot name a row.
 MAX_ID = 2**31 - 1
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200

@@ -41,7 +41,7 @@ class VerificationSchema(Schema):
 
     status = fields.String()
     serial = fields.String()
-    issued_at = fields.Function(lambda v: v.snapshot.issued_at.isoformat())
+    issued_at = SchoolDateTime(attribute="snapshot.issued_at")
     institution = fields.Function(lambda v: v.snapshot.institution)
     student = fields.Function(lambda v: {"name": v.snapshot.student_name,
                                          "student_no_masked": v.student_no_masked})
@@ -53,8 +53,8 @@ class VerificationSchema(Schema):
     records = fields.List(fields.Nested(VerifiedRecordSchema))
     digest = fields.Function(lambda v: v.transcript.digest)
     key_id = fields.Function(lambda v: v.transcript.key_id)
-    superseded_at = fields.Function(lambda v: v.transcript.superseded_at.isoformat() if v.transcript.superseded_at else None)
-    revoked_at = fields.Function(lambda v: v.transcript.revoked_at.isoformat() if v.transcript.revoked_at else None)
+    superseded_at = SchoolDateTime(attribute="transcript.superseded_at", allow_none=True)
+    revoked_at = SchoolDateTime(attribute="transcript.revoked_at", allow_none=True)
     revoke_reason = fields.Function(lambda v: v.transcript.revoke_reason)
 
 

@@ -11,12 +11,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import permissions
 from app.models import ApiToken, Role, Unit, User
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from app.services.transactions import commit_unique
 from app.timeutil import utcnow
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -111,7 +111,7 @@ def create_unit(session: Session, actor: User | None, code: str, name: str) -> U
         raise Conflict(f"院系代码 {code} 已存在 Unit code already exists", {"code": ["taken"]})
     unit = Unit(code=code, name=name)
     session.add(unit)
-    _commit_unique(session, "院系代码已存在 Unit code already exists", "code")
+    commit_unique(session, "院系代码已存在 Unit code already exists", "code")
     return unit
 
 
@@ -129,16 +129,16 @@ def create_user(
 ) -> User:
     if not permissions.can_manage_people(actor):
         raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
-    user = User(**_checked_user_values(
+    user = User(**check_user_values(
         session, username=username, password=password, display_name=display_name, role=role,
         student_no=student_no, unit_id=unit_id, email=email,
     ))
     session.add(user)
-    _commit_unique(session, "用户名或学号已存在 Username or student number taken", "username")
+    commit_unique(session, "用户名或学号已存在 Username or student number taken", "username")
     return user
 
 
-def _checked_user_values(session: Session, **values) -> dict:
+def check_user_values(session: Session, **values) -> dict:
     """Validate one user's values against the rules and the database; raise Invalid/Conflict."""
     errors: dict[str, list[str]] = {}
     username = (values["username"] or "").strip()
@@ -175,15 +175,6 @@ def _checked_user_values(session: Session, **values) -> dict:
         "unit_id": unit_id,
         "email": (values.get("email") or None),
     }
-
-
-def _commit_unique(session: Session, message: str, field: str) -> None:
-    """Commit; a unique constraint lost to a concurrent writer is a 409, not a 500."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(message, {field: ["taken"]}) from None
 
 
 def get_user(session: Session, user_id: int) -> User:

@@ -14,7 +14,7 @@ from app.models.activities import MAX_HOURS
 from app.services.audit import append_event
 from app.services.clubs import get_club
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.locks import lock_row
+from app.services.transactions import lock_row
 from app.timeutil import term_of, utcnow
 
 PLAN_FIELDS = (
@@ -48,7 +48,7 @@ def parse_hours(value, errors: dict[str, list[str]], field: str) -> Decimal | No
     return hours
 
 
-def _plan_values(values: dict) -> dict:
+def check_plan(values: dict) -> dict:
     errors: dict[str, list[str]] = {}
     out: dict = {}
     title = (values.get("title") or "").strip()
@@ -112,15 +112,15 @@ def create_activity(session: Session, actor: User | None, club_id: int, **values
     activity = Activity(
         club_id=club.id,
         status=ActivityStatus.DRAFT,
-        created_by_id=actor.id if actor else _system_user_id(session),
-        **_plan_values(values),
+        created_by_id=actor.id if actor else system_user_id(session),
+        **check_plan(values),
     )
     session.add(activity)
     session.commit()
     return activity
 
 
-def _system_user_id(session: Session) -> int:
+def system_user_id(session: Session) -> int:
     """The command line acts for the first admin when a record needs a person's id."""
     from app.models import Role
 
@@ -138,7 +138,7 @@ def update_activity(session: Session, actor: User | None, activity_id: int, **va
         raise Forbidden("只有本社团负责人可以修改活动 Only a leader of this club edits it")
     if activity.status not in EDITABLE:
         raise Conflict(f"活动已{activity.status_label}，不能修改 An activity {activity.status} cannot be edited")
-    checked = _plan_values({**{f: getattr(activity, f) for f in PLAN_FIELDS}, **values})
+    checked = check_plan({**{f: getattr(activity, f) for f in PLAN_FIELDS}, **values})
     for key, value in checked.items():
         setattr(activity, key, value)
     if activity.status == ActivityStatus.SUBMITTED:
@@ -171,7 +171,7 @@ def _transition(
     before = activity.status
     activity.status = target
     setattr(activity, f"{stamp}_at", utcnow())
-    setattr(activity, f"{stamp}_by_id", actor.id if actor else _system_user_id(session))
+    setattr(activity, f"{stamp}_by_id", actor.id if actor else system_user_id(session))
     for key, value in (extra or {}).items():
         setattr(activity, key, value)
     if target in (ActivityStatus.APPROVED, ActivityStatus.CANCELLED):

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from app import permissions
 from app.models import Club, ClubStatus, Membership, Role, Unit, User
-from app.services.accounts import _commit_unique
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.transactions import commit_unique
 
 
 def get_club(session: Session, club_id: int) -> Club:
@@ -80,7 +80,7 @@ def create_club(session: Session, actor: User | None, **values) -> Club:
         raise Conflict("社团名称已存在 Club name taken", {"name": ["taken"]})
     club = Club(**checked)
     session.add(club)
-    _commit_unique(session, "社团名称已存在 Club name taken", "name")
+    commit_unique(session, "社团名称已存在 Club name taken", "name")
     return club
 
 
@@ -96,7 +96,7 @@ def update_club(session: Session, actor: User | None, club_id: int, **values) ->
         raise Conflict("社团名称已存在 Club name taken", {"name": ["taken"]})
     for key, value in checked.items():
         setattr(club, key, value)
-    _commit_unique(session, "社团名称已存在 Club name taken", "name")
+    commit_unique(session, "社团名称已存在 Club name taken", "name")
     return club
 
 
@@ -131,7 +131,7 @@ def add_member(
         elected_on=elected_on, joined_on=date.today(),
     )
     session.add(member)
-    _commit_unique(session, "该学生已在本学期名册中 Already on the roster", "student_no")
+    commit_unique(session, "该学生已在本学期名册中 Already on the roster", "student_no")
     return member
 
 

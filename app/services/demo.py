@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Activity, ActivityStatus, Club, Membership, Role, Term, User
+from app.models import Activity, Club, Membership, Role, Term, User
 from app.services import accounts, activities, clubs, participations
 from app.services.participations import Entry
 from app.timeutil import school_zone, term_bounds
@@ -39,7 +39,9 @@ DEMO_LOGINS = (
 UNITS = [("CS", "计算机科学与技术学院"), ("ECON", "经济管理学院"), ("ART", "艺术与传媒学院"),
          ("MED", "医学院")]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = (  # noqa: E501 — one line of surnames reads best
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = ["子涵", "欣怡", "梓萱", "一诺", "浩宇", "宇轩", "雨桐", "思远", "佳怡", "俊杰", "嘉豪",
          "诗涵", "明轩", "可馨", "晨曦", "博文", "雅琪", "泽宇", "梦瑶", "天佑", "若曦", "子墨",
          "静怡", "文博", "思彤", "昊然", "婉清", "志强", "丽娜", "海涛", "晓峰", "美玲", "建华"]
@@ -151,7 +153,8 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
     leaders = [person("li.xiaoyu", Role.LEADER, "李晓雨", "MED", "2023040001")]
     for i, name in enumerate(names[:8]):
         unit = CLUBS[i + 1][1]
-        leaders.append(person(f"leader{i + 2}", Role.LEADER, name, unit, f"2023{unit_codes.index(unit) + 1:02d}{i + 100:04d}"))
+        number = f"2023{unit_codes.index(unit) + 1:02d}{i + 100:04d}"
+        leaders.append(person(f"leader{i + 2}", Role.LEADER, name, unit, number))
     for i, name in enumerate(names[8:], start=2):
         unit = unit_codes[i % len(unit_codes)]
         students.append(person(f"s{2024000 + i}", Role.STUDENT, name, unit,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app import permissions
 from app.models import Participation, Role, Unit, User
 from app.services import participations
-from app.services.accounts import _checked_user_values
+from app.services.accounts import check_user_values
 from app.services.activities import get_activity
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 
@@ -133,7 +133,7 @@ def preview_participations(session: Session, actor: User | None, activity_id: in
         )
     ).all())
     preview = Preview()
-    for index, ((line, row), entry) in enumerate(zip(rows, entries, strict=True)):
+    for index, ((line, _row), entry) in enumerate(zip(rows, entries, strict=True)):
         preview.rows.append({
             "line": line, "student_no": entry.student_no, "name": names.get(entry.student_no, ""),
             "role": entry.role, "hours": entry.hours or str(activity.hours), "award": entry.award,
@@ -156,7 +156,9 @@ def import_participations(session: Session, actor: User | None, activity_id: int
         raise Invalid(exc.fields, "未导入任何记录 Nothing was imported") from None
 
 
-def import_students(session: Session, actor: User | None, data: bytes, default_password: str | None = None) -> list[User]:
+def import_students(
+    session: Session, actor: User | None, data: bytes, default_password: str | None = None
+) -> list[User]:
     """Create a roster of students; every row valid or none created."""
     if not permissions.can_manage_people(actor):
         raise Forbidden("只有校团委可以导入名册 Only the admin imports the roster")
@@ -170,11 +172,12 @@ def import_students(session: Session, actor: User | None, data: bytes, default_p
             preview.errors.append(RowError(line, "unit", f"没有院系代码 {unit_code} No such unit"))
             continue
         if number in seen:
-            preview.errors.append(RowError(line, "student_no", f"与第 {seen[number]} 行重复 Same as line {seen[number]}"))
+            first = seen[number]
+            preview.errors.append(RowError(line, "student_no", f"与第 {first} 行重复 Same as line {first}"))
             continue
         seen[number] = line
         try:
-            values = _checked_user_values(
+            values = check_user_values(
                 session, username=row.get("username") or number,
                 password=row.get("password") or default_password or number + "!pass",
                 display_name=row.get("name", ""), role=Role.STUDENT, student_no=number,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -20,10 +20,10 @@ from app.models import (
     User,
 )
 from app.services.accounts import student_by_number
-from app.services.activities import _system_user_id, get_activity, parse_hours
+from app.services.activities import get_activity, parse_hours, system_user_id
 from app.services.audit import append_event
-from app.services.locks import lock_row
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.transactions import lock_row
 from app.timeutil import utcnow
 
 RECORDABLE = (ActivityStatus.DRAFT, ActivityStatus.SUBMITTED, ActivityStatus.APPROVED,
@@ -46,7 +46,7 @@ class Entry:
 
 
 def _actor_id(session: Session, actor: User | None) -> int:
-    return actor.id if actor is not None else _system_user_id(session)
+    return actor.id if actor is not None else system_user_id(session)
 
 
 def check_entries(

@@ -34,7 +34,7 @@ from app.models import (
     club_advisor,
     club_leader,
 )
-from app.services.activities import EDITABLE, _plan_values, get_activity
+from app.services.activities import EDITABLE, check_plan, get_activity
 from app.services.clubs import get_club
 from app.services.errors import Forbidden, Invalid
 from app.services.participations import (
@@ -552,7 +552,7 @@ def plan_problems(values: dict) -> dict[str, list[str]]:
     every message at once (the service itself validates again when the plan is saved).
     """
     try:
-        _plan_values(values)
+        check_plan(values)
     except Invalid as error:
         return error.fields
     return {}

@@ -19,10 +19,12 @@ How a score is made
 
 Queries
 -------
-Every figure is aggregated in SQL grouped by (club, term), for any number of clubs and
-terms at once: five statements for the whole school (``QUERIES_PER_COMPUTE``), whatever
-the number of clubs.  The only per-activity rows fetched are the sign-off delays, whose
-median is taken in Python (SQLite has no median aggregate).
+Every figure is aggregated in SQL, for any number of clubs and terms at once: five
+statements for the whole school (``QUERIES_PER_COMPUTE``), whatever the number of clubs.
+Clubs, activities and rosters are grouped by (club, term).  The participation records
+are read once, grouped by activity: each activity's sums are added up per club here, and
+its sign-off delay (computed in SQL) feeds the median, taken in Python because SQLite has
+no median aggregate.  Distinct active members are counted by (club, term) in SQL.
 
 Permissions (they belong in ``app.permissions``; kept here until that file is extended):
 the admin sees every club; an organizer the clubs they advise; a leader the clubs they

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
@@ -15,11 +15,18 @@ from sqlalchemy.orm import Session, joinedload, undefer
 import credentials
 from app import permissions
 from app.lru import LRU
-from app.models import Activity, Participation, ParticipationStatus, Transcript, TranscriptStatus, User
+from app.models import (
+    Activity,
+    Participation,
+    ParticipationStatus,
+    Transcript,
+    TranscriptStatus,
+    User,
+)
 from app.services.accounts import student_by_number
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.locks import lock_row
+from app.services.transactions import lock_row
 from app.timeutil import to_local, utcnow
 
 # Easy to read aloud and type: no 0/O, 1/I; 18 symbols of 5 bits = 90 bits of randomness.

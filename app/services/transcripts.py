@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -250,10 +251,15 @@ _STATE_COLUMNS = (Transcript.id, Transcript.serial, Transcript.status, Transcrip
                   Transcript.revoked_at, Transcript.revoke_reason)
 
 
+_STATE_QUERY = select(*[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS])
+
+
 def transcript_state(session: Session, serial: str) -> TranscriptState:
-    row = session.execute(
-        select(*_STATE_COLUMNS).where(Transcript.serial == normalize_serial(serial))
-    ).first()
+    """One indexed lookup through Core: the hot path of every verification."""
+    with session.get_bind().connect() as connection:
+        row = connection.execute(
+            _STATE_QUERY.where(Transcript.__table__.c.serial == normalize_serial(serial))
+        ).first()
     if row is None:
         raise NotFound("没有这个编号的成绩单 No transcript with this serial")
     return TranscriptState(*row)
@@ -268,8 +274,23 @@ def _snapshot_of(session: Session, state: TranscriptState) -> credentials.Snapsh
     return snapshot
 
 
+_ring_seen: dict[str, tuple[float, credentials.KeyRing]] = {}
+# How long a verifier trusts the key ring it read; a rotation or a removed key shows after this.
+RING_RECHECK_SECONDS = 1.0
+
+
+def _verification_ring() -> credentials.KeyRing:
+    directory = current_app.config["SIGNING_KEY_DIR"]
+    seen = _ring_seen.get(directory)
+    now = time.monotonic()
+    if seen is None or now - seen[0] > RING_RECHECK_SECONDS:
+        seen = (now, keyring())
+        _ring_seen[directory] = seen
+    return seen[1]
+
+
 def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
-    ring = keyring()
+    ring = _verification_ring()
     key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys))
     cached = _link_verdicts.get(key)
     if cached is None:

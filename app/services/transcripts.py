@@ -279,18 +279,20 @@ _ring_seen: dict[str, tuple[float, credentials.KeyRing]] = {}
 RING_RECHECK_SECONDS = 1.0
 
 
-def _verification_ring() -> credentials.KeyRing:
+def _verification_ring(kid: str | None = None) -> credentials.KeyRing:
+    """The key ring, re-read at most once a second, or at once for a key id it lacks."""
     directory = current_app.config["SIGNING_KEY_DIR"]
     seen = _ring_seen.get(directory)
     now = time.monotonic()
-    if seen is None or now - seen[0] > RING_RECHECK_SECONDS:
+    stale = seen is None or now - seen[0] > RING_RECHECK_SECONDS
+    if stale or (kid is not None and seen[1].get(kid) is None):
         seen = (now, keyring())
         _ring_seen[directory] = seen
     return seen[1]
 
 
 def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
-    ring = _verification_ring()
+    ring = _verification_ring(state.key_id)
     key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys))
     cached = _link_verdicts.get(key)
     if cached is None:

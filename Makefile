@@ -37,6 +37,9 @@ lint: venv
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/issue.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/scorecard.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

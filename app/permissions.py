@@ -83,3 +83,13 @@ def can_issue_transcript(actor: User | None, student: User) -> bool:
 
 def can_revoke_transcript(actor: User | None) -> bool:
     return is_admin(actor)
+
+
+def can_view_scorecard(actor: User | None, club: Club) -> bool:
+    """Admin: every club; an organizer: clubs they advise; a leader: clubs they lead."""
+    return is_admin(actor) or advises(actor, club) or leads(actor, club)
+
+
+def can_view_overview(actor: User | None) -> bool:
+    """The school-wide ranking is the Youth League office's."""
+    return is_admin(actor)

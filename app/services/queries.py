@@ -441,6 +441,7 @@ class ClubPage:
     activities: list[Activity]
     can_plan: bool
     is_insider: bool
+    can_see_scorecard: bool = False
 
 
 def club_page(session: Session, actor: User | None, club_id: int) -> ClubPage:
@@ -458,6 +459,7 @@ def club_page(session: Session, actor: User | None, club_id: int) -> ClubPage:
         members=_member_counts(session, [club.id]).get(club.id, 0),
         activities=activities,
         can_plan=permissions.can_plan_activity(actor, club),
+        can_see_scorecard=permissions.can_view_scorecard(actor, club),
         is_insider=insider,
     )
 

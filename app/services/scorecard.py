@@ -844,16 +844,6 @@ def known_terms(session: Session, club_id: int | None = None) -> list[str]:
 # =========================================================================== permissions
 
 
-def can_view_scorecard(actor: User | None, club: Club) -> bool:
-    """Admin: every club; an organizer: clubs they advise; a leader: clubs they lead."""
-    return permissions.is_admin(actor) or permissions.advises(actor, club) or \
-        permissions.leads(actor, club)
-
-
-def can_view_overview(actor: User | None) -> bool:
-    return permissions.is_admin(actor)
-
-
 def _visible_club_ids(session: Session, actor: User | None) -> list[int] | None:
     """None for every club (admin); else the clubs the actor advises or leads."""
     if permissions.is_admin(actor):
@@ -876,7 +866,7 @@ def club_scorecard(
     *, as_of: datetime | None = None,
 ) -> Scorecard:
     club = get_club(session, club_id)
-    if not can_view_scorecard(actor, club):
+    if not permissions.can_view_scorecard(actor, club):
         raise Forbidden("只有校团委、本社团指导老师和负责人可以查看 "
                         "Only the admin, the club's advisors and its leaders see its scorecard")
     term = parse_term(term)
@@ -889,7 +879,7 @@ def club_trend(
 ) -> list[Scorecard]:
     """The club's scorecard in every known term, oldest first."""
     club = get_club(session, club_id)
-    if not can_view_scorecard(actor, club):
+    if not permissions.can_view_scorecard(actor, club):
         raise Forbidden("只有校团委、本社团指导老师和负责人可以查看 "
                         "Only the admin, the club's advisors and its leaders see its scorecard")
     terms = sorted(terms or known_terms(session, club.id))
@@ -963,7 +953,7 @@ def overview(
 
     The admin's view of the whole school (API ``GET /scorecards``).
     """
-    if not can_view_overview(actor):
+    if not permissions.can_view_overview(actor):
         raise Forbidden("只有校团委可以查看全校五化排名 Only the admin sees the school's ranking")
     term = parse_term(term)
     _check_unit(session, unit_id)
@@ -1096,7 +1086,7 @@ def club_scorecard_page(
     """One club's scorecard in a term with its trend across every known term."""
     term = parse_term(term)
     club = get_club(session, club_id)
-    if not can_view_scorecard(actor, club):
+    if not permissions.can_view_scorecard(actor, club):
         raise Forbidden("只有校团委、本社团指导老师和负责人可以查看 "
                         "Only the admin, the club's advisors and its leaders see its scorecard")
     terms = sorted(set(known_terms(session, club.id)) | {term})

@@ -21,10 +21,15 @@ NAV = {
         ("web.admin_clubs", "社团", "Clubs"),
         ("web.admin_people", "人员", "People"),
         ("web.admin_transcripts", "成绩单", "Transcripts"),
+        ("scorecard_pages.overview", "五化评估", "Scorecards"),
     ],
-    Role.ORGANIZER: [("web.organizer_home", "待办", "To do")],
+    Role.ORGANIZER: [
+        ("web.organizer_home", "待办", "To do"),
+        ("scorecard_pages.overview", "五化评估", "Scorecards"),
+    ],
     Role.LEADER: [
         ("web.leader_home", "我的社团", "My clubs"),
+        ("scorecard_pages.overview", "五化评估", "Scorecards"),
         ("web.student_home", "我的记录", "My records"),
     ],
     Role.STUDENT: [("web.student_home", "我的记录", "My records")],

@@ -13,7 +13,7 @@ from app.models import Activity, ActivityStatus, Level, Module, User
 from app.models.activities import MAX_HOURS
 from app.services.audit import append_event
 from app.services.clubs import get_club
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
 from app.services.transactions import lock_row
 from app.timeutil import term_of, utcnow
 
@@ -203,19 +203,12 @@ def approve_activity(session: Session, actor: User | None, activity_id: int) -> 
     )
 
 
-def _reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 2000:
-        raise Invalid({"reason": ["请说明原因（不超过 2000 字）A reason of 1–2,000 characters"]})
-    return reason
-
-
 def return_activity(session: Session, actor: User | None, activity_id: int, reason: str) -> Activity:
     """An advisor sends a submitted plan back to draft with a reason."""
     activity = get_activity(session, activity_id, lock=True)
     if not permissions.can_approve_activity(actor, activity):
         raise Forbidden("只有本社团的指导老师或校团委可以退回 Only the advisor or admin returns a plan")
-    reason = _reason(reason)
+    reason = checked_reason(reason)
     if activity.status != ActivityStatus.SUBMITTED:
         raise Conflict("只能退回待审批的活动 Only a submitted plan can be returned")
     activity.status = ActivityStatus.DRAFT
@@ -249,7 +242,7 @@ def cancel_activity(session: Session, actor: User | None, activity_id: int, reas
     activity = get_activity(session, activity_id)
     if not permissions.can_cancel_activity(actor, activity):
         raise Forbidden("无权取消该活动 You may not cancel this activity")
-    reason = _reason(reason)
+    reason = checked_reason(reason)
     certified = session.execute(
         select(func.count(Participation.id)).where(
             Participation.activity_id == activity.id,

@@ -46,3 +46,14 @@ class Invalid(DomainError):
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise Forbidden(message)
+
+
+MAX_REASON = 2000
+
+
+def checked_reason(reason: str | None) -> str:
+    """Rejections, revocations, returns and cancellations all need a reason a person can read."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise Invalid({"reason": [f"请说明原因（不超过 {MAX_REASON} 字）A reason of 1–{MAX_REASON:,} characters"]})
+    return reason

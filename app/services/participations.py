@@ -22,7 +22,7 @@ from app.models import (
 from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours, system_user_id
 from app.services.audit import append_event
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
 from app.services.transactions import lock_row
 from app.timeutil import utcnow
 
@@ -248,47 +248,38 @@ def _get_participation(session: Session, participation_id: int) -> Participation
     return record
 
 
-def _reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 2000:
-        raise Invalid({"reason": ["请说明原因（不超过 2000 字）A reason of 1–2,000 characters"]})
-    return reason
-
-
-def reject(session: Session, actor: User | None, participation_id: int, reason: str) -> Participation:
+def _close(
+    session: Session, actor: User | None, participation_id: int, reason: str, *,
+    expected: ParticipationStatus, target: ParticipationStatus, verb: str, wrong_state: str,
+) -> Participation:
+    """Reject a recorded record or revoke a certified one: same people, same rules."""
     record = _get_participation(session, participation_id)
     _check_certifier(actor, record.activity)
     if permissions.is_participant(actor, record):
         raise Forbidden("不能处理自己参与的记录 Nobody signs off their own participation")
-    reason = _reason(reason)
-    if record.status != ParticipationStatus.RECORDED:
-        raise Conflict(f"只能驳回待认证的记录 Only a recorded record can be rejected (it is {record.status})")
-    record.status = ParticipationStatus.REJECTED
-    record.rejected_at = utcnow()
-    record.rejected_by_id = _actor_id(session, actor)
-    record.reject_reason = reason
-    append_event(session, actor, "participation.reject", "participation", record.id,
+    reason = checked_reason(reason)
+    if record.status != expected:
+        raise Conflict(f"{wrong_state} (it is {record.status})")
+    record.status = target
+    setattr(record, f"{target.value}_at", utcnow())
+    setattr(record, f"{target.value}_by_id", _actor_id(session, actor))
+    setattr(record, f"{verb}_reason", reason)
+    append_event(session, actor, f"participation.{verb}", "participation", record.id,
                  {"reason": reason, "activity_id": record.activity_id})
     session.commit()
     return record
+
+
+def reject(session: Session, actor: User | None, participation_id: int, reason: str) -> Participation:
+    return _close(session, actor, participation_id, reason,
+                  expected=ParticipationStatus.RECORDED, target=ParticipationStatus.REJECTED,
+                  verb="reject", wrong_state="只能驳回待认证的记录 Only a recorded record can be rejected")
 
 
 def revoke(session: Session, actor: User | None, participation_id: int, reason: str) -> Participation:
-    record = _get_participation(session, participation_id)
-    _check_certifier(actor, record.activity)
-    if permissions.is_participant(actor, record):
-        raise Forbidden("不能处理自己参与的记录 Nobody revokes their own participation")
-    reason = _reason(reason)
-    if record.status != ParticipationStatus.CERTIFIED:
-        raise Conflict(f"只能撤销已认证的记录 Only a certified record can be revoked (it is {record.status})")
-    record.status = ParticipationStatus.REVOKED
-    record.revoked_at = utcnow()
-    record.revoked_by_id = _actor_id(session, actor)
-    record.revoke_reason = reason
-    append_event(session, actor, "participation.revoke", "participation", record.id,
-                 {"reason": reason, "activity_id": record.activity_id})
-    session.commit()
-    return record
+    return _close(session, actor, participation_id, reason,
+                  expected=ParticipationStatus.CERTIFIED, target=ParticipationStatus.REVOKED,
+                  verb="revoke", wrong_state="只能撤销已认证的记录 Only a certified record can be revoked")
 
 
 @dataclass

@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.services.accounts import student_by_number
 from app.services.audit import append_event
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, NotFound, checked_reason
 from app.services.transactions import lock_row
 from app.timeutil import to_local, utcnow
 
@@ -174,9 +174,7 @@ def list_transcripts(session: Session, actor: User | None, student_no: str) -> l
 def revoke_transcript(session: Session, actor: User | None, serial: str, reason: str) -> Transcript:
     if not permissions.can_revoke_transcript(actor):
         raise Forbidden("只有校团委可以撤销成绩单 Only the admin revokes transcripts")
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 2000:
-        raise Invalid({"reason": ["请说明原因（不超过 2000 字）A reason of 1–2,000 characters"]})
+    reason = checked_reason(reason)
     transcript = get_transcript(session, serial)
     lock_row(session, Transcript, transcript.id)
     session.refresh(transcript)

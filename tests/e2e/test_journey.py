@@ -1,0 +1,681 @@
+"""Every role's journey in a real browser, one step per test, in order.
+
+The office sets up a unit, people and a club; the leader plans an activity and the organizer
+approves it; the leader records who took part (form and CSV); the organizer signs the records
+off; the student issues and downloads the transcript; an employer scans the QR code from the
+rendered PDF, checks the file, and sees it revoked after the office revokes it. Then bad input
+in the browser, and checks gathered along the way: every form field has a label, no page
+answered with a server error or a script error, every message by a field speaks Chinese first.
+Known page defects are strict xfails whose reason names the place and the fix.
+
+The steps share what they made through `S`; a step whose predecessor failed is skipped, so a
+failure names the step. Screenshots go to tests/e2e/artifacts/ (`readme-*` ones feed the
+README).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PASSWORD, PHONE, no_horizontal_scroll, shot
+from tests.pdfread import scan_qr
+
+S: dict = {}  # what the steps share: ids, the serial, the PDF
+SEEN: dict = {"unlabelled": {}, "server_errors": [], "script_errors": [], "messages": {}}
+
+UNIT_CODE, UNIT_NAME = "CHEM", "化学与分子工程学院"
+ORGANIZER = {"username": "wang.laoshi", "display_name": "王晓梅", "role": "organizer"}
+LEADER = {"username": "li.zuzhang", "display_name": "李明轩", "role": "leader", "student_no": "2026100001"}
+STUDENTS = [
+    {"username": "zhao.xiaoyu", "display_name": "赵小雨", "role": "student", "student_no": "2026100011"},
+    {"username": "qian.duoduo", "display_name": "钱多多", "role": "student", "student_no": "2026100012"},
+    {"username": "sun.yue", "display_name": "孙悦", "role": "student", "student_no": "2026100013"},
+]
+STUDENT, BY_CSV, REJECTED = STUDENTS  # recorded by form · by CSV · by CSV, then rejected
+SCHOOL_ZONE = ZoneInfo("Asia/Shanghai")  # the app's default TIMEZONE, which the live server uses
+CLUB = "青年志愿者协会"
+DAY = (date.today() - timedelta(days=7)).isoformat()  # the activity took place last week
+PLAN = {
+    "title": "阳光敬老院志愿服务", "location": "阳光敬老院（东区）", "hours": "3", "capacity": "30",
+    "description": "陪伴老人聊天、整理活动室", "objectives": "服务社区，培养志愿精神",
+    "budget": "500", "partners": "阳光敬老院\n东区街道办事处",
+}
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+
+# Every input/select/textarea a person fills must be named by a label or aria-label.
+UNLABELLED_JS = """() => Array.from(document.querySelectorAll('input, select, textarea')).filter(el => {
+  const type = (el.getAttribute('type') || '').toLowerCase();
+  if (['hidden', 'submit', 'button', 'reset', 'image'].includes(type)) return false;
+  const named = Array.from(el.labels || []).some(l => l.textContent.trim());
+  return !(named || (el.getAttribute('aria-label') || '').trim() || el.getAttribute('aria-labelledby'));
+}).map(el => el.outerHTML.slice(0, 160))"""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def person(new_page, live_server):
+    """A fresh browser for one person, watching for server errors and script errors."""
+
+    def make(viewport: dict | None = None) -> Page:
+        page = new_page(viewport, base_url=live_server.url)
+        page.set_default_timeout(10_000)
+
+        def on_response(response):
+            if response.status >= 500:
+                SEEN["server_errors"].append(f"{response.status} {response.request.method} {response.url}")
+
+        page.on("response", on_response)
+        page.on("pageerror", lambda error: SEEN["script_errors"].append(f"{page.url}: {error}"))
+        return page
+
+    return make
+
+
+def need(*steps: str) -> None:
+    missing = [step for step in steps if step not in S]
+    if missing:
+        pytest.skip(f"an earlier step did not finish: {', '.join(missing)}")
+
+
+def check_labels(page: Page) -> None:
+    """Note every unlabelled field on the current page (asserted by a test at the end)."""
+    bad = page.evaluate(UNLABELLED_JS)
+    if bad:
+        SEEN["unlabelled"][page.url.split("?")[0]] = bad
+
+
+def sign_in(page: Page, username: str, lands_on: str) -> None:
+    page.goto("/login")
+    check_labels(page)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"**{lands_on}")
+    expect(page.locator(".flash.success")).to_contain_text("欢迎")
+
+
+def submit(page: Page, button) -> int:
+    """Click a submit button and return the HTTP status of the page it leads to."""
+    with page.expect_navigation() as navigation:
+        button.click()
+    response = navigation.value
+    assert response is not None
+    assert response.status < 500, f"{response.status} from {response.url}"
+    return response.status
+
+
+def flash(page: Page, kind: str = "success"):
+    return page.locator(f".flashes .flash.{kind}")
+
+
+def missing_messages(page: Page, *field_ids: str) -> list[str]:
+    """The fields that lack a message next to them: marked aria-invalid, described by a
+    visible .field-error in the same .field box. Looks once: the page has finished loading."""
+    missing = []
+    for field_id in field_ids:
+        field = page.locator(f"#{field_id}")
+        message = page.locator(f".field:has(#{field_id}) #{field_id}-msg.field-error")
+        if not (field.get_attribute("aria-invalid") == "true"
+                and field.get_attribute("aria-describedby") == f"{field_id}-msg"
+                and message.count() == 1 and message.is_visible()):
+            missing.append(field_id)
+    for text in page.locator(".field-error").all_inner_texts():
+        SEEN["messages"].setdefault(text.strip(), page.url.split("?")[0])
+    return missing
+
+
+def activity_count(page: Page) -> int:
+    """Activities listed on the leader's home for the journey's club."""
+    page.goto("/leader")
+    section = page.locator("section", has=page.get_by_role("link", name=CLUB, exact=True))
+    return section.locator("tbody tr").count()
+
+
+def record_count(page: Page) -> int:
+    page.goto(f"/activities/{S['activity_id']}/participants")
+    return page.locator("section:has(h2:has-text('已记录')) tbody tr").count()
+
+
+def fill_plan(page: Page, **overrides) -> None:
+    values = {**PLAN, "module": "volunteering", "level": "college",
+              "starts_at": f"{DAY}T09:00", "ends_at": f"{DAY}T12:00", **overrides}
+    for name in ("title", "location", "hours", "capacity", "description", "objectives", "budget",
+                 "partners", "starts_at", "ends_at"):
+        page.fill(f"#{name}", values[name])
+    page.select_option("#module", values["module"])
+    page.select_option("#level", values["level"])
+
+
+def write(tmp_path, name: str, data: bytes | str):
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return str(path)
+
+
+# --------------------------------------------------------------------------- 1 · the office
+
+
+def test_1_admin_signs_in_by_keyboard_and_sets_up_unit_people_and_club(person):
+    page = person()
+    page.goto("/login")
+    check_labels(page)
+    # Keyboard only: from the top of the page, Tab until the username field has the focus.
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for _ in range(12):
+        if page.evaluate("document.activeElement.id") == "username":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "username", "Tab never reaches the username"
+    page.keyboard.type("office")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin")
+    expect(page.locator("h1")).to_contain_text("校团委总览")
+    expect(flash(page)).to_contain_text("欢迎")
+    check_labels(page)
+    shot(page, "01a-admin-home-first-visit")
+
+    page.goto("/admin/units")
+    check_labels(page)
+    page.fill("#code", UNIT_CODE)
+    page.fill("#name", UNIT_NAME)
+    submit(page, page.get_by_role("button", name="创建院系 Create unit"))
+    expect(flash(page)).to_contain_text(f"已创建院系「{UNIT_NAME}」")
+    expect(page.locator("table")).to_contain_text(UNIT_NAME)
+    shot(page, "01b-admin-unit-created")
+
+    page.goto("/admin/people")
+    check_labels(page)
+    for who in (ORGANIZER, LEADER, *STUDENTS):
+        page.fill("#display_name", who["display_name"])
+        page.fill("#username", who["username"])
+        page.select_option("#role", who["role"])
+        page.fill("#student_no", who.get("student_no", ""))
+        page.select_option("#unit_id", label=f"{UNIT_NAME}（{UNIT_CODE}）")
+        page.fill("#password", PASSWORD)
+        assert submit(page, page.get_by_role("button", name="创建用户 Create user")) == 200
+        expect(flash(page)).to_contain_text(f"已创建用户 {who['username']}")
+    expect(page.locator("table tbody tr")).to_have_count(6)  # the office + five people
+    shot(page, "01c-admin-people-created")
+
+    page.goto("/admin/clubs")
+    check_labels(page)
+    page.fill("#name", CLUB)
+    page.fill("#category", "志愿公益")
+    page.select_option("#unit_id", label=f"{UNIT_NAME}（{UNIT_CODE}）")
+    page.fill("#founded_on", "2019-09-01")
+    page.get_by_label(f"{ORGANIZER['display_name']}（{ORGANIZER['username']}）").check()
+    page.get_by_label(f"{LEADER['display_name']}（{LEADER['student_no']}）").check()
+    page.fill("#charter", "第一条 本会以服务社会、奉献爱心为宗旨。")
+    submit(page, page.get_by_role("button", name="创建社团 Create club"))
+    expect(flash(page)).to_contain_text(f"已创建社团「{CLUB}」")
+    row = page.locator("tbody tr", has_text=CLUB)
+    expect(row).to_contain_text(ORGANIZER["display_name"])
+    expect(row).to_contain_text(LEADER["display_name"])
+    S["club_url"] = row.get_by_role("link", name=CLUB).get_attribute("href")
+    shot(page, "01d-admin-club-created")
+    S["setup"] = True
+
+
+# --------------------------------------------------------------------------- 2 · plan, approve
+
+
+def test_2_leader_plans_and_submits_an_activity_organizer_approves(person):
+    need("setup")
+    leader = person()
+    sign_in(leader, LEADER["username"], "/leader")
+    expect(leader.locator(".empty")).to_contain_text("这个社团还没有活动")
+    shot(leader, "02a-leader-home-empty")
+    leader.get_by_role("button", name="＋ 策划新活动 Plan an activity").click()
+    leader.wait_for_url("**/activities/new")
+    check_labels(leader)
+    fill_plan(leader)
+    shot(leader, "02b-leader-plan-form")
+    submit(leader, leader.get_by_role("button", name="保存草稿 Save draft"))
+    expect(flash(leader)).to_contain_text("活动已保存为草稿")
+    S["activity_id"] = int(leader.url.rstrip("/").rsplit("/", 1)[1])
+    check_labels(leader)  # the cancel form's reason field
+    facts = leader.locator("dl.facts")
+    for text in ("志愿公益", "院级", f"{DAY} 09:00", PLAN["location"], "3.0", "¥500.00",
+                 "阳光敬老院、东区街道办事处"):
+        expect(facts).to_contain_text(text)
+    submit(leader, leader.get_by_role("button", name="提交审批 Submit for approval"))
+    expect(flash(leader)).to_contain_text("已提交审批")
+    expect(leader.locator("h1 .badge")).to_contain_text("submitted")
+    shot(leader, "02c-leader-activity-submitted")
+
+    organizer = person()
+    sign_in(organizer, ORGANIZER["username"], "/organizer")
+    row = organizer.locator("tbody tr", has_text=PLAN["title"])
+    expect(row).to_contain_text(CLUB)
+    shot(organizer, "02d-organizer-approval-queue")
+    submit(organizer, row.get_by_role("button", name="批准 Approve"))
+    expect(flash(organizer)).to_contain_text("已批准")
+    expect(organizer.locator("h1 .badge")).to_contain_text("approved")
+    shot(organizer, "02e-organizer-approved")
+    S["approved"] = True
+
+
+# --------------------------------------------------------------------------- 3 · who took part
+
+
+def test_3_leader_records_by_form_then_csv_with_a_bad_row_then_fixed(person, tmp_path):
+    need("approved")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    page.goto(f"/activities/{S['activity_id']}/participants")
+    check_labels(page)
+    expect(page.locator(".empty")).to_contain_text("还没有记录")
+    page.fill("#student_no", STUDENT["student_no"])
+    page.select_option("#role", "participant")
+    submit(page, page.get_by_role("button", name="添加 Add"))
+    expect(flash(page)).to_contain_text(f"已记录 {STUDENT['student_no']}")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    shot(page, "03a-leader-recorded-one")
+
+    bad = write(tmp_path, "名单-有误.csv",
+                "学号,角色,学时,奖项\n"
+                f"{BY_CSV['student_no']},志愿者,3,\n"
+                "2099999999,参与者,,\n"  # line 3: nobody has this number
+                f"{REJECTED['student_no']},参与者,,\n")
+    page.set_input_files("#file", bad)
+    assert submit(page, page.get_by_role("button", name="预览 Preview")) == 422
+    problem = page.locator(".flash.error")
+    expect(problem).to_contain_text("1 行有误，未导入任何记录")
+    expect(problem).to_contain_text("第 3 行 Line 3")
+    expect(problem).to_contain_text("2099999999")
+    check_labels(page)
+    expect(page.locator("tr.bad")).to_have_count(1)
+    expect(page.locator("tr.bad td").first).to_have_text("3")
+    expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
+    shot(page, "03b-csv-preview-bad-row")
+    assert record_count(page) == 1  # nothing imported
+
+    good = write(tmp_path, "名单.csv",
+                 "学号,角色,学时,奖项\n"
+                 f"{BY_CSV['student_no']},志愿者,3,\n"
+                 f"{REJECTED['student_no']},参与者,,\n")
+    page.set_input_files("#file", good)
+    assert submit(page, page.get_by_role("button", name="预览 Preview")) == 200
+    expect(page.locator(".flash.success")).to_contain_text("全部 2 行检查无误")
+    expect(page.locator("tbody")).to_contain_text(BY_CSV["display_name"])
+    shot(page, "03c-csv-preview-good")
+    submit(page, page.get_by_role("button", name="确认导入 2 条 Import 2 records"))
+    expect(flash(page)).to_contain_text("已导入 2 条记录")
+    rows = page.locator("section:has(h2:has-text('已记录')) tbody tr")
+    expect(rows).to_have_count(3)
+    for who in STUDENTS:
+        expect(rows.filter(has_text=who["student_no"])).to_have_count(1)
+    shot(page, "03d-leader-recorded-all")
+
+    page.goto(f"/activities/{S['activity_id']}")
+    expect(page.locator("section", has_text="参与记录").locator("tbody tr")).to_have_count(3)
+    shot(page, "readme-leader-activity")
+    S["recorded"] = True
+
+    office = person()
+    sign_in(office, "office", "/admin")
+    office.reload()  # without the welcome message
+    expect(office.locator("section", has_text="待认证记录")).to_contain_text(PLAN["title"])
+    shot(office, "readme-admin-home")
+
+
+# --------------------------------------------------------------------------- 4 · sign-off
+
+
+def test_4_organizer_selects_all_certifies_and_rejects_one_with_a_reason(person):
+    need("recorded")
+    page = person()
+    sign_in(page, ORGANIZER["username"], "/organizer")
+    queue = page.locator("section", has_text="待认证记录").locator("tbody tr", has_text=PLAN["title"])
+    expect(queue.locator("td.num")).to_have_text("3")
+    queue.get_by_role("button", name="去认证 Sign off").click()
+    page.wait_for_url(f"**/activities/{S['activity_id']}/signoff")
+    check_labels(page)
+    counter = page.locator("[data-count-of=ids]")
+    expect(counter).to_have_text("0")
+    page.get_by_label("全选 Select all").check()
+    expect(counter).to_have_text("3")
+    boxes = page.locator("input[name=ids]")
+    for i in range(3):
+        expect(boxes.nth(i)).to_be_checked()
+    # Keep one back for the rejection below.
+    page.get_by_label(f"选择 {REJECTED['display_name']} Select").uncheck()
+    expect(counter).to_have_text("2")
+    page.fill("#note", "已核对签到表")
+    shot(page, "readme-signoff")
+    submit(page, page.get_by_role("button", name="Certify selected"))
+    expect(flash(page)).to_contain_text("已认证 2 条记录")
+    certified = page.locator("section", has=page.locator("h2", has_text="已认证")).locator("tbody tr")
+    expect(certified).to_have_count(2)
+
+    waiting = page.locator("tbody tr", has_text=REJECTED["student_no"])
+    waiting.locator("summary", has_text="驳回 Reject").click()
+    waiting.get_by_label("原因 Reason").fill("签到表上没有该同学")
+    submit(page, waiting.get_by_role("button", name="驳回 Reject", exact=True))
+    expect(flash(page)).to_contain_text("已驳回该记录")
+    closed = page.locator("section", has=page.locator("h2", has_text="已驳回或撤销"))
+    expect(closed).to_contain_text(REJECTED["display_name"])
+    expect(closed).to_contain_text("签到表上没有该同学")
+    expect(page.locator(".empty")).to_contain_text("没有待认证的记录")
+    shot(page, "04-signoff-done")
+    S["certified"] = True
+
+
+# --------------------------------------------------------------------------- 5 · the student
+
+
+def test_5_student_sees_hours_per_module_issues_and_downloads_the_transcript(person):
+    need("certified")
+    page = person()
+    sign_in(page, STUDENT["username"], "/me")
+    modules = page.locator("section", has=page.locator("h2", has_text="各模块学时"))
+    volunteering = modules.locator("tbody tr", has_text="志愿公益")
+    expect(volunteering.locator("td.num").first).to_have_text("3.0")
+    expect(modules.locator("tfoot")).to_contain_text("3.0")
+    check_labels(page)
+    expect(page.locator(".empty", has_text="还没有开具成绩单")).to_be_visible()
+    shot(page, "05a-student-home-before-issue")
+
+    submit(page, page.get_by_role("button", name="开具最新成绩单 Issue a transcript"))
+    expect(flash(page)).to_contain_text("成绩单已开具")
+    row = page.locator("#transcripts tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("有效")
+    S["serial"] = row.locator("code").inner_text().strip()
+    assert S["serial"] in flash(page).inner_text()
+    with page.expect_download() as download:
+        row.get_by_role("link", name="下载 PDF Download").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    pdf = open(download.value.path(), "rb").read()
+    assert pdf.startswith(b"%PDF")
+    S["pdf"] = pdf
+    shot(page, "readme-student-home")
+
+
+def test_5b_student_home_on_a_phone(person):
+    need("pdf")
+    page = person(PHONE)
+    sign_in(page, STUDENT["username"], "/me")
+    expect(page.locator("#transcripts code")).to_have_text(S["serial"])
+    shot(page, "05b-student-home-phone")
+    assert no_horizontal_scroll(page), "the student's home scrolls sideways on a phone"
+
+
+DOWNLOAD_OFF_SCREEN = (
+    "templates/web/student_home.html #transcripts: on a 390px phone the table shows only 编号 and "
+    "开具时间; 下载 PDF Download sits in the last column, off screen inside the sideways-scrolling "
+    ".table-wrap, so the student must discover that the table scrolls. Fix: put the download link "
+    "in the first cell under the serial (as admin_transcripts.html does with 验证页), or lay the "
+    "transcripts out as cards below ~40rem."
+)
+
+
+@pytest.mark.xfail(strict=True, reason=DOWNLOAD_OFF_SCREEN)
+def test_5c_download_link_in_view_on_a_phone(person):
+    need("pdf")
+    page = person(PHONE)
+    sign_in(page, STUDENT["username"], "/me")
+    link = page.locator("#transcripts tbody tr").first.get_by_role("link", name="下载 PDF Download")
+    box = link.bounding_box()  # where it is on arrival, before anyone scrolls the table sideways
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+
+
+# --------------------------------------------------------------------------- 6 · the employer
+
+
+def test_6_employer_scans_the_qr_code_and_checks_the_file(person, live_server, tmp_path):
+    need("pdf")
+    link = scan_qr(S["pdf"])
+    assert link.startswith(f"{live_server.url}/v/{S['serial']}?"), link
+    S["link"] = link
+    page = person()  # no sign-in
+    page.goto("/verify")  # the landing: look a serial up by hand
+    check_labels(page)
+    page.fill("#serial", S["serial"].lower())
+    submit(page, page.get_by_role("button", name="查询 Look up"))
+    expect(page.locator(".verdict h1")).to_have_text("有效 · Genuine")
+    page.goto(link)
+    expect(page.locator(".verdict h1")).to_have_text("有效 · Genuine")
+    expect(page.locator("dl.facts")).to_contain_text(STUDENT["display_name"])
+    expect(page.locator("table")).to_contain_text(PLAN["title"])
+    check_labels(page)
+    shot(page, "readme-verify-genuine")
+
+    page.set_input_files("#file", write(tmp_path, "transcript.pdf", S["pdf"]))
+    submit(page, page.get_by_role("button", name="核对文件 Check the file"))
+    expect(page.locator(".verdict h1")).to_have_text("文件一致 · Genuine file")
+    shot(page, "06a-verify-upload-genuine")
+
+    changed = bytearray(S["pdf"])
+    changed[len(changed) // 2] ^= 0x01
+    page.goto(link)
+    page.set_input_files("#file", write(tmp_path, "transcript-changed.pdf", bytes(changed)))
+    submit(page, page.get_by_role("button", name="核对文件 Check the file"))
+    expect(page.locator(".verdict h1")).to_have_text("不一致 · Not genuine")
+    shot(page, "06b-verify-upload-changed")
+    S["verified"] = True
+
+
+def test_6b_verify_page_on_a_phone(person):
+    need("verified")
+    page = person(PHONE)
+    page.goto(S["link"])
+    expect(page.locator(".verdict h1")).to_have_text("有效 · Genuine")
+    shot(page, "readme-verify-phone")
+    assert no_horizontal_scroll(page), "the verification page scrolls sideways on a phone"
+
+
+def test_6c_office_revokes_and_the_employer_sees_it_revoked(person, tmp_path):
+    need("verified")
+    employer = person()
+    employer.goto(S["link"])
+    expect(employer.locator(".verdict h1")).to_have_text("有效 · Genuine")
+
+    office = person()
+    sign_in(office, "office", "/admin")
+    office.goto("/admin/transcripts")
+    check_labels(office)
+    office.fill("#q", STUDENT["student_no"])
+    submit(office, office.get_by_role("button", name="查找 Find"))
+    row = office.locator("tbody tr", has_text=S["serial"])
+    row.locator("summary").click()
+    row.get_by_label("原因 Reason").fill("学生申请更正记录")
+    office.once("dialog", lambda dialog: dialog.accept())
+    submit(office, row.get_by_role("button", name="撤销 Revoke", exact=True))
+    expect(flash(office)).to_contain_text(f"已撤销成绩单 {S['serial']}")
+    expect(office.locator("tbody tr", has_text=S["serial"])).to_contain_text("已撤销")
+    shot(office, "06c-admin-transcript-revoked")
+
+    employer.reload()
+    expect(employer.locator(".verdict h1")).to_have_text("已撤销 · Revoked")
+    expect(employer.locator(".verdict")).to_contain_text("学生申请更正记录")
+    shot(employer, "06d-verify-revoked")
+    employer.set_input_files("#file", write(tmp_path, "transcript.pdf", S["pdf"]))
+    submit(employer, employer.get_by_role("button", name="核对文件 Check the file"))
+    expect(employer.locator(".verdict h1")).to_have_text("已撤销 · Revoked")
+    S["revoked"] = True
+
+
+REVOKED_ON_UTC_DATE = (
+    "templates/verify/page.html prints t.revoked_at.date() (and t.superseded_at.date()), the UTC "
+    "date, next to 签发日期 in the school's date: between 00:00 and 08:00 in Shanghai a transcript "
+    "reads as revoked the day before it was issued. Fix: format both with the school's zone, e.g. "
+    "the `local` filter: {{ t.revoked_at|local('%Y-%m-%d') }}."
+)
+
+
+def test_6d_the_revocation_date_is_the_schools_date(person, request):
+    need("revoked")
+    today = datetime.now(SCHOOL_ZONE).date().isoformat()
+    if datetime.now(UTC).date().isoformat() != today:  # only then can the two dates differ
+        request.applymarker(pytest.mark.xfail(strict=True, reason=REVOKED_ON_UTC_DATE))
+    page = person()
+    page.goto(S["link"])
+    expect(page.locator(".verdict h1")).to_have_text("已撤销 · Revoked")
+    assert f"Revoked on {today}." in page.locator(".verdict").inner_text()
+
+
+# --------------------------------------------------------------------------- 7 · bad input
+
+SAVE = "保存草稿 Save draft"
+
+
+def test_7a_activity_form_empty_and_absurd_values(person):
+    need("approved")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    before = activity_count(page)
+    new = f"{S['club_url']}/activities/new"
+
+    page.goto(new)
+    assert submit(page, page.get_by_role("button", name=SAVE)) == 422
+    expect(flash(page, "error")).to_be_visible()
+    assert missing_messages(page, "title", "module", "level", "starts_at", "ends_at", "location",
+                            "hours") == []
+    check_labels(page)
+    shot(page, "07a-activity-form-empty")
+
+    page.goto(new)
+    fill_plan(page, hours="-3", starts_at=f"{DAY}T12:00", ends_at=f"{DAY}T09:00")
+    page.fill("#title", "长" * 20_000)
+    assert len(page.input_value("#title")) == 200  # the browser keeps to maxlength
+    # A tampered page (or another client) sends all of it: the server says so by the field.
+    page.evaluate("document.getElementById('title').removeAttribute('maxlength')")
+    page.fill("#title", "长" * 20_000)
+    assert submit(page, page.get_by_role("button", name=SAVE)) == 422
+    assert missing_messages(page, "title", "hours", "ends_at") == []
+    expect(page.locator("#location")).to_have_value(PLAN["location"])  # what was typed stays
+    shot(page, "07b-activity-form-absurd", full_page=False)
+    assert activity_count(page) == before
+
+
+def test_7b_csv_that_is_really_a_png(person, tmp_path):
+    need("recorded")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    before = record_count(page)
+    page.set_input_files("#file", write(tmp_path, "名单.csv", PNG))
+    assert submit(page, page.get_by_role("button", name="预览 Preview")) == 422
+    assert missing_messages(page, "file") == []
+    expect(page.locator("#file-msg")).to_contain_text("不是 CSV 文本文件")
+    shot(page, "07c-csv-png")
+    assert record_count(page) == before
+
+
+def test_7c_participant_forms_submitted_empty(person):
+    need("recorded")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    before = record_count(page)
+    assert submit(page, page.get_by_role("button", name="添加 Add")) == 422
+    assert missing_messages(page, "student_no") == []
+    assert submit(page, page.get_by_role("button", name="预览 Preview")) == 422
+    assert missing_messages(page, "file") == []
+    shot(page, "07d-participants-empty")
+    assert record_count(page) == before
+
+
+ADMIN_FORMS = {
+    "units": ("/admin/units", "创建院系 Create unit", ("code", "name")),
+    "people": ("/admin/people", "创建用户 Create user", ("display_name", "username", "password", "role")),
+    "clubs": ("/admin/clubs", "创建社团 Create club", ("name", "category", "unit_id")),
+}
+ROLE_DEFAULTS_TO_ADMIN = (
+    "templates/web/admin_people.html / app/web/admin.py admin_people(): the 角色 Role select has no "
+    "empty first option, so it arrives preselected as 校团委管理员 Admin; an empty form gets no "
+    "message at 角色, and a hurried office user creates an admin. Fix: prepend "
+    "('', '— 请选择 Choose —') to form.role.choices, as the unit select does."
+)
+
+
+@pytest.mark.parametrize("form", [
+    "units",
+    pytest.param("people", marks=pytest.mark.xfail(strict=True, reason=ROLE_DEFAULTS_TO_ADMIN)),
+    "clubs",
+])
+def test_7d_admin_form_submitted_empty(person, form):
+    need("setup")
+    path, button, fields = ADMIN_FORMS[form]
+    page = person()
+    sign_in(page, "office", "/admin")
+    page.goto(path)
+    rows = page.locator("tbody tr").count()
+    assert submit(page, page.get_by_role("button", name=button)) == 422
+    missing = missing_messages(page, *fields)
+    shot(page, f"07e-admin-{form}-empty")
+    page.goto(path)
+    assert page.locator("tbody tr").count() == rows, "an empty form stored something"
+    assert missing == [], f"no message next to {missing}"
+
+
+BACK_AND_SAVE_AGAIN = (
+    "After 保存草稿, Back re-fetches /clubs/<id>/activities/new (the page varies on the session "
+    "cookie, which the save changed), so the server renders a new OnceForm nonce while Chromium "
+    "restores the typed fields; 保存草稿 again stores a second activity. Fix: refuse a plan with "
+    "the same club, title and start as a live one (Conflict next to 活动名称), or keep the nonce "
+    "across re-renders."
+)
+
+
+@pytest.mark.xfail(strict=True, reason=BACK_AND_SAVE_AGAIN)
+def test_7e_back_and_save_the_plan_again_creates_no_duplicate(person):
+    need("approved")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    before = activity_count(page)
+    page.goto(f"{S['club_url']}/activities/new")
+    fill_plan(page, title="社区环保宣传")
+    submit(page, page.get_by_role("button", name=SAVE))
+    expect(flash(page)).to_contain_text("活动已保存为草稿")
+    first = page.url
+
+    page.go_back()
+    expect(page.locator("#title")).to_have_value("社区环保宣传")  # the browser kept what was typed
+    submit(page, page.get_by_role("button", name=SAVE))
+    shot(page, "07f-plan-saved-again")
+    again = page.url
+    assert activity_count(page) == before + 1, "going back and saving again stored a second copy"
+    assert again == first
+
+
+# --------------------------------------------------------------------------- gathered on the way
+
+
+def test_8a_every_form_field_on_the_visited_pages_has_a_label():
+    need("setup")
+    assert SEEN["unlabelled"] == {}, SEEN["unlabelled"]
+
+
+def test_8b_no_page_answered_with_a_server_error_or_a_script_error():
+    need("setup")
+    assert SEEN["server_errors"] == [], SEEN["server_errors"]
+    assert SEEN["script_errors"] == [], SEEN["script_errors"]
+
+
+NOT_CHINESE_FIRST = (
+    "Messages next to fields that are English only or leak a Python None, seen on the empty admin "
+    "forms: app/services/accounts.py unit code '1–32 letters, digits, - or _' and username '3–64 "
+    "letters, digits or . _ @ -' (student_no '4–32 letters, digits or -' and 'taken' are alike); "
+    "app/services/clubs.py '没有编号为 None 的院系' when no unit is chosen. Fix: Chinese first, e.g. "
+    "'1–32 个字母、数字、- 或 _ 1–32 letters, digits, - or _', and '请选择院系 Choose a unit' for a "
+    "missing unit_id."
+)
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_CHINESE_FIRST)
+def test_8c_every_message_by_a_field_speaks_chinese_first():
+    need("setup")
+    assert SEEN["messages"], "the bad-input steps did not run"
+    bad = {text: url for text, url in SEEN["messages"].items()
+           if not any("\u4e00" <= ch <= "\u9fff" for ch in text) or "None" in text}
+    assert bad == {}, bad
+

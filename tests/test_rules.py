@@ -419,7 +419,7 @@ def test_hours_bounds(client, make, session):
     activities = count(session, Activity)
     students = [make.student() for _ in HOURS_CASES]
     for (hours, ok), student in zip(HOURS_CASES, students, strict=True):
-        r = post(client, f"/clubs/{w.club.id}/activities", lead, plan(hours=hours))
+        r = post(client, f"/clubs/{w.club.id}/activities", lead, plan(hours=hours, title=f"志愿服务 {hours!r}"))
         if ok:
             assert r.status_code == 201, (hours, r.get_json())
             assert r.get_json()["hours"] == float(hours)

@@ -78,3 +78,20 @@ def test_leader_edits_a_draft_partially_and_a_submitted_plan_returns_to_draft(cl
     approved = make.activity(w.club, status="approved")
     r = client.patch(f"/api/v1/activities/{approved.id}", headers=lead, json={"title": "改不了"})
     assert r.status_code == 409
+
+
+def test_the_same_plan_saved_twice_is_one_activity(client, make, session):
+    w = make.world()
+    lead = make.token(w.leader)
+    body = {"title": "社区环保宣传", "module": "volunteering", "level": "club", "location": "社区广场",
+            "starts_at": "2026-12-05T09:00:00+08:00", "ends_at": "2026-12-05T11:00:00+08:00", "hours": 2}
+    first = post(client, f"/api/v1/clubs/{w.club.id}/activities", lead, body)
+    again = post(client, f"/api/v1/clubs/{w.club.id}/activities", lead, body)
+    assert first.status_code == 201 and again.status_code == 409
+    assert "title" in again.get_json()["error"]["fields"]
+    from app.models import Activity
+
+    assert session.query(Activity).filter_by(title="社区环保宣传").count() == 1
+    later = post(client, f"/api/v1/clubs/{w.club.id}/activities", lead,
+                 {**body, "starts_at": "2026-12-12T09:00:00+08:00", "ends_at": "2026-12-12T11:00:00+08:00"})
+    assert later.status_code == 201  # the same title another week is another activity

@@ -102,13 +102,13 @@ def create_unit(session: Session, actor: User | None, code: str, name: str) -> U
     code, name = code.strip(), name.strip()
     errors: dict[str, list[str]] = {}
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
-        errors["code"] = ["1–32 letters, digits, - or _"]
+        errors["code"] = ["1–32 个字母、数字、- 或 _ 1–32 letters, digits, - or _"]
     if not name:
         errors["name"] = ["不能为空 Required"]
     if errors:
         raise Invalid(errors)
     if session.execute(select(Unit.id).where(Unit.code == code)).first():
-        raise Conflict(f"院系代码 {code} 已存在 Unit code already exists", {"code": ["taken"]})
+        raise Conflict(f"院系代码 {code} 已存在 Unit code already exists", {"code": ["已被占用 Taken"]})
     unit = Unit(code=code, name=name)
     session.add(unit)
     commit_unique(session, "院系代码已存在 Unit code already exists", "code")
@@ -146,26 +146,26 @@ def check_user_values(session: Session, **values) -> dict:
     display_name = (values["display_name"] or "").strip()
     role = values["role"]
     if not USERNAME_RE.match(username):
-        errors["username"] = ["3–64 letters, digits or . _ @ -"]
+        errors["username"] = ["3–64 个字母、数字或 . _ @ - 3–64 letters, digits or . _ @ -"]
     if len(values["password"] or "") < MIN_PASSWORD:
         errors["password"] = [f"至少 {MIN_PASSWORD} 个字符 At least {MIN_PASSWORD} characters"]
     if not display_name or len(display_name) > 200:
         errors["display_name"] = ["1–200 个字符 1–200 characters"]
     if role not in {r.value for r in Role}:
-        errors["role"] = ["one of admin, organizer, leader, student"]
+        errors["role"] = ["请选择角色 Choose a role: admin, organizer, leader or student"]
     if role in (Role.STUDENT, Role.LEADER) and not student_no:
         errors["student_no"] = ["学生必须有学号 A student needs a student number"]
     if student_no and not STUDENT_NO_RE.match(student_no):
-        errors["student_no"] = ["4–32 letters, digits or -"]
+        errors["student_no"] = ["4–32 个字母、数字或 - 4–32 letters, digits or -"]
     unit_id = values.get("unit_id")
     if unit_id is not None and session.get(Unit, unit_id) is None:
         errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
     if errors:
         raise Invalid(errors)
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict("用户名已存在 Username taken", {"username": ["taken"]})
+        raise Conflict("用户名已存在 Username taken", {"username": ["已被占用 Taken"]})
     if student_no and session.execute(select(User.id).where(User.student_no == student_no)).first():
-        raise Conflict("学号已存在 Student number taken", {"student_no": ["taken"]})
+        raise Conflict("学号已存在 Student number taken", {"student_no": ["已被占用 Taken"]})
     return {
         "username": username,
         "password_hash": hash_password(values["password"]),

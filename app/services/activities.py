@@ -37,6 +37,9 @@ def get_activity(session: Session, activity_id: int, *, lock: bool = False) -> A
 
 def parse_hours(value, errors: dict[str, list[str]], field: str) -> Decimal | None:
     """Hours are numbers with one decimal: 0 < hours ≤ 200."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.setdefault(field, []).append("必填 Required")
+        return None
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
@@ -52,8 +55,10 @@ def check_plan(values: dict) -> dict:
     errors: dict[str, list[str]] = {}
     out: dict = {}
     title = (values.get("title") or "").strip()
-    if not title or len(title) > 200:
-        errors["title"] = ["1–200 个字符 1–200 characters"]
+    if not title:
+        errors["title"] = ["必填 Required"]
+    elif len(title) > 200:
+        errors["title"] = ["不超过 200 个字符 At most 200 characters"]
     out["title"] = title
     if values.get("module") not in {m.value for m in Module}:
         errors["module"] = ["one of " + ", ".join(m.value for m in Module)]
@@ -69,8 +74,10 @@ def check_plan(values: dict) -> dict:
         errors["ends_at"] = ["结束时间不能早于开始时间 Ends before it starts"]
     out["starts_at"], out["ends_at"] = starts_at, ends_at
     location = (values.get("location") or "").strip()
-    if not location or len(location) > 200:
-        errors["location"] = ["1–200 个字符 1–200 characters"]
+    if not location:
+        errors["location"] = ["必填 Required"]
+    elif len(location) > 200:
+        errors["location"] = ["不超过 200 个字符 At most 200 characters"]
     out["location"] = location
     out["hours"] = parse_hours(values.get("hours"), errors, "hours")
     capacity = values.get("capacity")
@@ -109,11 +116,22 @@ def create_activity(session: Session, actor: User | None, club_id: int, **values
     club = get_club(session, club_id)
     if not permissions.can_plan_activity(actor, club):
         raise Forbidden("只有本社团负责人可以创建活动 Only a leader of this club plans its activities")
+    plan = check_plan(values)
+    twin = session.execute(
+        select(Activity.id).where(
+            Activity.club_id == club.id, Activity.title == plan["title"],
+            Activity.starts_at == plan["starts_at"], Activity.status != ActivityStatus.CANCELLED,
+        )
+    ).first()
+    if twin:
+        # The same plan saved twice (a resubmitted form, a retried request) is one activity.
+        raise Conflict("本社团已有同名、同一时间的活动 This club already has this activity at this time",
+                       {"title": [f"已存在：活动 #{twin.id} Already planned as activity #{twin.id}"]})
     activity = Activity(
         club_id=club.id,
         status=ActivityStatus.DRAFT,
         created_by_id=actor.id if actor else system_user_id(session),
-        **check_plan(values),
+        **plan,
     )
     session.add(activity)
     session.commit()

@@ -48,7 +48,9 @@ def _club_values(session: Session, values: dict) -> dict:
     if not category or len(category) > 64:
         errors["category"] = ["1–64 个字符 1–64 characters"]
     unit_id = values.get("unit_id")
-    if unit_id is None or session.get(Unit, unit_id) is None:
+    if unit_id is None:
+        errors["unit_id"] = ["请选择院系 Choose a unit"]
+    elif session.get(Unit, unit_id) is None:
         errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
     status = values.get("status") or ClubStatus.ACTIVE
     if status not in {s.value for s in ClubStatus}:
@@ -77,7 +79,7 @@ def create_club(session: Session, actor: User | None, **values) -> Club:
         raise Forbidden("只有校团委可以建立社团 Only the admin creates clubs")
     checked = _club_values(session, values)
     if session.execute(select(Club.id).where(Club.name == checked["name"])).first():
-        raise Conflict("社团名称已存在 Club name taken", {"name": ["taken"]})
+        raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
     club = Club(**checked)
     session.add(club)
     commit_unique(session, "社团名称已存在 Club name taken", "name")
@@ -93,7 +95,7 @@ def update_club(session: Session, actor: User | None, club_id: int, **values) ->
         select(Club.id).where(Club.name == checked["name"], Club.id != club.id)
     ).first()
     if clash:
-        raise Conflict("社团名称已存在 Club name taken", {"name": ["taken"]})
+        raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
     for key, value in checked.items():
         setattr(club, key, value)
     commit_unique(session, "社团名称已存在 Club name taken", "name")

@@ -24,4 +24,4 @@ def commit_unique(session: Session, message: str, field: str) -> None:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict(message, {field: ["taken"]}) from None
+        raise Conflict(message, {field: ["已被占用 Taken"]}) from None

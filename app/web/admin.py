@@ -83,7 +83,8 @@ def admin_clubs():
 @login_required
 def admin_people():
     form = UserForm()
-    form.role.choices = queries.user_role_choices()
+    # No role is preselected: a hurried click must not create an admin.
+    form.role.choices = [("", "— 请选择 Choose —"), *queries.user_role_choices()]
     form.unit_id.choices = [("", "— 无 None —"), *queries.unit_choices(db.session, actor())]
     if form.validate_on_submit():
         if done := already_done(form):

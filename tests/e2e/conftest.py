@@ -96,7 +96,7 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=zh-CN",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
         yield browser

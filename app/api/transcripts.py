@@ -1,8 +1,9 @@
-from flask import current_app, make_response, request
+from flask import current_app, jsonify, make_response, request
 from flask_smorest import Blueprint
 
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
+from app.lru import LRU
 from app.schemas.common import ReasonSchema
 from app.schemas.transcripts import (
     TranscriptSchema,
@@ -68,7 +69,16 @@ def revoke(body, serial):
 @blp.response(200, VerificationSchema)
 def verify(serial):
     """Public: the status and contents of a transcript, asked for by its serial."""
-    return transcripts.public_view(db.session, serial)
+    view = transcripts.public_view(db.session, serial)
+    body = _bodies.get(view.version)
+    if body is None:
+        body = VerificationSchema().dump(view)
+        _bodies.put(view.version, body)
+    return jsonify(body)
+
+
+# Dumped bodies keyed by everything they show that can change (PublicView.version).
+_bodies = LRU(512)
 
 
 @blp.route("/verify/pdf", methods=["POST"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
@@ -249,15 +249,16 @@ _STATE_COLUMNS = (Transcript.id, Transcript.serial, Transcript.status, Transcrip
                   Transcript.revoked_at, Transcript.revoke_reason)
 
 
-_STATE_QUERY = select(*[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS])
+# Built once with a bound parameter: the statement and its cache key are not rebuilt per request.
+_STATE_QUERY = select(*[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS]).where(
+    Transcript.__table__.c.serial == bindparam("serial")
+)
 
 
 def transcript_state(session: Session, serial: str) -> TranscriptState:
     """One indexed lookup through Core: the hot path of every verification."""
     with session.get_bind().connect() as connection:
-        row = connection.execute(
-            _STATE_QUERY.where(Transcript.__table__.c.serial == normalize_serial(serial))
-        ).first()
+        row = connection.execute(_STATE_QUERY, {"serial": normalize_serial(serial)}).first()
     if row is None:
         raise NotFound("没有这个编号的成绩单 No transcript with this serial")
     return TranscriptState(*row)

@@ -213,6 +213,38 @@ def demo_logins():
     click.echo("")
 
 
+@transcripts_cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def transcripts_verify(file):
+    """Is this PDF byte for byte one we issued, and does its own signature check out?"""
+    import credentials
+    from app.services import transcripts
+
+    with open(file, "rb") as fh:
+        data = fh.read()
+    ours = transcripts.verify_upload(db.session, data)
+    offline = credentials.verify_pdf(data, transcripts.jwks())
+    click.echo(f"issued by this service: {'yes' if ours.genuine else 'no'} — {ours.reason}")
+    click.echo(f"signature (offline):    {'valid' if offline.genuine else 'invalid'} — {offline.reason}")
+    if ours.status:
+        click.echo(f"status: {ours.status}  serial: {ours.serial}")
+    sys.exit(0 if ours.genuine and offline.genuine else 1)
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+def backup(target):
+    """Back up the database: a consistent SQLite copy, or pg_dump's custom format for PostgreSQL."""
+    from app.services.backup import backup_database
+
+    try:
+        size = backup_database(db.engine, target)
+    except (RuntimeError, OSError) as error:
+        click.secho(f"错误 Error: {error}", fg="red", err=True)
+        sys.exit(1)
+    click.secho(f"backed up to {target} ({size:,} bytes)", fg="green")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
@@ -221,3 +253,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(transcripts_cli)
     app.cli.add_command(demo_data)
     app.cli.add_command(demo_logins)
+    app.cli.add_command(backup)

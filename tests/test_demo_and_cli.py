@@ -37,3 +37,41 @@ def test_user_create_from_the_command_line(app, session):
     assert missing_no.exit_code == 1 and "student_no" in missing_no.output
     dup = runner.invoke(args=["user", "create", "boss", "--role", "admin", "--password", "s3cret-pass"])
     assert dup.exit_code == 1
+
+
+def test_backup_writes_a_restorable_copy(app, session, make, tmp_path, backend):
+    import shutil
+    import sqlite3
+
+    import pytest
+
+    if backend == "postgresql" and shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed")
+    make.world()
+    target = tmp_path / "backup.db"
+    result = app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0
+    if backend == "sqlite":
+        with sqlite3.connect(target) as copy:
+            assert copy.execute("select count(*) from club").fetchone()[0] == 1
+    else:
+        assert target.read_bytes()[:5] == b"PGDMP"
+
+
+def test_cli_verifies_a_file(app, client, session, make, tmp_path):
+    w = make.world()
+    student = w.students[0]
+    make.participation(w.activity, student, status="certified", certifier=w.advisor)
+    from app.services import transcripts
+
+    issued = transcripts.issue_transcript(session, student, student.student_no)
+    pdf = transcripts.transcript_pdf(session, student, issued.serial).pdf
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(pdf)
+    bad.write_bytes(pdf[:-10] + b"tampered\n")
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["transcripts", "verify", str(good)])
+    assert ok.exit_code == 0 and "issued by this service: yes" in ok.output and "valid" in ok.output
+    no = runner.invoke(args=["transcripts", "verify", str(bad)])
+    assert no.exit_code == 1 and "issued by this service: no" in no.output

@@ -54,7 +54,8 @@ def keyring(create: bool = False) -> credentials.KeyRing:
 
 
 def jwks() -> dict:
-    return keyring().jwks()
+    """The published public keys; re-read from disk at most once a second."""
+    return _verification_ring().jwks()
 
 
 def _certified_records(session: Session, student: User) -> list[Participation]:

@@ -278,8 +278,8 @@ def _tokens(text: str) -> list[str]:
 
 class _Report:
     def __init__(self, card: Scorecard, trend: Sequence[Scorecard], institution: str,
-                 generated_on: date) -> None:
-        self.card, self.trend = card, list(trend)
+                 generated_on: date, pages: int | None = None) -> None:
+        self.card, self.trend, self.pages = card, list(trend), pages
         self.institution, self.generated_on = institution, generated_on
         self.font = _font_name()
         self.buffer = io.BytesIO()
@@ -323,7 +323,8 @@ class _Report:
         self.text(MARGIN, MARGIN - 20,
                   f"{self.card.club.name} · {self.card.term} · 根据系统记录自动计算 "
                   "Computed from the records, never typed in", 7.5, GREY)
-        self.text(PAGE_W - MARGIN, MARGIN - 20, f"第 {self.page} 页 Page {self.page}", 7.5,
+        of = f" / 共 {self.pages} 页 · Page {self.page} of {self.pages}" if self.pages else f" 页 · Page {self.page}"
+        self.text(PAGE_W - MARGIN, MARGIN - 20, f"第 {self.page}{' 页' if self.pages else ''}{of}", 7.5,
                   GREY, "end")
 
     def new_page(self):
@@ -557,4 +558,8 @@ def render_report(
 ) -> bytes:
     """The club's term report (A4 PDF): header, radar and scores, indicator table with the
     raw figures and a hint for each weak one, and the trend across terms."""
-    return _Report(card, trend, institution, generated_on or date.today()).render()
+    generated_on = generated_on or date.today()
+    # A first pass counts the pages so that every footer can say "of M".
+    first = _Report(card, trend, institution, generated_on)
+    first.render()
+    return _Report(card, trend, institution, generated_on, pages=first.page).render()

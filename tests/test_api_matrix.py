@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, ApiToken, Club, Participation, Unit, User
+from app.models import Activity, ApiToken, Club, Membership, Participation, Unit, User
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
@@ -146,6 +146,15 @@ ROUTES: list[Route] = [
           grant(200, *SIGNED_IN)),
     Route("get-club", "GET", "/api/v1/clubs/<int:club_id>", lambda w: f"/api/v1/clubs/{w.club.id}",
           grant(200, *SIGNED_IN)),
+    Route("patch-club", "PATCH", "/api/v1/clubs/<int:club_id>", lambda w: f"/api/v1/clubs/{w.club.id}",
+          grant(200, "admin"), body=lambda w, a: {"charter": _unique("章程")},
+          probe=lambda w: db.session.get(Club, w.club.id).charter),
+    Route("add-member", "POST", "/api/v1/clubs/<int:club_id>/members",
+          lambda w: f"/api/v1/clubs/{w.club.id}/members", grant(201, "admin", "leader"),
+          body=lambda w, a: {"student_no": w.people["student"].student_no, "term": "2026-2027-1"},
+          probe=lambda w: _count(Membership, Membership.club_id == w.club.id)),
+    Route("list-members", "GET", "/api/v1/clubs/<int:club_id>/members",
+          lambda w: f"/api/v1/clubs/{w.club.id}/members", grant(200, "admin", "advisor", "leader")),
     Route("create-activity", "POST", "/api/v1/clubs/<int:club_id>/activities",
           lambda w: f"/api/v1/clubs/{w.club.id}/activities", grant(201, "leader"),
           body=lambda w, a: _plan(),
@@ -208,7 +217,7 @@ ROUTES: list[Route] = [
 
 MATRIX_ROUTES = len(ROUTES)
 MATRIX_ACTORS = len(ACTORS)
-MATRIX_SIZE = MATRIX_ROUTES * MATRIX_ACTORS  # 26 routes × 9 actors = 234 cells (per backend)
+MATRIX_SIZE = MATRIX_ROUTES * MATRIX_ACTORS  # 29 routes × 9 actors = 261 cells (per backend)
 SUCCESS = {200, 201}
 
 
@@ -310,10 +319,10 @@ def test_matrix(matrix_app, route: Route, actor: str, expected: int):
 
 def test_matrix_size_and_coverage(app):
     """Every /api/v1 route of the three sections is a row; 26 routes × 9 actors = 234 cells."""
-    assert MATRIX_ROUTES == 26 and MATRIX_ACTORS == 9
-    assert len(CASES) == MATRIX_SIZE == 234
+    assert MATRIX_ROUTES == 29 and MATRIX_ACTORS == 9
+    assert len(CASES) == MATRIX_SIZE == 261
     assert len({c.id for c in CASES}) == MATRIX_SIZE
-    assert len({(r.method, r.rule) for r in ROUTES}) == 24  # two routes have two rows
+    assert len({(r.method, r.rule) for r in ROUTES}) == 27  # two routes have two rows
     in_table = {(r.method, r.rule) for r in ROUTES}
     later_issues = ("transcript", "verify", "scorecard", "openapi", "/.well-known")
     served = {

@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.schemas.activities import ActivityInSchema, ActivitySchema
-from app.schemas.clubs import ClubInSchema, ClubSchema
+from app.schemas.clubs import ClubInSchema, ClubPatchSchema, ClubSchema, MemberInSchema, MemberSchema
 from app.services import activities, clubs
 
 blp = Blueprint("clubs", __name__, url_prefix=f"{PREFIX}/clubs", description="Clubs")
@@ -43,3 +43,26 @@ def get_club(club_id):
 def create_activity(body, club_id):
     activity = activities.create_activity(db.session, current_actor(), club_id, **body)
     return activities.with_counts(db.session, activity)
+
+
+@blp.route("/<int:club_id>", methods=["PATCH"])
+@token_required
+@blp.arguments(ClubPatchSchema(partial=True))
+@blp.response(200, ClubSchema)
+def update_club(body, club_id):
+    return _dump(clubs.patch_club(db.session, current_actor(), club_id, **body))
+
+
+@blp.route("/<int:club_id>/members", methods=["POST"])
+@token_required
+@blp.arguments(MemberInSchema)
+@blp.response(201, MemberSchema)
+def add_member(body, club_id):
+    return clubs.add_member(db.session, current_actor(), club_id, **body)
+
+
+@blp.route("/<int:club_id>/members", methods=["GET"])
+@token_required
+@blp.response(200, MemberSchema(many=True))
+def list_members(club_id):
+    return clubs.list_members(db.session, current_actor(), club_id)

@@ -30,3 +30,25 @@ class ClubSchema(Schema):
     leaders = fields.List(fields.Nested(UserBriefSchema))
     member_count = fields.Integer()
     created_at = SchoolDateTime()
+
+
+class ClubPatchSchema(ClubInSchema):
+    """Any subset of a club's fields; load it with partial=True."""
+
+
+class MemberInSchema(Schema):
+    student_no = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    term = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{4}-[12]$"))
+    role = fields.String(load_default="member", validate=validate.Length(min=1, max=32))
+    elected_on = fields.Date(load_default=None, allow_none=True)
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    club_id = fields.Integer()
+    term = fields.String()
+    role = fields.String()
+    elected_on = fields.Date(allow_none=True)
+    joined_on = fields.Date(allow_none=True)
+    student_no = fields.Function(lambda m: m.user.student_no)
+    name = fields.Function(lambda m: m.user.display_name)

@@ -86,6 +86,13 @@ def create_club(session: Session, actor: User | None, **values) -> Club:
     return club
 
 
+def club_for_editing(session: Session, actor: User | None, club_id: int) -> Club:
+    club = get_club(session, club_id)
+    if not permissions.can_manage_people(actor):
+        raise Forbidden("只有校团委可以修改社团 Only the admin edits clubs")
+    return club
+
+
 def update_club(session: Session, actor: User | None, club_id: int, **values) -> Club:
     club = get_club(session, club_id)
     if not permissions.can_manage_people(actor):
@@ -100,6 +107,27 @@ def update_club(session: Session, actor: User | None, club_id: int, **values) ->
         setattr(club, key, value)
     commit_unique(session, "社团名称已存在 Club name taken", "name")
     return club
+
+
+def patch_club(session: Session, actor: User | None, club_id: int, **values) -> Club:
+    """Change some of a club's fields; the others keep their values."""
+    club = club_for_editing(session, actor, club_id)
+    current = {
+        "name": club.name, "category": club.category, "unit_id": club.unit_id, "status": club.status,
+        "charter": club.charter, "founded_on": club.founded_on,
+        "advisor_ids": [u.id for u in club.advisors], "leader_ids": [u.id for u in club.leaders],
+    }
+    return update_club(session, actor, club_id, **{**current, **values})
+
+
+def list_members(session: Session, actor: User | None, club_id: int, term: str | None = None) -> list[Membership]:
+    club = get_club(session, club_id)
+    if not (permissions.is_admin(actor) or permissions.advises(actor, club) or permissions.leads(actor, club)):
+        raise Forbidden("只有本社团的负责人、指导老师或校团委可以查看名册 Only the club's people see its roster")
+    query = select(Membership).where(Membership.club_id == club.id)
+    if term:
+        query = query.where(Membership.term == term)
+    return list(session.execute(query.order_by(Membership.term.desc(), Membership.id)).scalars())
 
 
 def add_member(

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Role
 from app.services import accounts, clubs, queries
 from app.web import bp
-from app.web.forms import ClubForm, UnitForm, UserForm
+from app.web.forms import ClubEditForm, ClubForm, UnitForm, UserForm
 from app.web.support import (
     FORM_ERRORS,
     actor,
@@ -77,6 +77,32 @@ def admin_clubs():
     status = status_of(form)
     rows = queries.clubs_page(db.session, actor(), _page_arg())
     return render_template("web/admin_clubs.html", form=form, clubs=rows), status
+
+
+@bp.route("/admin/clubs/<int:club_id>/edit", methods=["GET", "POST"])
+@login_required
+def admin_club_edit(club_id: int):
+    club = clubs.club_for_editing(db.session, actor(), club_id)
+    form = ClubEditForm()
+    _club_choices(form)
+    form.status.choices = ClubEditForm.STATUS_CHOICES
+    if request.method == "GET":
+        form.process(data={
+            "name": club.name, "category": club.category, "unit_id": club.unit_id,
+            "advisor_ids": [u.id for u in club.advisors], "leader_ids": [u.id for u in club.leaders],
+            "founded_on": club.founded_on, "charter": club.charter, "status": club.status,
+        })
+        _club_choices(form)
+        form.status.choices = ClubEditForm.STATUS_CHOICES
+    elif form.validate_on_submit():
+        try:
+            clubs.update_club(db.session, actor(), club.id, **form.values())
+        except FORM_ERRORS as error:
+            show_error(form, error)
+        else:
+            flash(f"已保存社团「{club.name}」 Club saved", "success")
+            return redirect(url_for("web.club_page", club_id=club.id))
+    return render_template("web/club_edit.html", form=form, club=club), status_of(form)
 
 
 @bp.route("/admin/people", methods=["GET", "POST"])

@@ -167,6 +167,14 @@ class ClubForm(OnceForm):
         }
 
 
+class ClubEditForm(ClubForm):
+    status = SelectField("状态 Status", validate_choice=False)
+    STATUS_CHOICES = [("active", "正常 Active"), ("suspended", "暂停 Suspended"), ("dissolved", "已解散 Dissolved")]
+
+    def values(self) -> dict:
+        return {**super().values(), "status": self.status.data}
+
+
 class UserForm(OnceForm):
     username = StringField(
         "用户名 Username",

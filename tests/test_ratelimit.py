@@ -54,3 +54,11 @@ def test_password_guessing_is_rate_limited(tmp_path, backend):
     assert codes == [401, 401, 401, 429, 429]
     again = client.post("/api/v1/auth/token", json={"username": "x", "password": "y"})
     assert again.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_health_check_answers_even_when_a_client_is_rate_limited(tmp_path, backend):
+    settings = {"RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "1 per minute"}
+    client = make_test_app(backend, tmp_path, settings).test_client()
+    assert [client.get("/api/v1/verify/ABCDEF-GHJKLM-NPQRST").status_code for _ in range(2)] == [404, 429]
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_data(as_text=True) == "ok"

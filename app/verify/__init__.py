@@ -39,6 +39,13 @@ def _labels() -> dict:
             "roles": {k.value: v for k, v in ROLE_LABELS.items()}}
 
 
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    """For load balancers: the process answers. A constant, touching nothing."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/.well-known/jwks.json")
 def jwks():
     response = jsonify(transcripts.jwks())

@@ -75,11 +75,12 @@ def _refuse_nul(app: Flask) -> None:
 
 
 def _security_headers(app: Flask) -> None:
+    from app.verify.fastpath import SECURITY_HEADERS
+
     @app.after_request
     def headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         if response.mimetype == "text/html" and "charset" not in (response.content_type or ""):
             response.content_type = "text/html; charset=utf-8"
         return response

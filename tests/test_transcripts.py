@@ -232,3 +232,33 @@ def test_batch_issue_reports_failures_and_goes_on(app, make, graduate):
     assert result.exit_code == 1
     assert "issued 1 transcripts, 1 failed" in result.output
     assert w.students[1].student_no in result.output
+
+
+def test_a_cached_page_still_shows_a_revocation_at_once(client, make, graduate):
+    w, student = graduate
+    body = issue(client, make, student, student.student_no).get_json()
+    first, second = follow(client, body["verify_url"]), follow(client, body["verify_url"])
+    assert first.get_data() == second.get_data()  # the second one came from the page cache
+    assert "有效 · Genuine" in second.get_data(as_text=True)
+    assert second.headers["X-Frame-Options"] == "DENY" and second.mimetype == "text/html"
+    client.post(f"/api/v1/transcripts/{body['serial']}/revoke", headers=make.token(w.admin), json={"reason": "更正"})
+    for _ in range(2):
+        assert "已撤销 · Revoked" in follow(client, body["verify_url"]).get_data(as_text=True)
+
+
+def test_every_visit_of_a_cached_page_counts_against_the_budget(tmp_path, backend):
+    from tests.conftest import make_test_app
+    from tests.factories import Factory
+
+    app = make_test_app(backend, tmp_path, {"RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "3 per minute"})
+    with app.app_context():
+        from app.extensions import db
+
+        make = Factory(db.session)
+        w = make.world()
+        make.participation(w.activity, w.students[0], status="certified", certifier=w.advisor)
+        link = transcripts.issue_transcript(db.session, w.admin, w.students[0].student_no).link
+        client = app.test_client()
+        codes = [follow(client, link).status_code for _ in range(5)]
+        db.session.remove()
+    assert codes == [200, 200, 200, 429, 429]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from functools import lru_cache, wraps
+
 from flask import (
     Blueprint,
     Flask,
@@ -12,6 +15,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import csrf, db, limiter
 from app.lru import LRU
@@ -24,13 +30,46 @@ bp = Blueprint("verify", __name__)
 _pages = LRU(512)
 
 
-def _limit() -> str:
-    return current_app.config["VERIFY_RATE_LIMIT"]
+VERIFY_ENDPOINTS = {"verify.landing", "verify.page", "verify.upload", "transcripts.verify",
+                    "transcripts.verify_pdf"}
+# Set by the fast path (app/verify/fastpath.py) when it already counted this request.
+COUNTED = "second_transcript.verify_counted"
 
 
-# One budget per client across the page, the upload and the JSON API, so switching
-# between them does not multiply the number of serials one can try.
-verify_limit = limiter.shared_limit(_limit, scope="verify")
+@lru_cache(maxsize=8)
+def _limits(text: str) -> tuple:
+    return tuple(parse_many(text))
+
+
+@limiter.request_filter
+def _verification_counts_itself() -> bool:
+    return request.endpoint in VERIFY_ENDPOINTS
+
+
+def verify_budget_allows(config, who: str) -> bool:
+    """Count one verification for this client; False once the budget is spent.
+
+    One budget per client across the page, the upload and the JSON API, so switching
+    between them does not multiply the serials one can try. It counts with Flask-Limiter's
+    strategy and storage (memory, or Redis shared by the workers).
+    """
+    if not config.get("RATELIMIT_ENABLED", True):
+        return True
+    return all(limiter.limiter.hit(item, "verify", who) for item in _limits(config["VERIFY_RATE_LIMIT"]))
+
+
+def verify_limit(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        counted = request.environ.get(COUNTED)
+        if not counted and not verify_budget_allows(current_app.config, get_remote_address()):
+            item = _limits(current_app.config["VERIFY_RATE_LIMIT"])[0]
+            reset_at = limiter.limiter.get_window_stats(item, "verify", get_remote_address()).reset_time
+            raise TooManyRequests("请求过于频繁，请稍后再试 Too many requests; try again later",
+                                  retry_after=max(1, int(reset_at - time.time())))
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _labels() -> dict:
@@ -74,11 +113,15 @@ def page(serial):
         view = transcripts.public_view(db.session, serial, link)
     except NotFound:
         return render_template("verify/unknown.html", serial=serial), 404
-    html = _pages.get(view.version)
+    html = cached_page(view)
     if html is None:
         html = render_template("verify/page.html", view=view, **_labels())
         _pages.put(view.version, html)
     return html
+
+
+def cached_page(view: transcripts.PublicView) -> str | None:
+    return _pages.get(view.version)
 
 
 @bp.route("/verify/upload", methods=["POST"])
@@ -97,4 +140,7 @@ def upload():
 
 
 def init_app(app: Flask) -> None:
+    from app.verify.fastpath import VerifyFastPath
+
     app.register_blueprint(bp)
+    app.wsgi_app = VerifyFastPath(app)

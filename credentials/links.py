@@ -20,7 +20,6 @@ verify.  With the reference base ``https://dekt.example-university.edu.cn`` and 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -268,7 +267,3 @@ def verify_link(url: str, jwks_or_keys: KeysLike, expected_digest: str | None = 
 
 def digest_prefix(digest_hex: str) -> str:
     return digest_hex[: 2 * DIGEST_PREFIX_BYTES].lower()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

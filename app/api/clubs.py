@@ -9,9 +9,16 @@ from app.services import activities, clubs
 blp = Blueprint("clubs", __name__, url_prefix=f"{PREFIX}/clubs", description="Clubs")
 
 
+def _with_member_counts(found: list) -> list:
+    """Attach each club's member count, one query for all of them."""
+    counts = clubs.member_counts(db.session, [c.id for c in found])
+    for club in found:
+        club.member_count = counts.get(club.id, 0)
+    return found
+
+
 def _dump(club):
-    club.member_count = clubs.member_count(db.session, club.id)
-    return club
+    return _with_member_counts([club])[0]
 
 
 @blp.route("", methods=["POST"])
@@ -26,7 +33,7 @@ def create_club(body):
 @token_required
 @blp.response(200, ClubSchema(many=True))
 def list_clubs():
-    return [_dump(c) for c in clubs.list_clubs(db.session)]
+    return _with_member_counts(clubs.list_clubs(db.session))
 
 
 @blp.route("/<int:club_id>", methods=["GET"])

@@ -89,13 +89,6 @@ def user_for_token(session: Session, token: str) -> User | None:
     return row.user
 
 
-def get_unit(session: Session, unit_id: int) -> Unit:
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(f"没有编号为 {unit_id} 的院系 No such unit")
-    return unit
-
-
 def create_unit(session: Session, actor: User | None, code: str, name: str) -> Unit:
     if not permissions.can_manage_people(actor):
         raise Forbidden("只有校团委可以管理院系 Only the admin manages units")
@@ -177,27 +170,11 @@ def check_user_values(session: Session, **values) -> dict:
     }
 
 
-def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"没有编号为 {user_id} 的用户 No such user")
-    return user
-
-
 def student_by_number(session: Session, student_no: str) -> User:
     user = session.execute(select(User).where(User.student_no == student_no)).scalar_one_or_none()
     if user is None or not user.is_student:
         raise NotFound(f"没有学号为 {student_no} 的学生 No such student")
     return user
-
-
-def set_password(session: Session, actor: User | None, user: User, password: str) -> None:
-    if not (permissions.can_manage_people(actor) or (actor is not None and actor.id == user.id)):
-        raise Forbidden("不能修改他人的密码 Cannot change another person's password")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid({"password": [f"至少 {MIN_PASSWORD} 个字符 At least {MIN_PASSWORD} characters"]})
-    user.password_hash = hash_password(password)
-    session.commit()
 
 
 def list_units(session: Session) -> list[Unit]:

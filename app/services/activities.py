@@ -281,18 +281,26 @@ def cancel_activity(session: Session, actor: User | None, activity_id: int, reas
     )
 
 
-def with_counts(session: Session, activity: Activity) -> Activity:
-    """Attach the activity's records counted by status (for its detail view)."""
+def counts_by_status(session: Session, activity_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Records per activity, counted by status, in one grouped query."""
     from sqlalchemy import func
 
     from app.models import Participation, ParticipationStatus
 
+    counts = {aid: {s.value: 0 for s in ParticipationStatus} for aid in activity_ids}
+    if not activity_ids:
+        return counts
     rows = session.execute(
-        select(Participation.status, func.count(Participation.id))
-        .where(Participation.activity_id == activity.id)
-        .group_by(Participation.status)
+        select(Participation.activity_id, Participation.status, func.count(Participation.id))
+        .where(Participation.activity_id.in_(activity_ids))
+        .group_by(Participation.activity_id, Participation.status)
     ).all()
-    counts = {s.value: 0 for s in ParticipationStatus}
-    counts.update({status: n for status, n in rows})
-    activity.counts = counts
+    for activity_id, status, n in rows:
+        counts[activity_id][status] = n
+    return counts
+
+
+def with_counts(session: Session, activity: Activity) -> Activity:
+    """Attach the activity's records counted by status (for its detail view)."""
+    activity.counts = counts_by_status(session, [activity.id])[activity.id]
     return activity

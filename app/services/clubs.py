@@ -165,10 +165,16 @@ def add_member(
     return member
 
 
-def member_count(session: Session, club_id: int) -> int:
-    return session.execute(
-        select(func.count(func.distinct(Membership.user_id))).where(Membership.club_id == club_id)
-    ).scalar_one()
+def member_counts(session: Session, club_ids: list[int]) -> dict[int, int]:
+    """People on each club's roster (any term), in one grouped query."""
+    if not club_ids:
+        return {}
+    rows = session.execute(
+        select(Membership.club_id, func.count(func.distinct(Membership.user_id)))
+        .where(Membership.club_id.in_(club_ids))
+        .group_by(Membership.club_id)
+    ).all()
+    return {club_id: n for club_id, n in rows}
 
 
 def list_clubs(session: Session, unit_id: int | None = None) -> list[Club]:

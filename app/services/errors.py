@@ -43,11 +43,6 @@ class Invalid(DomainError):
         super().__init__(message, fields)
 
 
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise Forbidden(message)
-
-
 MAX_REASON = 2000
 
 

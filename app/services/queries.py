@@ -24,7 +24,6 @@ from app.models import (
     ActivityStatus,
     Club,
     Level,
-    Membership,
     Participation,
     ParticipationRole,
     ParticipationStatus,
@@ -34,8 +33,8 @@ from app.models import (
     club_advisor,
     club_leader,
 )
-from app.services.activities import EDITABLE, check_plan, get_activity
-from app.services.clubs import get_club
+from app.services.activities import EDITABLE, check_plan, counts_by_status, get_activity
+from app.services.clubs import get_club, member_counts
 from app.services.errors import Forbidden, Invalid
 from app.services.participations import (
     CERTIFIABLE,
@@ -89,34 +88,6 @@ def _page(session: Session, query: Select, page: int, per_page: int) -> Page:
 def _require_admin(actor: User | None, what: str) -> None:
     if not permissions.can_manage_people(actor):
         raise Forbidden(f"只有校团委可以{what} Only the admin (校团委) may do this")
-
-
-def _counts_by_status(session: Session, activity_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Records per activity, counted by status."""
-    counts: dict[int, dict[str, int]] = {
-        aid: {s.value: 0 for s in ParticipationStatus} for aid in activity_ids
-    }
-    if not activity_ids:
-        return counts
-    rows = session.execute(
-        select(Participation.activity_id, Participation.status, func.count(Participation.id))
-        .where(Participation.activity_id.in_(activity_ids))
-        .group_by(Participation.activity_id, Participation.status)
-    ).all()
-    for activity_id, status, n in rows:
-        counts[activity_id][status] = n
-    return counts
-
-
-def _member_counts(session: Session, club_ids: list[int]) -> dict[int, int]:
-    if not club_ids:
-        return {}
-    rows = session.execute(
-        select(Membership.club_id, func.count(func.distinct(Membership.user_id)))
-        .where(Membership.club_id.in_(club_ids))
-        .group_by(Membership.club_id)
-    ).all()
-    return {club_id: n for club_id, n in rows}
 
 
 def _insider(actor: User | None, club: Club) -> bool:
@@ -259,7 +230,7 @@ def clubs_page(
     ).order_by(Club.name)
     result = _page(session, query, page, per_page)
     ids = [c.id for c in result.items]
-    members = _member_counts(session, ids)
+    members = member_counts(session, ids)
     activities = dict(session.execute(
         select(Activity.club_id, func.count()).where(Activity.club_id.in_(ids))
         .group_by(Activity.club_id)
@@ -347,15 +318,15 @@ def leader_home(session: Session, actor: User | None) -> list[LeaderClub]:
     clubs = list(session.execute(
         select(Club).where(Club.id.in_(_led_club_ids(actor))).order_by(Club.name)
     ).scalars())
-    out = []
-    for club in clubs:
-        activities = list(session.execute(
-            select(Activity).where(Activity.club_id == club.id)
-            .order_by(Activity.starts_at.desc(), Activity.id.desc())
-        ).scalars())
-        counts = _counts_by_status(session, [a.id for a in activities])
-        out.append(LeaderClub(club, activities, counts))
-    return out
+    activities = list(session.execute(
+        select(Activity).where(Activity.club_id.in_([c.id for c in clubs]))
+        .order_by(Activity.starts_at.desc(), Activity.id.desc())
+    ).scalars())
+    counts = counts_by_status(session, [a.id for a in activities])
+    return [
+        LeaderClub(club, [a for a in activities if a.club_id == club.id], counts)
+        for club in clubs
+    ]
 
 
 # --------------------------------------------------------------------------- student
@@ -456,7 +427,7 @@ def club_page(session: Session, actor: User | None, club_id: int) -> ClubPage:
     ).scalars())
     return ClubPage(
         club=club,
-        members=_member_counts(session, [club.id]).get(club.id, 0),
+        members=member_counts(session, [club.id]).get(club.id, 0),
         activities=activities,
         can_plan=permissions.can_plan_activity(actor, club),
         can_see_scorecard=permissions.can_view_scorecard(actor, club),
@@ -540,7 +511,7 @@ def activity_page(session: Session, actor: User | None, activity_id: int) -> Act
             actions.add("check_in")
     return ActivityPage(
         activity=activity,
-        counts=_counts_by_status(session, [activity.id])[activity.id],
+        counts=counts_by_status(session, [activity.id])[activity.id],
         actions=actions,
         records=records,
         my_record=my_record,

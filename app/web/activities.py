@@ -14,9 +14,7 @@ from app.web.forms import ActionForm, ActivityForm, OutcomeForm, ReasonForm
 from app.web.support import (
     FORM_ERRORS,
     actor,
-    already_done,
-    flash_once_again,
-    mark_done,
+    create_once,
     put_errors,
     show_error,
     status_of,
@@ -46,24 +44,14 @@ def _all_problems(form: ActivityForm) -> None:
 def new_activity(club_id: int):
     club = queries.club_for_planning(db.session, actor(), club_id)
     form = _choices(ActivityForm())
-    if form.validate_on_submit():
-        if done := already_done(form):
-            flash_once_again()
-            return redirect(done)
-        try:
-            activity = activities.create_activity(
-                db.session, actor(), club_id, **form.values(school_zone())
-            )
-        except FORM_ERRORS as error:
-            show_error(form, error)
-        else:
-            flash("活动已保存为草稿，确认无误后请提交审批 Saved as a draft; submit it for approval "
-                  "when ready", "success")
-            target = url_for("web.activity_page", activity_id=activity.id)
-            mark_done(form, target)
-            return redirect(target)
-    elif form.is_submitted():
-        _all_problems(form)
+    done = create_once(
+        form, lambda: activities.create_activity(db.session, actor(), club_id, **form.values(school_zone())),
+        lambda _: "活动已保存为草稿，确认无误后请提交审批 Saved as a draft; submit it for approval when ready",
+        lambda activity: url_for("web.activity_page", activity_id=activity.id),
+        on_invalid=lambda: _all_problems(form),
+    )
+    if done:
+        return done
     status = status_of(form)
     return render_template(
         "web/activity_form.html", form=form, club=club, activity=None

@@ -13,9 +13,7 @@ from app.web.forms import ClubEditForm, ClubForm, UnitForm, UserForm
 from app.web.support import (
     FORM_ERRORS,
     actor,
-    already_done,
-    flash_once_again,
-    mark_done,
+    create_once,
     show_error,
     status_of,
 )
@@ -29,21 +27,12 @@ def _page_arg() -> int:
 @login_required
 def admin_units():
     form = UnitForm()
-    if form.validate_on_submit():
-        if done := already_done(form):
-            flash_once_again()
-            return redirect(done)
-        try:
-            unit = accounts.create_unit(
-                db.session, actor(), form.code.data or "", form.name.data or ""
-            )
-        except FORM_ERRORS as error:
-            show_error(form, error)
-        else:
-            flash(f"已创建院系「{unit.name}」 Unit created", "success")
-            target = url_for("web.admin_units")
-            mark_done(form, target)
-            return redirect(target)
+    done = create_once(
+        form, lambda: accounts.create_unit(db.session, actor(), form.code.data or "", form.name.data or ""),
+        lambda unit: f"已创建院系「{unit.name}」 Unit created", lambda _: url_for("web.admin_units"),
+    )
+    if done:
+        return done
     status = status_of(form)
     units = queries.units_page(db.session, actor(), _page_arg())
     return render_template("web/admin_units.html", form=form, units=units), status
@@ -61,19 +50,12 @@ def _club_choices(form: ClubForm) -> None:
 def admin_clubs():
     form = ClubForm()
     _club_choices(form)
-    if form.validate_on_submit():
-        if done := already_done(form):
-            flash_once_again()
-            return redirect(done)
-        try:
-            club = clubs.create_club(db.session, actor(), **form.values())
-        except FORM_ERRORS as error:
-            show_error(form, error)
-        else:
-            flash(f"已创建社团「{club.name}」 Club created", "success")
-            target = url_for("web.admin_clubs")
-            mark_done(form, target)
-            return redirect(target)
+    done = create_once(
+        form, lambda: clubs.create_club(db.session, actor(), **form.values()),
+        lambda club: f"已创建社团「{club.name}」 Club created", lambda _: url_for("web.admin_clubs"),
+    )
+    if done:
+        return done
     status = status_of(form)
     rows = queries.clubs_page(db.session, actor(), _page_arg())
     return render_template("web/admin_clubs.html", form=form, clubs=rows), status
@@ -112,19 +94,13 @@ def admin_people():
     # No role is preselected: a hurried click must not create an admin.
     form.role.choices = [("", "— 请选择 Choose —"), *queries.user_role_choices()]
     form.unit_id.choices = [("", "— 无 None —"), *queries.unit_choices(db.session, actor())]
-    if form.validate_on_submit():
-        if done := already_done(form):
-            flash_once_again()
-            return redirect(done)
-        try:
-            user = accounts.create_user(db.session, actor(), **form.values())
-        except FORM_ERRORS as error:
-            show_error(form, error)
-        else:
-            flash(f"已创建用户 {user.username}（{user.display_name}） User created", "success")
-            target = url_for("web.admin_people")
-            mark_done(form, target)
-            return redirect(target)
+    done = create_once(
+        form, lambda: accounts.create_user(db.session, actor(), **form.values()),
+        lambda user: f"已创建用户 {user.username}（{user.display_name}） User created",
+        lambda _: url_for("web.admin_people"),
+    )
+    if done:
+        return done
     status = status_of(form)
     role = request.args.get("role") or None
     q = request.args.get("q") or None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import flash, session, url_for
+from flask import Response, flash, redirect, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -21,6 +23,7 @@ _DONE_KEY = "done_forms"
 CHOOSE = "请从列表中选择 Choose one from the list"
 CHECK_FIELDS = "输入有误，请检查标出的字段 Invalid input: see the marked fields"
 _DONE_KEEP = 12
+T = TypeVar("T")
 
 
 def actor() -> User:
@@ -120,3 +123,30 @@ def mark_done(form: FlaskForm, target: str) -> None:
 def flash_once_again() -> None:
     flash("这张表单已经提交过，未重复保存。 "
           "This form was already submitted; nothing was saved twice.", "info")
+
+
+def create_once(form: FlaskForm, create: Callable[[], T], message: Callable[[T], str],
+                target: Callable[[T], str], on_invalid: Callable[[], None] | None = None,
+                ) -> Response | None:
+    """The create forms' one path: valid → create → flash → redirect (Post/Redirect/Get).
+
+    A form posted again (back button, double click) goes where the first post went and
+    creates nothing; a domain error stays on the form. None means: render the form.
+    `on_invalid` runs when fields failed to parse, to add the other problems at once.
+    """
+    if not form.validate_on_submit():
+        if form.is_submitted() and on_invalid is not None:
+            on_invalid()
+        return None
+    if done := already_done(form):
+        flash_once_again()
+        return redirect(done)
+    try:
+        made = create()
+    except FORM_ERRORS as error:
+        show_error(form, error)
+        return None
+    flash(message(made), "success")
+    url = target(made)
+    mark_done(form, url)
+    return redirect(url)

@@ -24,6 +24,7 @@ from app.models.clubs import Club
 from app.models.people import User
 from app.models.types import UTCDateTime
 from app.timeutil import utcnow
+from credentials.snapshot import LEVELS, MODULES, ROLES
 
 
 class Module(enum.StrEnum):
@@ -36,15 +37,8 @@ class Module(enum.StrEnum):
     SKILLS = "skills"
 
 
-MODULE_LABELS = {
-    Module.IDEOLOGY: ("思想成长", "Ideological growth"),
-    Module.PRACTICE: ("实践实习", "Social practice & internship"),
-    Module.VOLUNTEERING: ("志愿公益", "Volunteering"),
-    Module.INNOVATION: ("创新创业", "Innovation & entrepreneurship"),
-    Module.CULTURE_SPORTS: ("文体活动", "Culture & sports"),
-    Module.LEADERSHIP: ("工作履历", "Student leadership"),
-    Module.SKILLS: ("技能特长", "Skills & certificates"),
-}
+# The vocabulary is the transcript's: one list of labels, in credentials.snapshot.
+MODULE_LABELS = {Module(key): (zh, en) for key, zh, en in MODULES}
 
 
 class Level(enum.StrEnum):
@@ -55,13 +49,7 @@ class Level(enum.StrEnum):
     CLUB = "club"
 
 
-LEVEL_LABELS = {
-    Level.NATIONAL: "国家级",
-    Level.PROVINCIAL: "省级",
-    Level.SCHOOL: "校级",
-    Level.COLLEGE: "院级",
-    Level.CLUB: "社团级",
-}
+LEVEL_LABELS = {Level(key): zh for key, zh, _ in LEVELS}
 
 
 class ActivityStatus(enum.StrEnum):
@@ -89,13 +77,7 @@ class ParticipationRole(enum.StrEnum):
     AWARDEE = "awardee"
 
 
-ROLE_LABELS = {
-    ParticipationRole.PARTICIPANT: "参与者",
-    ParticipationRole.ORGANIZER: "组织者",
-    ParticipationRole.VOLUNTEER: "志愿者",
-    ParticipationRole.LEADER: "负责人",
-    ParticipationRole.AWARDEE: "获奖者",
-}
+ROLE_LABELS = {ParticipationRole(key): zh for key, zh, _ in ROLES}
 
 
 class ParticipationStatus(enum.StrEnum):

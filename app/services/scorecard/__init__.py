@@ -34,6 +34,7 @@ they advise; a leader the clubs they lead; students none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -61,14 +62,12 @@ from app.models import (
 )
 from app.services.clubs import get_club
 from app.services.errors import Forbidden, Invalid
-from app.services.scorecard.facts import club_conditions, compute
+from app.services.scorecard.facts import QUERIES_PER_COMPUTE, club_conditions, compute
 from app.services.scorecard.indicators import (
     DIMENSION_KEYS,
     DIMENSION_LABELS,
     DIMENSIONS,
     INDICATORS,
-    QUERIES_PER_COMPUTE,
-    TERM_PATTERN,
     WEAK_SCORE,
     Dimension,
     Facts,
@@ -77,6 +76,8 @@ from app.services.scorecard.indicators import (
     score_facts,
 )
 from app.timeutil import term_bounds, term_of, to_local, utcnow
+
+TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-([12])$")
 
 __all__ = [  # what the pages, the API, the exports and the tests use from outside
     "DIMENSIONS", "DIMENSION_KEYS", "DIMENSION_LABELS", "INDICATORS", "QUERIES_PER_COMPUTE",

@@ -49,6 +49,10 @@ from app.services.scorecard.indicators import (
 )
 from app.timeutil import term_bounds, utcnow
 
+#: Statements one call of ``compute`` issues, however many clubs and terms it covers.
+QUERIES_PER_COMPUTE = 5
+
+
 # =========================================================================== queries
 
 

@@ -5,7 +5,6 @@ Pure rules over ``Facts``; nothing here touches the database (see ``facts``).
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -154,10 +153,6 @@ INDICATORS: dict[str, tuple[str, str, str, str, str]] = {
               "申报校级及以上活动，或与其他学校交流。",
               "Run school-level (or higher) activities, or exchanges with other schools."),
 }
-
-TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-([12])$")
-#: Statements one call of ``compute`` issues, however many clubs and terms it covers.
-QUERIES_PER_COMPUTE = 5
 
 LIVE = (ParticipationStatus.RECORDED, ParticipationStatus.CERTIFIED)
 BAD = (ParticipationStatus.REJECTED, ParticipationStatus.REVOKED)

@@ -8,6 +8,7 @@ from flask import Flask, abort, request
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
+from app import security
 from app.config import Defaults, from_environment
 from app.extensions import csrf, db, limiter, login_manager, migrate, sqlite_pragmas
 
@@ -23,9 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(Defaults)
     app.config.update(from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
-    if app.config["PUBLIC_BASE_URL"].startswith("https://"):
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    security.secure_cookies(app, overrides or {})
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
@@ -48,7 +47,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     _refuse_nul(app)
-    _security_headers(app)
+    security.init_app(app)
+    security.trust_proxies(app)  # last: the outermost middleware, before the verify fast path
     return app
 
 
@@ -72,15 +72,3 @@ def _refuse_nul(app: Flask) -> None:
             values += list(request.form.values())
         if any("\x00" in v for v in values):
             abort(422, description="请求中含有非法字符 The request contains a NUL character")
-
-
-def _security_headers(app: Flask) -> None:
-    from app.verify.fastpath import SECURITY_HEADERS
-
-    @app.after_request
-    def headers(response):
-        for name, value in SECURITY_HEADERS:
-            response.headers.setdefault(name, value)
-        if response.mimetype == "text/html" and "charset" not in (response.content_type or ""):
-            response.content_type = "text/html; charset=utf-8"
-        return response

@@ -45,10 +45,24 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "local://"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
+        # A browser session ends after this long even if its cookie is kept.
+        "SESSION_LIFETIME_HOURS": int(env.get("SESSION_LIFETIME_HOURS", "12")),
+        # Wrong passwords per account (API.md: after 10 misses in 15 minutes the account waits).
+        "ACCOUNT_LOCKOUT": env.get("ACCOUNT_LOCKOUT", "10 per 15 minutes"),
+        # How many proxy hops (load balancer, nginx) put the client's address in X-Forwarded-For.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         # Per client address: enough for an employer, too few to walk through serials.
         "VERIFY_RATE_LIMIT": env.get("VERIFY_RATE_LIMIT", "60 per minute; 600 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute; 100 per hour"),
         "VERIFY_MAX_UPLOAD": int(env.get("VERIFY_MAX_UPLOAD", str(5 * 1024 * 1024))),
+        # Single sign-on (统一身份认证): each protocol is on only when its server is given.
+        "CAS_SERVER_URL": env.get("CAS_SERVER_URL", "").strip(),
+        "CAS_USER_ATTRIBUTE": env.get("CAS_USER_ATTRIBUTE", "").strip(),  # empty: the CAS user
+        "OIDC_ISSUER": env.get("OIDC_ISSUER", "").strip().rstrip("/"),
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", ""),
+        "OIDC_CLAIM": env.get("OIDC_CLAIM", "").strip() or "preferred_username",
+        "SSO_MATCH": env.get("SSO_MATCH", "").strip() or "username",  # or student_no
     }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from app.models import Activity, Club, Participation, Unit, User
+from sqlalchemy import insert
+
+from app.models import Activity, Club, Participation, Unit, User, club_leader
 from app.timeutil import term_of
 
 MODULES = ["ideology", "practice", "volunteering", "innovation", "culture_sports", "leadership", "skills"]
@@ -23,9 +25,10 @@ def seed_graduate(session, records: int = 60) -> tuple[User, User]:
                student_no="2023010001", unit_id=unit.id)
     session.add_all([admin, adv, lead, stu])
     session.flush()
-    club = Club(name="青年志愿者协会", category="志愿公益", unit_id=unit.id, advisors=[adv], leaders=[lead])
+    club = Club(name="青年志愿者协会", category="志愿公益", unit_id=unit.id, advisors=[adv])
     session.add(club)
     session.flush()
+    session.execute(insert(club_leader).values(club_id=club.id, user_id=lead.id))
     start = datetime(2025, 9, 10, 6, tzinfo=UTC)
     for i in range(records):
         at = start + timedelta(days=3 * i)

@@ -101,9 +101,10 @@ def build(make, session, plan: Plan, name: str) -> Club:
     certifier = advisors[0] if advisors else _person(session, "admin", unit)
     students = [_person(session, "student", unit) for _ in range(4)]
     club = Club(name=name, category="志愿公益", unit_id=unit.id, advisors=advisors,
-                leaders=leaders, charter="以服务同学、锻炼能力为宗旨。" if plan.charter else None)
+                charter="以服务同学、锻炼能力为宗旨。" if plan.charter else None)
     session.add(club)
     session.flush()
+    make.put_in_post(club, leaders)
     if plan.roster:
         idle = [_person(session, "student", unit) for _ in range(plan.extra_roster)]
         session.flush()

@@ -30,8 +30,9 @@ def school(make, session):
     s.a = build(make, session, Plan(advisors=0, leaders=0), "青年志愿者协会")
     s.b = build(make, session, Plan(advisors=0, leaders=0, approved_late=2), "机器人创新社")
     s.c = make.club(advisors=[s.other_advisor], name="摄影协会")
-    s.a.advisors, s.a.leaders = [s.advisor], [s.leader]
-    s.b.advisors, s.b.leaders = [s.other_advisor], [s.other_leader]
+    s.a.advisors, s.b.advisors = [s.advisor], [s.other_advisor]
+    make.put_in_post(s.a, [s.leader])
+    make.put_in_post(s.b, [s.other_leader])
     session.commit()
     return s
 

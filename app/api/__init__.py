@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import csrf, db
-from app.services import accounts
+from app.services.auth import user_for_token
 from app.services.errors import DomainError
 
 PREFIX = "/api/v1"
@@ -97,13 +97,13 @@ def token_required(view):
         scheme, _, token = header.partition(" ")
         user = None
         if scheme.lower() == "bearer" and token.strip():
-            user = accounts.user_for_token(db.session, token.strip())
+            user = user_for_token(db.session, token.strip())
         if user is None:
             response = jsonify(error_body(401, "需要有效的令牌 A valid bearer token is required"))
             response.status_code = 401
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
-        g.actor = user
+        g.actor, g.token = user, token.strip()
         return view(*args, **kwargs)
 
     return wrapper
@@ -131,6 +131,8 @@ def init_app(app: Flask) -> None:
             return render_domain_error(error)
         response = jsonify(error_body(error.status, error.message, error.fields, error.code))
         response.status_code = error.status
+        if getattr(error, "retry_after", None):
+            response.headers["Retry-After"] = str(error.retry_after)
         return response
 
     @app.before_request

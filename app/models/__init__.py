@@ -15,11 +15,12 @@ from app.models.activities import (
     ParticipationStatus,
 )
 from app.models.audit import AuditEvent, AuditHead
-from app.models.clubs import Club, ClubStatus, Membership, Term, club_advisor, club_leader
-from app.models.people import STUDENT_ROLES, ApiToken, Role, Unit, User
+from app.models.clubs import LEADER_IN_POST, Club, ClubStatus, Membership, Term, club_advisor, club_leader
+from app.models.people import STUDENT_ROLES, AuthToken, PasswordReset, Role, SchoolClass, TokenKind, Unit, User
 from app.models.transcripts import Transcript, TranscriptStatus
 
 __all__ = [
+    "LEADER_IN_POST",
     "ACTIVITY_STATUS_LABELS",
     "LEVEL_LABELS",
     "MODULE_LABELS",
@@ -28,8 +29,8 @@ __all__ = [
     "STUDENT_ROLES",
     "Activity",
     "ActivityStatus",
-    "ApiToken",
     "AuditEvent",
+    "AuthToken",
     "AuditHead",
     "Club",
     "ClubStatus",
@@ -39,8 +40,11 @@ __all__ = [
     "Participation",
     "ParticipationRole",
     "ParticipationStatus",
+    "PasswordReset",
     "Role",
+    "SchoolClass",
     "Term",
+    "TokenKind",
     "Transcript",
     "TranscriptStatus",
     "Unit",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.people import Unit, User
 from app.models.types import UTCDateTime
-from app.timeutil import utcnow
+from app.timeutil import term_of, utcnow
 
 
 class ClubStatus(enum.StrEnum):
@@ -27,12 +27,28 @@ club_advisor = Table(
     Column("user_id", ForeignKey("user_account.id"), primary_key=True, index=True),
 )
 
+def _current_term() -> str:
+    return term_of(utcnow())
+
+
+# Leadership is a post, not an account: a student appointed to lead a club for a term
+# (换届). Stepping down ends the row; it is kept, and so are the student's records.
 club_leader = Table(
     "club_leader",
     db.metadata,
-    Column("club_id", ForeignKey("club.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("user_account.id"), primary_key=True, index=True),
+    Column("id", Integer, primary_key=True),
+    Column("club_id", ForeignKey("club.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("term", String(11), nullable=False, default=_current_term),
+    Column("appointed_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("appointed_by_id", ForeignKey("user_account.id"), nullable=True, index=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index("uq_club_leader_current", "club_id", "user_id", unique=True,
+          sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
 )
+
+# The appointments in force: queries of who leads a club now filter on this.
+LEADER_IN_POST = club_leader.c.ended_at.is_(None)
 
 
 class Term(db.Model):
@@ -60,7 +76,13 @@ class Club(db.Model):
 
     unit: Mapped[Unit] = relationship()
     advisors: Mapped[list[User]] = relationship(secondary=club_advisor, order_by=User.id)
-    leaders: Mapped[list[User]] = relationship(secondary=club_leader, order_by=User.id)
+    # The leaders in post; appointments are written by services.leadership only.
+    leaders: Mapped[list[User]] = relationship(
+        secondary=club_leader,
+        primaryjoin=lambda: and_(Club.id == club_leader.c.club_id, LEADER_IN_POST),
+        secondaryjoin=lambda: User.id == club_leader.c.user_id,
+        order_by=User.id, viewonly=True,
+    )
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="club", cascade="all, delete-orphan"
     )

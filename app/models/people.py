@@ -1,4 +1,4 @@
-"""Units, users and API tokens."""
+"""Units, classes, users, their sign-ins (API tokens and browser sessions) and reset links."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -34,6 +34,24 @@ class Unit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SchoolClass(db.Model):
+    """A class (班级 / 团支部): one unit, one cohort (the year of entry, e.g. 2023)."""
+
+    __tablename__ = "school_class"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "name", name="name_in_unit"),
+        CheckConstraint("cohort BETWEEN 1950 AND 2200", name="cohort_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    cohort: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
@@ -48,16 +66,22 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None: no password works (imported, or SSO only) until the owner sets one by a reset link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     student_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
+    # An organizer who is a college's League secretary (院团委) oversees that unit's clubs and students.
+    scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    unit: Mapped[Unit | None] = relationship()
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    school_class: Mapped[SchoolClass | None] = relationship()
+    scope_unit: Mapped[Unit | None] = relationship(foreign_keys=[scope_unit_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
@@ -71,15 +95,45 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class ApiToken(db.Model):
-    """A bearer token; only its SHA-256 is stored, so a database leak gives no tokens."""
+class TokenKind(enum.StrEnum):
+    API = "api"  # a bearer token for the JSON API
+    WEB = "web"  # a browser session: the signed cookie carries the token, the row decides
 
-    __tablename__ = "api_token"
+
+class AuthToken(db.Model):
+    """One sign-in that can be ended: a bearer token or a browser session.
+
+    Only the token's SHA-256 is stored, so a database leak gives no tokens. Ending a sign-in
+    (logout, password change, deactivation) sets `ended_at`; a copied cookie or token then
+    no longer works.
+    """
+
+    __tablename__ = "auth_token"
+    __table_args__ = (CheckConstraint("kind IN ('api', 'web')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default=TokenKind.API)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16), default="password")  # password, cas, oidc
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A one-time link that sets a password (also the activation of an imported account)."""
+
+    __tablename__ = "password_reset"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -9,6 +9,11 @@ class TokenRequestSchema(Schema):
     password = fields.String(required=True, load_only=True)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True)
+
+
 class TokenSchema(Schema):
     token = fields.String()
     expires_at = SchoolDateTime()
@@ -27,7 +32,7 @@ class UnitSchema(Schema):
 
 class UserInSchema(Schema):
     username = fields.String(required=True)
-    password = fields.String(required=True, load_only=True)
+    password = fields.String(load_default=None, allow_none=True, load_only=True)
     display_name = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     student_no = fields.String(load_default=None, allow_none=True)

@@ -1,92 +1,20 @@
-"""Units, users, passwords and API tokens."""
+"""Units and users: creating, finding and listing them (signing in is services.auth)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import ApiToken, Role, Unit, User
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from app.models import Role, Unit, User
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.passwords import hash_password, password_problems
 from app.services.transactions import commit_unique
-from app.timeutil import utcnow
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
-MIN_PASSWORD = 8
-
-_hasher: PasswordHasher | None = None
-_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-# A real hash to spend the same time on unknown usernames as on wrong passwords.
-_dummy_hash: str | None = None
-
-
-def _password_hasher() -> PasswordHasher:
-    global _hasher
-    if has_app_context() and current_app.config.get("PASSWORD_HASH_FAST"):
-        return _fast_hasher
-    if _hasher is None:
-        _hasher = PasswordHasher()
-    return _hasher
-
-
-def hash_password(password: str) -> str:
-    return _password_hasher().hash(password)
-
-
-def check_password(user: User | None, password: str) -> bool:
-    global _dummy_hash
-    hasher = _password_hasher()
-    if user is None:
-        if _dummy_hash is None:
-            _dummy_hash = hasher.hash("not-a-password")
-        try:
-            hasher.verify(_dummy_hash, password)
-        except VerificationError:
-            pass
-        return False
-    try:
-        return hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def authenticate(session: Session, username: str, password: str) -> User:
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if not check_password(user, password) or not user.active:
-        raise Unauthorized("用户名或密码错误 Wrong username or password")
-    return user
-
-
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(session: Session, username: str, password: str) -> tuple[str, datetime]:
-    user = authenticate(session, username, password)
-    hours = current_app.config["TOKEN_LIFETIME_HOURS"] if has_app_context() else 12
-    token = secrets.token_urlsafe(32)
-    expires_at = utcnow() + timedelta(hours=hours)
-    session.add(ApiToken(token_hash=_token_digest(token), user_id=user.id, expires_at=expires_at))
-    session.commit()
-    return token, expires_at
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
-    ).scalar_one_or_none()
-    if row is None or row.expires_at <= utcnow() or not row.user.active:
-        return None
-    return row.user
 
 
 def create_unit(session: Session, actor: User | None, code: str, name: str) -> Unit:
@@ -113,7 +41,7 @@ def create_user(
     actor: User | None,
     *,
     username: str,
-    password: str,
+    password: str | None = None,
     display_name: str,
     role: str,
     student_no: str | None = None,
@@ -140,8 +68,12 @@ def check_user_values(session: Session, **values) -> dict:
     role = values["role"]
     if not USERNAME_RE.match(username):
         errors["username"] = ["3–64 个字母、数字或 . _ @ - 3–64 letters, digits or . _ @ -"]
-    if len(values["password"] or "") < MIN_PASSWORD:
-        errors["password"] = [f"至少 {MIN_PASSWORD} 个字符 At least {MIN_PASSWORD} characters"]
+    password = values.get("password") or None
+    if password is not None:
+        # No password is fine: the owner activates the account by a one-time link or SSO.
+        problems = password_problems(password, personal=(username, display_name, student_no))
+        if problems:
+            errors["password"] = problems
     if not display_name or len(display_name) > 200:
         errors["display_name"] = ["1–200 个字符 1–200 characters"]
     if role not in {r.value for r in Role}:
@@ -161,7 +93,7 @@ def check_user_values(session: Session, **values) -> dict:
         raise Conflict("学号已存在 Student number taken", {"student_no": ["已被占用 Taken"]})
     return {
         "username": username,
-        "password_hash": hash_password(values["password"]),
+        "password_hash": hash_password(password) if password is not None else None,
         "display_name": display_name,
         "role": role,
         "student_no": student_no,

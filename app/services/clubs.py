@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Club, ClubStatus, Membership, Role, Unit, User
+from app.models import STUDENT_ROLES, Club, ClubStatus, Membership, Role, Unit, User
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.leadership import set_leaders
 from app.services.transactions import commit_unique
 
 
@@ -21,7 +22,7 @@ def get_club(session: Session, club_id: int) -> Club:
 
 
 def _people(
-    session: Session, ids: list[int], role: Role, field: str, errors: dict[str, list[str]]
+    session: Session, ids: list[int], roles: tuple[str, ...], field: str, errors: dict[str, list[str]]
 ) -> list[User]:
     ids = list(dict.fromkeys(ids))
     found = {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()}
@@ -30,10 +31,12 @@ def _people(
         user = found.get(user_id)
         if user is None:
             errors.setdefault(field, []).append(f"没有编号为 {user_id} 的用户 No user {user_id}")
-        elif user.role != role:
+        elif user.role not in roles:
             errors.setdefault(field, []).append(
-                f"用户 {user_id} 不是 {role.value} User {user_id} is not a {role.value}"
+                f"用户 {user_id} 不是 {roles[0]} User {user_id} is not a {roles[0]}"
             )
+        elif not user.active:
+            errors.setdefault(field, []).append(f"用户 {user_id} 已停用 User {user_id} is deactivated")
         else:
             people.append(user)
     return people
@@ -58,8 +61,9 @@ def _club_values(session: Session, values: dict) -> dict:
     founded_on = values.get("founded_on")
     if founded_on is not None and founded_on > date.today():
         errors["founded_on"] = ["不能晚于今天 Cannot be in the future"]
-    advisors = _people(session, values.get("advisor_ids") or [], Role.ORGANIZER, "advisor_ids", errors)
-    leaders = _people(session, values.get("leader_ids") or [], Role.LEADER, "leader_ids", errors)
+    advisors = _people(session, values.get("advisor_ids") or [], (Role.ORGANIZER,), "advisor_ids", errors)
+    # Any student may be appointed: leadership is a post, not a kind of account.
+    leaders = _people(session, values.get("leader_ids") or [], STUDENT_ROLES, "leader_ids", errors)
     if errors:
         raise Invalid(errors)
     return {
@@ -80,8 +84,11 @@ def create_club(session: Session, actor: User | None, **values) -> Club:
     checked = _club_values(session, values)
     if session.execute(select(Club.id).where(Club.name == checked["name"])).first():
         raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
+    leaders = checked.pop("leaders")
     club = Club(**checked)
     session.add(club)
+    session.flush()
+    set_leaders(session, actor, club, leaders)
     commit_unique(session, "社团名称已存在 Club name taken", "name")
     return club
 
@@ -103,8 +110,10 @@ def update_club(session: Session, actor: User | None, club_id: int, **values) ->
     ).first()
     if clash:
         raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
+    leaders = checked.pop("leaders")
     for key, value in checked.items():
         setattr(club, key, value)
+    set_leaders(session, actor, club, leaders)
     commit_unique(session, "社团名称已存在 Club name taken", "name")
     return club
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.models import Activity, Club, Membership, Role, Term, User
 from app.services import accounts, activities, clubs, participations
 from app.services.participations import Entry
+from app.services.passwords import hash_password
 from app.timeutil import school_zone, term_bounds
 
 DEMO_PASSWORD = "demo12345"
@@ -136,11 +137,17 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
 
     units = {code: accounts.create_unit(session, None, code, name) for code, name in UNITS}
 
+    # The demo's one known password (README) is hashed once and given to every demo account;
+    # it is not a password anyone could set (it is too common), and nothing imported gets it.
+    demo_hash = hash_password(DEMO_PASSWORD)
+
     def person(username, role, name, unit=None, student_no=None):
-        return accounts.create_user(
-            session, None, username=username, password=DEMO_PASSWORD, display_name=name,
+        user = accounts.create_user(
+            session, None, username=username, display_name=name,
             role=role, student_no=student_no, unit_id=units[unit].id if unit else None,
         )
+        user.password_hash = demo_hash
+        return user
 
     admin = person("admin", Role.ADMIN, "校团委 陈老师")
     advisors = [person("wang.laoshi", Role.ORGANIZER, "王建国", "CS")]

@@ -179,7 +179,7 @@ def import_students(
         try:
             values = check_user_values(
                 session, username=row.get("username") or number,
-                password=row.get("password") or default_password or number + "!pass",
+                password=None,
                 display_name=row.get("name", ""), role=Role.STUDENT, student_no=number,
                 unit_id=units.get(unit_code), email=row.get("email") or None,
             )

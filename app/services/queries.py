@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import permissions
 from app.models import (
+    LEADER_IN_POST,
     LEVEL_LABELS,
     MODULE_LABELS,
     ROLE_LABELS,
@@ -104,7 +105,7 @@ def _advised_club_ids(actor: User) -> Select:
 
 
 def _led_club_ids(actor: User) -> Select:
-    return select(club_leader.c.club_id).where(club_leader.c.user_id == actor.id)
+    return select(club_leader.c.club_id).where(club_leader.c.user_id == actor.id, LEADER_IN_POST)
 
 
 # --------------------------------------------------------------------------- choices

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.security import headers_for
 from app.services import transcripts
 from app.services.errors import NotFound
-
-SECURITY_HEADERS = (
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-)
 
 
 class VerifyFastPath:
     def __init__(self, app: Flask):
         self.app = app
         self.next = app.wsgi_app
+        self.headers = headers_for(app.config, html=True)
 
     def __call__(self, environ, start_response):
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
@@ -39,7 +35,7 @@ class VerifyFastPath:
                 start_response("200 OK", [
                     ("Content-Type", "text/html; charset=utf-8"),
                     ("Content-Length", str(len(body))),
-                    *SECURITY_HEADERS,
+                    *self.headers,
                 ])
                 return [body]
         return self.next(environ, start_response)

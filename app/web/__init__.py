@@ -17,7 +17,6 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
-from app.models import User
 from app.services.errors import DomainError
 from app.timeutil import to_local
 
@@ -83,15 +82,10 @@ def render_http_error(error: HTTPException):
 
 def render_domain_error(error: DomainError):
     db.session.rollback()
-    return _error_page(error.status, error.message, error.fields)
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+    page = _error_page(error.status, error.message, error.fields)
+    if getattr(error, "retry_after", None):  # a locked account (429)
+        return (*page, {"Retry-After": str(error.retry_after)})
+    return page
 
 
 def _hours(value) -> str:
@@ -116,7 +110,7 @@ def _page_url(page: int, **extra) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.web import activities, admin, auth, home, records, transcripts  # noqa: F401
+    from app.web import activities, admin, auth, home, records, sso, transcripts  # noqa: F401
 
     login_manager.login_view = "web.login"
     login_manager.login_message = "请先登录 Please sign in"

@@ -1,21 +1,40 @@
-"""Sign in, sign out, and `/` sending each person to their home."""
+"""Sign in, sign out, change the password, and `/` sending each person to their home.
+
+A browser session is a server-side sign-in (`services.auth`): the signed cookie carries its
+token, and every request is let in only while that sign-in is open.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.extensions import db, limiter
-from app.services import accounts
-from app.services.errors import Unauthorized
+from app.extensions import db, limiter, login_manager
+from app.models import TokenKind, User
+from app.services import auth
+from app.services.errors import Invalid, Unauthorized
 from app.web import bp
-from app.web.forms import ActionForm, LoginForm
-from app.web.support import actor, home_url, safe_next
+from app.web.forms import ActionForm, LoginForm, PasswordChangeForm
+from app.web.support import actor, home_url, login_limit, safe_next, show_error
+
+SESSION_KEY = "sid"
 
 
-def login_attempt_allowed(username: str) -> bool:
-    """Hook for a per-username lockout on top of the per-address limit below; allows all now."""
-    return True
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None
+    user = auth.user_for_token(db.session, token, TokenKind.WEB)
+    return user if user is not None and str(user.id) == user_id else None
+
+
+def begin_session(user: User, method: str = "password") -> None:
+    """Sign this (already authenticated) user in: a fresh session, recorded and audited."""
+    token = auth.open_web_session(db.session, user, method=method, client=request.remote_addr or "")
+    session.clear()  # nothing from before sign-in carries over
+    session[SESSION_KEY] = token
+    login_user(user)
 
 
 @bp.get("/")
@@ -26,32 +45,31 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     form = LoginForm()
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(home_url(actor()))
         form.next.data = safe_next(request.args.get("next"))
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        username = form.username.data.strip()
-        if not login_attempt_allowed(username):
-            flash("尝试次数过多，请稍后再试 Too many attempts; try again later", "error")
-            return render_template("web/login.html", form=form), 429
         try:
-            user = accounts.authenticate(db.session, username, form.password.data)
+            user = auth.authenticate(db.session, form.username.data, form.password.data,
+                                     client=request.remote_addr or "")
+        except auth.Locked as error:
+            flash(error.message, "error")
+            status, headers = 429, {"Retry-After": str(error.retry_after)}
         except Unauthorized as error:
             flash(error.message, "error")
             status = 401
         else:
-            session.clear()  # nothing from before sign-in carries over
-            login_user(user)
+            begin_session(user)
             flash(f"欢迎，{user.display_name} Welcome", "success")
             return redirect(safe_next(form.next.data) or home_url(user))
     elif form.is_submitted():
         status = 422
-    return render_template("web/login.html", form=form), status
+    return render_template("web/login.html", form=form), status, headers
 
 
 @bp.post("/logout")
@@ -59,7 +77,32 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
+        auth.sign_out(db.session, actor(), session.get(SESSION_KEY, ""))
         logout_user()
         session.clear()
         flash("已退出登录 Signed out", "success")
     return redirect(url_for("web.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(login_limit, methods=["POST"])
+def change_password():
+    form = PasswordChangeForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            auth.change_password(db.session, actor(), form.current_password.data, form.new_password.data,
+                                 keep=session.get(SESSION_KEY), client=request.remote_addr or "")
+        except auth.Locked as error:
+            flash(error.message, "error")
+            status, headers = 429, {"Retry-After": str(error.retry_after)}
+        except Invalid as error:
+            status = show_error(form, error)
+        else:
+            flash("密码已修改，其他设备上的登录已退出 Password changed; your other sessions were signed out",
+                  "success")
+            return redirect(home_url(actor()))
+    elif form.is_submitted():
+        status = 422
+    return render_template("web/password_change.html", form=form), status, headers

@@ -26,6 +26,13 @@ _DONE_KEEP = 12
 T = TypeVar("T")
 
 
+def login_limit() -> str:
+    """The per-client budget for password forms (sign-in, password change), from the settings."""
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 def actor() -> User:
     return current_user._get_current_object()
 

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from app import permissions
 from app.models import (
+    LEADER_IN_POST,
     MODULE_LABELS,
     Activity,
     ActivityStatus,
@@ -139,13 +140,12 @@ def _visible_club_ids(session: Session, actor: User | None) -> list[int] | None:
     if permissions.is_admin(actor):
         return None
     if actor.role == Role.ORGANIZER:
-        table = club_advisor
+        query = select(club_advisor.c.club_id).where(club_advisor.c.user_id == actor.id)
     elif actor.role == Role.LEADER:
-        table = club_leader
+        query = select(club_leader.c.club_id).where(club_leader.c.user_id == actor.id, LEADER_IN_POST)
     else:
         raise Forbidden("学生不能查看社团五化评分 Students do not see club scorecards")
-    return list(session.execute(
-        select(table.c.club_id).where(table.c.user_id == actor.id)).scalars())
+    return list(session.execute(query).scalars())
 
 
 # =========================================================================== services

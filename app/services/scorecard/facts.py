@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import (
+    LEADER_IN_POST,
     Activity,
     ActivityStatus,
     Club,
@@ -86,7 +87,7 @@ def _club_rows(session: Session, club_ids, unit_id, category) -> list[ClubInfo]:
     advisors = (select(func.count()).select_from(club_advisor)
                 .where(club_advisor.c.club_id == Club.id).scalar_subquery())
     leaders = (select(func.count()).select_from(club_leader)
-               .where(club_leader.c.club_id == Club.id).scalar_subquery())
+               .where(club_leader.c.club_id == Club.id, LEADER_IN_POST).scalar_subquery())
     query = (
         select(Club.id, Club.name, Club.category, Club.unit_id, Unit.name,
                case((_has_text(Club.charter), 1), else_=0), advisors, leaders)

@@ -100,9 +100,7 @@ def authenticate(session: Session, username: str, password: str, *, client: str 
     if locked:
         append_event(session, None, "user.lockout", "user", object_id, {"username": username[:64], "client": client})
     session.commit()
-    if locked:
-        _refuse_if_locked(username)
-    raise Unauthorized(WRONG)
+    raise Unauthorized(WRONG)  # the miss that locks is still answered as a miss; the next one waits
 
 
 def _open(session: Session, user: User, kind: str, method: str, client: str) -> tuple[str, datetime]:
@@ -184,9 +182,9 @@ def change_password(
         locked = _count_miss(user.username)
         append_event(session, user, "user.sign_in_failed", "user", user.id,
                      {"username": user.username, "client": client, "reason": "wrong_current_password"})
-        session.commit()
         if locked:
-            _refuse_if_locked(user.username)
+            append_event(session, user, "user.lockout", "user", user.id, {"username": user.username, "client": client})
+        session.commit()
         raise Invalid({"current_password": ["当前密码不正确 The current password is wrong"]})
     user.password_hash = checked_new_password(user, new_password)
     ended = end_sign_ins(session, user.id, keep=keep)

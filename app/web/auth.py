@@ -6,7 +6,7 @@ token, and every request is let in only while that sign-in is open.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db, limiter, login_manager
@@ -27,6 +27,13 @@ def load_user(user_id: str) -> User | None:
         return None
     user = auth.user_for_token(db.session, token, TokenKind.WEB)
     return user if user is not None and str(user.id) == user_id else None
+
+
+@bp.before_app_request
+def forget_last_request_user() -> None:
+    """Look the sign-in up on every request: `g` outlives a request when an app context was
+    already pushed (tests, scripts), and a session ended meanwhile must not be served from it."""
+    g.pop("_login_user", None)
 
 
 def begin_session(user: User, method: str = "password") -> None:

@@ -103,6 +103,15 @@ def authenticate(session: Session, username: str, password: str, *, client: str 
     raise Unauthorized(WRONG)  # the miss that locks is still answered as a miss; the next one waits
 
 
+def record_refused_sign_in(
+    session: Session, method: str, identity: str | None, reason: str, *, client: str = ""
+) -> None:
+    """Audit a sign-in refused before any password was asked (single sign-on), and commit."""
+    append_event(session, None, "user.sign_in_failed", "user", (identity or "?")[:64],
+                 {"method": method, "identity": (identity or "")[:200], "reason": reason[:200], "client": client})
+    session.commit()
+
+
 def _open(session: Session, user: User, kind: str, method: str, client: str) -> tuple[str, datetime]:
     hours = current_app.config["TOKEN_LIFETIME_HOURS" if kind == TokenKind.API else "SESSION_LIFETIME_HOURS"]
     token = secrets.token_urlsafe(32)

@@ -34,7 +34,7 @@ from flask_login import current_user
 from joserfc.errors import JoseError
 
 from app.extensions import db, limiter
-from app.services import sso
+from app.services import auth, sso
 from app.services.errors import DomainError, Forbidden, Unauthorized
 from app.web import ERROR_TITLES, bp
 from app.web.auth import begin_session
@@ -94,6 +94,7 @@ def _refused(error: DomainError, method: str, value: str | None = None):
     """The bilingual page that says why, with the way back to the sign-in page; no session."""
     db.session.rollback()
     log.warning("single sign-on (%s) refused%s: %s", method, f" for {value!r}" if value else "", error.message)
+    auth.record_refused_sign_in(db.session, method, value, error.code, client=request.remote_addr or "")
     zh, en = ERROR_TITLES.get(error.status, ("登录失败", "Sign-in failed"))
     if error.status == 403:
         zh, en = "无法登录", "Cannot sign in"

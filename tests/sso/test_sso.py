@@ -270,6 +270,9 @@ def test_oidc_unknown_identity_creates_nothing(sso_app):
     assert answer.status_code == 403 and "统一身份认证账号 nobody.here" in html and NO_ACCOUNT_EN in html
     assert _users() == before
     assert client.get("/me").status_code == 302
+    refused = db.session.execute(select(AuditEvent).where(AuditEvent.action == "user.sign_in_failed")).scalars().all()
+    assert [(e.object_id, e.data["method"], e.data["reason"]) for e in refused] == [
+        ("nobody.here", "oidc", "forbidden")]
 
 
 def test_oidc_claim_falls_back_to_sub(sso_app):

@@ -40,6 +40,7 @@ bench: venv
 	$(BIN)/python bench/issue.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/scorecard.py
+	$(BIN)/python bench/roster_import.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

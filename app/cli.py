@@ -103,32 +103,163 @@ def fail(error: DomainError) -> None:
 @user_cli.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(["admin", "organizer", "leader", "student"]))
-@click.option("--password", required=True)
+@click.option("--password", default=None, help="None: the owner activates the account by a one-time link")
 @click.option("--name", "display_name", default=None, help="Display name (default: username)")
 @click.option("--student-no", default=None)
 @click.option("--unit", "unit_code", default=None, help="Unit code")
-def create_user(username, role, password, display_name, student_no, unit_code):
+@click.option("--class", "class_name", default=None, help="Class name (within --unit)")
+@click.option("--email", default=None)
+def create_user(username, role, password, display_name, student_no, unit_code, class_name, email):
     """Create a user of any role (a student also needs --student-no)."""
-    from sqlalchemy import select
-
-    from app.models import Unit
-
-    unit_id = None
-    if unit_code:
-        unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
-        if unit is None:
-            click.secho(f"错误 Error: no unit with code {unit_code}", fg="red", err=True)
-            sys.exit(1)
-        unit_id = unit.id
     try:
+        unit_id, class_id = _place(unit_code, class_name)
         user = accounts.create_user(
             db.session, None, username=username, password=password,
             display_name=display_name or username, role=role, student_no=student_no,
-            unit_id=unit_id,
+            unit_id=unit_id, class_id=class_id, email=email,
         )
     except DomainError as error:
         fail(error)
     click.echo(f"created user {user.username} ({user.role}) id={user.id}")
+    if password is None:
+        click.echo("no password yet: the account needs an activation link — "
+                   f"flask --app app user reset-link {username}")
+
+
+# ---- people: list, edit, deactivate, one-time password links (services.accounts, password_reset)
+
+def _place(unit_code: str | None, class_name: str | None) -> tuple[int | None, int | None]:
+    unit_id = accounts.find_unit(db.session, unit_code).id if unit_code else None
+    class_id = accounts.find_class(db.session, class_name, unit_id).id if class_name else None
+    return unit_id, class_id
+
+
+@user_cli.command("list")
+@click.option("--role", default=None, type=click.Choice(["admin", "organizer", "leader", "student"]))
+@click.option("--unit", "unit_code", default=None, help="Unit code")
+@click.option("--class", "class_name", default=None, help="Class name")
+@click.option("-q", "q", default=None, help="Part of the name, username or student number")
+@click.option("--page", default=1, type=int)
+def list_users(role, unit_code, class_name, q, page):
+    """List people as a table (200 a page)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    try:
+        unit_id, class_id = _place(unit_code, class_name)
+        users, total = accounts.list_users(db.session, None, page, 200, role=role, unit_id=unit_id,
+                                           class_id=class_id, q=q)
+    except DomainError as error:
+        fail(error)
+    table = Table("id", "用户名 username", "姓名 name", "角色 role", "学号 no.", "院系 unit", "班级 class",
+                  "状态 status", title=f"{total} in all" + (f", page {page}" if total > 200 else ""))
+    for u in users:
+        status = "deactivated" if not u.active else ("no password" if u.password_hash is None else "active")
+        table.add_row(str(u.id), u.username, u.display_name, u.role, u.student_no or "—",
+                      u.unit.code if u.unit else "—", u.school_class.name if u.school_class else "—", status)
+    Console(width=200).print(table)
+
+
+@user_cli.command("edit")
+@click.argument("username")
+@click.option("--name", "display_name", default=None)
+@click.option("--email", default=None, help='"" clears it')
+@click.option("--role", default=None, type=click.Choice(["admin", "organizer", "student"]))
+@click.option("--unit", "unit_code", default=None, help='Unit code ("" clears it)')
+@click.option("--class", "class_name", default=None, help='Class name ("" clears it)')
+def edit_user(username, display_name, email, role, unit_code, class_name):
+    """Change what is given (leaders are appointed on the club, never here)."""
+    values = {key: value for key, value in
+              {"display_name": display_name, "email": email, "role": role}.items() if value is not None}
+    try:
+        user = accounts.find_user(db.session, username)
+        if unit_code is not None:
+            values["unit_id"] = accounts.find_unit(db.session, unit_code).id if unit_code else None
+        if class_name is not None:
+            unit_id = values.get("unit_id", user.unit_id)
+            values["class_id"] = accounts.find_class(db.session, class_name, unit_id).id if class_name else None
+        accounts.update_user(db.session, None, user.id, **values)
+    except DomainError as error:
+        fail(error)
+    click.echo(f"saved {user.username}")
+
+
+def _set_active(username: str, active: bool) -> None:
+    try:
+        user = accounts.find_user(db.session, username)
+        accounts.update_user(db.session, None, user.id, active=active)
+    except DomainError as error:
+        fail(error)
+    click.echo(f"{'reactivated' if active else 'deactivated'} {user.username}"
+               + ("" if active else "; every sign-in of theirs ended"))
+
+
+@user_cli.command("deactivate")
+@click.argument("username")
+def deactivate_user(username):
+    """Deactivate: every session and token of the user ends at once."""
+    _set_active(username, False)
+
+
+@user_cli.command("activate")
+@click.argument("username")
+def activate_user(username):
+    """Reactivate (they sign in again)."""
+    _set_active(username, True)
+
+
+@user_cli.command("reset-link")
+@click.argument("username")
+def reset_link(username):
+    """Print a one-time link that sets the password (earlier links of the user stop working)."""
+    from app.services import password_reset
+    from app.timeutil import to_local
+
+    try:
+        link = password_reset.create_reset_link(db.session, None, accounts.find_user(db.session, username).id)
+    except DomainError as error:
+        fail(error)
+    click.echo(link.url)
+    click.echo(f"valid until {to_local(link.expires_at):%Y-%m-%d %H:%M}" + (" (e-mailed)" if link.emailed else ""),
+               err=True)
+
+
+@user_cli.command("reset-links")
+@click.option("--unit", "unit_code", default=None, help="Unit code")
+@click.option("--class", "class_name", default=None, help="Class name")
+@click.option("--cohort", default=None, type=int, help="Year of entry, e.g. 2025")
+@click.option("--all", "everyone", is_flag=True, help="Also students who already have a password")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False, writable=True),
+              help="Write a CSV file (UTF-8 with BOM, for Excel) instead of printing")
+@click.option("--no-mail", is_flag=True, help="Do not e-mail the links even when MAIL_SERVER is set")
+def reset_links(unit_code, class_name, cohort, everyone, output, no_mail):
+    """Activation links for a roster's students, as CSV: 学号,姓名,用户名,链接,有效期至."""
+    import csv
+    import io
+
+    from app.services import password_reset
+    from app.timeutil import to_local
+
+    try:
+        unit_id, class_id = _place(unit_code, class_name)
+        links = password_reset.reset_links(db.session, None, unit_id=unit_id, class_id=class_id, cohort=cohort,
+                                           only_without_password=not everyone)
+    except DomainError as error:
+        fail(error)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["学号", "姓名", "用户名", "链接", "有效期至"])
+    for user, url, expires_at in links:
+        writer.writerow([user.student_no, user.display_name, user.username, url,
+                         f"{to_local(expires_at):%Y-%m-%d %H:%M}"])
+    if output:
+        with open(output, "w", encoding="utf-8-sig", newline="") as fh:
+            fh.write(buffer.getvalue())
+    else:
+        click.echo(buffer.getvalue(), nl=False)
+    mailed = 0 if no_mail else password_reset.mail_links(links)
+    click.echo(f"{len(links)} links" + (f", {mailed} e-mailed" if mailed else "") + (f" → {output}" if output else ""),
+               err=True)
 
 
 @audit_cli.command("verify")
@@ -152,18 +283,20 @@ def _report_rows(error: DomainError) -> None:
 
 @import_cli.command("students")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--password", default=None, help="Initial password for rows without one")
-def import_students(file, password):
-    """Import a roster CSV: 学号/student_no, 姓名/name, 院系代码/unit, [username, password, email]."""
+def import_students(file):
+    """Import a roster CSV: 学号, 姓名, [院系代码, 班级, 入学年级, 用户名, 邮箱]; never passwords."""
     from app.services import imports
 
     with open(file, "rb") as fh:
         data = fh.read()
     try:
-        users = imports.import_students(db.session, None, data, default_password=password)
+        result = imports.import_students(db.session, None, data)
     except DomainError as error:
         _report_rows(error)
-    click.secho(f"imported {len(users)} students", fg="green")
+    click.secho(f"imported {result.count} students (no password yet)", fg="green")
+    click.echo("Students activate their accounts by a one-time link (or sign in by SSO); print the links with:")
+    for code in sorted(c for c in result.units if c != "—") or ["CODE"]:
+        click.echo(f"  flask --app app user reset-links --unit {code}")
 
 
 @import_cli.command("participations")

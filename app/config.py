@@ -63,6 +63,17 @@ def from_environment(instance_path: Path) -> dict:
         "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET", ""),
         "OIDC_CLAIM": env.get("OIDC_CLAIM", "").strip() or "preferred_username",
         "SSO_MATCH": env.get("SSO_MATCH", "").strip() or "username",  # or student_no
+        # One-time password links (activation of an imported account, a reset): a link mailed at
+        # the start of term must survive a weekend.
+        "PASSWORD_RESET_HOURS": int(env.get("PASSWORD_RESET_HOURS", "72")),
+        # E-mail (the reset links): on only when MAIL_SERVER is given.
+        "MAIL_SERVER": env.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "").strip(),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),  # STARTTLS
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "").strip().lower() in ("1", "true", "yes", "on"),  # port 465
     }
 
 

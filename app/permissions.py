@@ -25,6 +25,30 @@ def leads(actor: User | None, club: Club) -> bool:
     return actor is not None and actor.role == Role.LEADER and actor in club.leaders
 
 
+def oversees(actor: User | None, club: Club) -> bool:
+    """An organizer's right over a club: they advise it, or it is of the college they oversee (院团委)."""
+    if advises(actor, club):
+        return True
+    return (
+        actor is not None and actor.role == Role.ORGANIZER
+        and actor.scope_unit_id is not None and actor.scope_unit_id == club.unit_id
+    )
+
+
+def can_appoint_leaders(actor: User | None, club: Club) -> bool:
+    """Appoint the club's leaders for a term (换届): the admin, or an organizer advising the club."""
+    return is_admin(actor) or advises(actor, club)
+
+
+def can_view_roster(actor: User | None, club: Club) -> bool:
+    return is_admin(actor) or oversees(actor, club) or leads(actor, club)
+
+
+def can_keep_roster(actor: User | None, club: Club) -> bool:
+    """Add, change and remove members: the admin, the club's leaders and its advisors."""
+    return is_admin(actor) or advises(actor, club) or leads(actor, club)
+
+
 def can_manage_people(actor: User | None) -> bool:
     """Units, clubs, people and roles are the Youth League office's (admin)."""
     return is_admin(actor)
@@ -36,7 +60,7 @@ def can_plan_activity(actor: User | None, club: Club) -> bool:
 
 
 def can_approve_activity(actor: User | None, activity: Activity) -> bool:
-    return is_admin(actor) or advises(actor, activity.club)
+    return is_admin(actor) or oversees(actor, activity.club)
 
 
 def can_cancel_activity(actor: User | None, activity: Activity) -> bool:
@@ -49,14 +73,14 @@ def can_record_participation(actor: User | None, activity: Activity) -> bool:
 
 def can_view_participations(actor: User | None, activity: Activity) -> bool:
     club = activity.club
-    return is_admin(actor) or advises(actor, club) or leads(actor, club)
+    return is_admin(actor) or oversees(actor, club) or leads(actor, club)
 
 
 def can_certify(actor: User | None, activity: Activity) -> bool:
-    """Sign-off: an organizer advising the club, or admin; a leader never signs off."""
+    """Sign-off: an organizer advising or overseeing the club, or admin; a leader never signs off."""
     if actor is not None and leads(actor, activity.club):
         return False
-    return is_admin(actor) or advises(actor, activity.club)
+    return is_admin(actor) or oversees(actor, activity.club)
 
 
 def is_participant(actor: User | None, participation: Participation) -> bool:
@@ -64,9 +88,17 @@ def is_participant(actor: User | None, participation: Participation) -> bool:
     return actor is not None and participation.student_id == actor.id
 
 
-def can_view_student_records(actor: User | None, student: User) -> bool:
-    if is_admin(actor) or actor.role == Role.ORGANIZER:
+def can_view_student_records(actor: User | None, student: User, *, in_scope: bool = False) -> bool:
+    """The student themself, the admin, or an organizer for whom the student is in scope.
+
+    `in_scope` is the caller's finding (services.scope.student_in_scope): the student is of
+    the college the organizer oversees, or on the roster of (or took part in an activity of)
+    a club they advise or oversee.
+    """
+    if is_admin(actor):
         return True
+    if actor.role == Role.ORGANIZER:
+        return in_scope
     return actor.role in STUDENT_ROLES and actor.id == student.id
 
 
@@ -86,8 +118,8 @@ def can_revoke_transcript(actor: User | None) -> bool:
 
 
 def can_view_scorecard(actor: User | None, club: Club) -> bool:
-    """Admin: every club; an organizer: clubs they advise; a leader: clubs they lead."""
-    return is_admin(actor) or advises(actor, club) or leads(actor, club)
+    """Admin: every club; an organizer: clubs they advise or oversee; a leader: clubs they lead."""
+    return is_admin(actor) or oversees(actor, club) or leads(actor, club)
 
 
 def can_view_overview(actor: User | None) -> bool:

@@ -18,6 +18,8 @@ from app import create_app
 from app.extensions import db as _db
 from app.extensions import limiter
 
+pytest_plugins = ["tests.browser"]  # the browser fixtures shared by e2e/ and sso/
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 _pg_state: dict = {}
 

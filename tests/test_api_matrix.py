@@ -6,8 +6,9 @@ database is created once per backend for this module (cheap), and every cell bui
 fresh world in it (units, clubs, people, activity, record), so no cell sees another's changes.
 A cell also checks the effect: a success changes what it should, a 401/403 changes nothing.
 
-Size: 24 API routes in 26 rows (sign-in with right and wrong password; a student's records by
-their own and by a third student's number) × 9 actors = 234 cells, run on both databases.
+Size: every /api/v1 route but the transcript, verification and scorecard ones (their own
+suites), some in two rows (sign-in with right and wrong password; a student's records by their
+own and by a third student's number), × 10 actors, on both databases; the last test counts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,19 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, AuthToken, Club, Membership, Participation, Unit, User
+from app.models import (
+    LEADER_IN_POST,
+    Activity,
+    AuthToken,
+    Club,
+    Membership,
+    Participation,
+    PasswordReset,
+    SchoolClass,
+    Unit,
+    User,
+    club_leader,
+)
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
@@ -33,6 +46,7 @@ ACTORS = (
     "admin",           # 校团委
     "advisor",         # organizer advising the club
     "other_advisor",   # organizer advising another club
+    "other_college",   # a college League secretary (院团委) whose scope is another college
     "leader",          # a leader of the club
     "other_leader",    # a leader of another club
     "student",         # the participant (the records' owner)
@@ -40,7 +54,7 @@ ACTORS = (
 )
 SIGNED_IN = ACTORS[2:]
 STUDENTS = ("leader", "other_leader", "student", "other_student")  # leaders are students too
-ORGANIZERS = ("advisor", "other_advisor")
+ORGANIZERS = ("advisor", "other_advisor", "other_college")
 
 
 @dataclass
@@ -52,6 +66,7 @@ class World:
     record: Participation | None
     third: User  # a student who is neither actor: "another student's number"
     people: dict[str, User]
+    member: Membership | None = None  # the third student on the club's roster, if the route needs it
 
 
 @dataclass
@@ -65,6 +80,7 @@ class Route:
     activity_status: str = "approved"
     record_status: str | None = None  # the participant's record in the activity, if any
     activity_now: bool = False        # the activity is on right now (check-in)
+    member: bool = False              # the third student is on the club's roster
     probe: Callable[[World], object] | None = None  # what a success changes
     bugs: dict[str, str] = field(default_factory=dict)  # actor -> known bug (strict xfail)
 
@@ -109,6 +125,15 @@ def _plan(**over) -> dict:
     return plan
 
 
+NEW_PASSWORD = "violet harbour lantern 91"
+
+
+def _fresh_link_token(w: World) -> str:
+    from app.services.password_reset import create_reset_link
+
+    return create_reset_link(db.session, None, w.third.id).url.rsplit("/", 1)[1]
+
+
 def _token_body(w: World, actor: str) -> dict:
     # Callers without an account of their own sign in as the participant.
     user = w.people.get(actor) or w.people["student"]
@@ -141,7 +166,22 @@ ROUTES: list[Route] = [
           probe=lambda w: _count(Unit)),
     Route("list-units", "GET", "/api/v1/units", lambda w: "/api/v1/units",
           grant(200, *SIGNED_IN)),
+    Route("create-class", "POST", "/api/v1/classes", lambda w: "/api/v1/classes", grant(201, "admin"),
+          body=lambda w, a: {"unit_id": w.unit.id, "name": _unique("计算机"), "cohort": 2025},
+          probe=lambda w: _count(SchoolClass, SchoolClass.unit_id == w.unit.id)),
+    Route("list-classes", "GET", "/api/v1/classes", lambda w: f"/api/v1/classes?unit_id={w.unit.id}",
+          grant(200, *SIGNED_IN)),
     Route("list-users", "GET", "/api/v1/users", lambda w: "/api/v1/users", grant(200, "admin")),
+    Route("patch-user", "PATCH", "/api/v1/users/<int:user_id>", lambda w: f"/api/v1/users/{w.third.id}",
+          grant(200, "admin"), body=lambda w, a: {"display_name": _unique("新名")},
+          probe=lambda w: db.session.get(User, w.third.id).display_name),
+    Route("password-reset-link", "POST", "/api/v1/users/<int:user_id>/password-reset",
+          lambda w: f"/api/v1/users/{w.third.id}/password-reset", grant(200, "admin"),
+          probe=lambda w: _count(PasswordReset, PasswordReset.user_id == w.third.id)),
+    # public: whoever holds a fresh link (each cell makes its own) sets the password; no token needed
+    Route("use-password-reset-link", "POST", "/api/v1/auth/password-reset", lambda w: "/api/v1/auth/password-reset",
+          {a: 204 for a in ACTORS}, body=lambda w, a: {"token": _fresh_link_token(w), "new_password": NEW_PASSWORD},
+          probe=lambda w: db.session.get(User, w.third.id).password_hash),
     Route("me", "GET", "/api/v1/me", lambda w: "/api/v1/me", grant(200, *SIGNED_IN)),
     # ---- Clubs and activities ------------------------------------------------------------
     Route("create-club", "POST", "/api/v1/clubs", lambda w: "/api/v1/clubs", grant(201, "admin"),
@@ -157,11 +197,26 @@ ROUTES: list[Route] = [
           grant(200, "admin"), body=lambda w, a: {"charter": _unique("章程")},
           probe=lambda w: db.session.get(Club, w.club.id).charter),
     Route("add-member", "POST", "/api/v1/clubs/<int:club_id>/members",
-          lambda w: f"/api/v1/clubs/{w.club.id}/members", grant(201, "admin", "leader"),
+          lambda w: f"/api/v1/clubs/{w.club.id}/members", grant(201, "admin", "advisor", "leader"),
           body=lambda w, a: {"student_no": w.people["student"].student_no, "term": "2026-2027-1"},
           probe=lambda w: _count(Membership, Membership.club_id == w.club.id)),
     Route("list-members", "GET", "/api/v1/clubs/<int:club_id>/members",
           lambda w: f"/api/v1/clubs/{w.club.id}/members", grant(200, "admin", "advisor", "leader")),
+    Route("update-member", "PATCH", "/api/v1/clubs/<int:club_id>/members/<int:membership_id>",
+          lambda w: f"/api/v1/clubs/{w.club.id}/members/{w.member.id}", grant(200, "admin", "advisor", "leader"),
+          body=lambda w, a: {"role": "副会长"}, member=True,
+          probe=lambda w: db.session.get(Membership, w.member.id).role),
+    Route("remove-member", "DELETE", "/api/v1/clubs/<int:club_id>/members/<int:membership_id>",
+          lambda w: f"/api/v1/clubs/{w.club.id}/members/{w.member.id}", grant(204, "admin", "advisor", "leader"),
+          member=True, probe=lambda w: _count(Membership, Membership.club_id == w.club.id)),
+    # 换届: the admin or the club's advisor appoints any student; the leader in post steps down
+    Route("appoint-leaders", "PUT", "/api/v1/clubs/<int:club_id>/leaders",
+          lambda w: f"/api/v1/clubs/{w.club.id}/leaders", grant(200, "admin", "advisor"),
+          body=lambda w, a: {"student_nos": [w.third.student_no]},
+          probe=lambda w: _count(club_leader, club_leader.c.club_id == w.club.id, LEADER_IN_POST,
+                                 club_leader.c.user_id == w.third.id)),
+    Route("list-leaders", "GET", "/api/v1/clubs/<int:club_id>/leaders",
+          lambda w: f"/api/v1/clubs/{w.club.id}/leaders?history=1", grant(200, *SIGNED_IN)),
     Route("create-activity", "POST", "/api/v1/clubs/<int:club_id>/activities",
           lambda w: f"/api/v1/clubs/{w.club.id}/activities", grant(201, "leader"),
           body=lambda w, a: _plan(),
@@ -212,14 +267,15 @@ ROUTES: list[Route] = [
     Route("check-in", "POST", "/api/v1/activities/<int:activity_id>/check-in",
           lambda w: f"/api/v1/activities/{w.activity.id}/check-in", grant(201, *STUDENTS),
           activity_now=True, probe=_records_in_activity),
-    # the participant's own number: "the student, organizers, admin"
+    # the participant's own number: the student, the admin, and an organizer whose scope reaches
+    # them (the advisor of the club they took part in); another club's advisor is out of scope
     Route("records", "GET", "/api/v1/students/<student_no>/records",
           lambda w: f"/api/v1/students/{w.people['student'].student_no}/records",
-          grant(200, "admin", "student", *ORGANIZERS), record_status="certified"),
-    # a third student's number: no actor here is that student
+          grant(200, "admin", "student", "advisor"), record_status="certified"),
+    # a third student's number: no actor here is that student, nor in any organizer's scope
     Route("records-third-student", "GET", "/api/v1/students/<student_no>/records",
           lambda w: f"/api/v1/students/{w.third.student_no}/records",
-          grant(200, "admin", *ORGANIZERS)),
+          grant(200, "admin")),
 ]
 
 MATRIX_ROUTES = len(ROUTES)
@@ -268,11 +324,13 @@ def build_world(route: Route) -> World:
         "admin": make.admin(),
         "advisor": make.organizer(unit=unit),
         "other_advisor": make.organizer(unit=unit),
+        "other_college": make.organizer(),
         "leader": make.leader(unit=unit),
         "other_leader": make.leader(unit=unit),
         "student": make.student(unit=unit),
         "other_student": make.student(unit=unit),
     }
+    people["other_college"].scope_unit_id = make.unit().id
     third = make.student(unit=unit)
     club = make.club(advisors=[people["advisor"]], leaders=[people["leader"]], unit=unit)
     other_club = make.club(advisors=[people["other_advisor"]], leaders=[people["other_leader"]],
@@ -282,8 +340,12 @@ def build_world(route: Route) -> World:
     record = None
     if route.record_status:
         record = make.participation(activity, people["student"], status=route.record_status)
+    member = None
+    if route.member:
+        member = Membership(club_id=club.id, user_id=third.id, term="2026-2027-1", role="成员")
+        db.session.add(member)
     db.session.commit()
-    return World(unit, club, other_club, activity, record, third, people)
+    return World(unit, club, other_club, activity, record, third, people, member)
 
 
 def _headers(actor: str, w: World) -> dict[str, str]:
@@ -326,9 +388,9 @@ def test_matrix(matrix_app, route: Route, actor: str, expected: int):
 
 
 def test_matrix_size_and_coverage(app):
-    """Every /api/v1 route (but the later issues' own suites) is a row, tried by all 9 actors."""
-    assert MATRIX_ACTORS == 9
-    assert len(CASES) == MATRIX_SIZE == MATRIX_ROUTES * 9
+    """Every /api/v1 route (but the later issues' own suites) is a row, tried by all 10 actors."""
+    assert MATRIX_ACTORS == 10
+    assert len(CASES) == MATRIX_SIZE == MATRIX_ROUTES * 10
     assert len({c.id for c in CASES}) == MATRIX_SIZE
     assert len({r.name for r in ROUTES}) == MATRIX_ROUTES
     in_table = {(r.method, r.rule) for r in ROUTES}

@@ -32,7 +32,8 @@ def test_leader_keeps_the_roster_and_a_student_is_on_it_once_a_term(client, make
     bad_term = client.post(url, headers=lead, json={**body, "term": "2026秋"})
     assert bad_term.status_code == 422
     roster = client.get(url, headers=make.token(w.advisor)).get_json()
-    assert [(m["student_no"], m["role"]) for m in roster] == [(w.students[0].student_no, "干事")]
+    assert roster["total"] == 1  # lists answer {items, total} (API.md "Additions")
+    assert [(m["student_no"], m["role"]) for m in roster["items"]] == [(w.students[0].student_no, "干事")]
     assert session.query(Membership).count() == 1
 
 
@@ -54,3 +55,15 @@ def test_admin_edits_a_club_on_its_page_and_others_cannot(client, make, session)
     assert client.post(f"/admin/clubs/{w.club.id}/edit", data={"name": "改名"}).status_code == 403
     session.expire_all()
     assert session.get(Club, w.club.id).name == "青年志愿者协会（新）"
+
+
+def test_club_unit_and_member_lists_are_paged_items_with_a_total(client, make, session):
+    w = make.world()
+    make.club(advisors=[w.advisor])
+    admin = make.token(w.admin)
+    for url in ("/api/v1/clubs", "/api/v1/units"):
+        whole = client.get(url, headers=admin).get_json()
+        assert set(whole) == {"items", "total"} and whole["total"] >= 2
+        first = client.get(f"{url}?per_page=1&page=2", headers=admin).get_json()
+        assert first["total"] == whole["total"] and first["items"] == whole["items"][1:2]
+    assert client.get("/api/v1/units?per_page=500", headers=admin).status_code == 422

@@ -73,9 +73,12 @@ def test_another_clubs_leader_cannot_import(session, make):
 def test_roster_import_creates_students_all_or_nothing(session, make):
     unit = make.unit(code="CS")
     good = "学号,姓名,院系代码\n2026000001,欧阳娜娜,CS\n2026000002,王小明,CS\n"
-    users = imports.import_students(session, None, good.encode("gbk"), default_password="changeme1")
+    result = imports.import_students(session, None, good.encode("gbk"))
+    assert result.count == 2 and result.student_nos == ["2026000001", "2026000002"]
+    users = session.query(User).filter(User.student_no.in_(result.student_nos)).order_by(User.student_no).all()
     assert [u.display_name for u in users] == ["欧阳娜娜", "王小明"]
     assert all(u.unit_id == unit.id and u.role == "student" for u in users)
+    assert all(u.password_hash is None for u in users)  # no default password: activation links or SSO
     bad = "学号,姓名,院系代码\n2026000003,李雷,CS\n2026000001,重复学号,CS\n2026000004,韩梅梅,NOPE\n"
     with pytest.raises(Invalid) as caught:
         imports.import_students(session, None, bad.encode("utf-8-sig"))

@@ -117,9 +117,9 @@ def init_app(app: Flask) -> None:
         "info": {"description": "第二课堂成绩单 Second Transcript — the JSON contract (API.md)."},
     })
     api.init_app(app)
-    from app.api import activities, auth, clubs, people, scorecards, transcripts
+    from app.api import activities, auth, classes, clubs, people, scorecards, transcripts
 
-    for module in (auth, people, clubs, activities, transcripts, scorecards):
+    for module in (auth, people, classes, clubs, activities, transcripts, scorecards):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -13,7 +13,7 @@ from app.schemas.activities import (
     ParticipationSchema,
     StudentRecordsSchema,
 )
-from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of
+from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of_rows
 from app.services import activities, participations
 from app.services.participations import Entry
 
@@ -92,9 +92,7 @@ def record(body, activity_id):
 @blp.arguments(PageArgsSchema, location="query")
 def list_participations(args, activity_id):
     rows = participations.list_participations(db.session, current_actor(), activity_id)
-    start = (args["page"] - 1) * args["per_page"]
-    page = rows[start : start + args["per_page"]]
-    return page_of(ParticipationSchema(many=True).dump(page), len(rows))
+    return page_of_rows(ParticipationSchema(many=True), rows, args)
 
 
 @blp.route("/activities/<int:activity_id>/check-in", methods=["POST"])

@@ -3,8 +3,20 @@ from flask_smorest import Blueprint
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.schemas.activities import ActivityInSchema, ActivitySchema
-from app.schemas.clubs import ClubInSchema, ClubPatchSchema, ClubSchema, MemberInSchema, MemberSchema
-from app.services import activities, clubs
+from app.schemas.clubs import (
+    AppointedClubSchema,
+    ClubInSchema,
+    ClubPatchSchema,
+    ClubSchema,
+    LeadersArgsSchema,
+    LeadersInSchema,
+    MemberInSchema,
+    MemberPatchSchema,
+    MemberSchema,
+    PostSchema,
+)
+from app.schemas.common import PageArgsSchema, page_of, page_of_rows
+from app.services import activities, clubs, leadership
 
 blp = Blueprint("clubs", __name__, url_prefix=f"{PREFIX}/clubs", description="Clubs")
 
@@ -31,9 +43,9 @@ def create_club(body):
 
 @blp.route("", methods=["GET"])
 @token_required
-@blp.response(200, ClubSchema(many=True))
-def list_clubs():
-    return _with_member_counts(clubs.list_clubs(db.session))
+@blp.arguments(PageArgsSchema, location="query")
+def list_clubs(args):
+    return page_of_rows(ClubSchema(many=True), _with_member_counts(clubs.list_clubs(db.session)), args)
 
 
 @blp.route("/<int:club_id>", methods=["GET"])
@@ -70,6 +82,41 @@ def add_member(body, club_id):
 
 @blp.route("/<int:club_id>/members", methods=["GET"])
 @token_required
-@blp.response(200, MemberSchema(many=True))
-def list_members(club_id):
-    return clubs.list_members(db.session, current_actor(), club_id)
+@blp.arguments(PageArgsSchema, location="query")
+def list_members(args, club_id):
+    return page_of_rows(MemberSchema(many=True), clubs.list_members(db.session, current_actor(), club_id), args)
+
+
+@blp.route("/<int:club_id>/members/<int:membership_id>", methods=["PATCH"])
+@token_required
+@blp.arguments(MemberPatchSchema)
+@blp.response(200, MemberSchema)
+def update_member(body, club_id, membership_id):
+    return clubs.update_member(db.session, current_actor(), club_id, membership_id, **body)
+
+
+@blp.route("/<int:club_id>/members/<int:membership_id>", methods=["DELETE"])
+@token_required
+@blp.response(204)
+def remove_member(club_id, membership_id):
+    """Take a member off the roster; their records stay."""
+    clubs.remove_member(db.session, current_actor(), club_id, membership_id)
+
+
+@blp.route("/<int:club_id>/leaders", methods=["PUT"])
+@token_required
+@blp.arguments(LeadersInSchema)
+@blp.response(200, AppointedClubSchema)
+def appoint_leaders(body, club_id):
+    done = leadership.appoint_leaders(db.session, current_actor(), club_id, body["student_nos"], term=body["term"])
+    club = _dump(done.club)
+    club.appointment = done
+    return club
+
+
+@blp.route("/<int:club_id>/leaders", methods=["GET"])
+@token_required
+@blp.arguments(LeadersArgsSchema, location="query")
+def list_leaders(args, club_id):
+    posts = leadership.club_posts(db.session, club_id, history=args["history"])
+    return page_of(PostSchema(many=True).dump(posts), len(posts))

@@ -52,3 +52,42 @@ class MemberSchema(Schema):
     joined_on = fields.Date(allow_none=True)
     student_no = fields.Function(lambda m: m.user.student_no)
     name = fields.Function(lambda m: m.user.display_name)
+
+
+TERM_RE = r"^\d{4}-\d{4}-[12]$"
+
+
+class MemberPatchSchema(Schema):
+    role = fields.String(validate=validate.Length(min=1, max=32))
+    term = fields.String(validate=validate.Regexp(TERM_RE))
+
+
+class LeadersInSchema(Schema):
+    student_nos = fields.List(fields.String(validate=validate.Length(min=1, max=32)), required=True)
+    term = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(TERM_RE))
+
+
+class AppointedClubSchema(ClubSchema):
+    """The club after an appointment, with what the appointment did."""
+
+    term = fields.Function(lambda c: c.appointment.term)
+    appointed = fields.Function(lambda c: [u.student_no for u in c.appointment.appointed])
+    stepped_down = fields.Function(lambda c: [u.student_no for u in c.appointment.stepping_down])
+    warnings = fields.Function(lambda c: c.appointment.warnings)
+
+
+class LeadersArgsSchema(Schema):
+    history = fields.Boolean(load_default=False)
+
+
+class PostSchema(Schema):
+    id = fields.Integer()
+    club_id = fields.Integer()
+    user_id = fields.Function(lambda p: p.user.id)
+    student_no = fields.Function(lambda p: p.user.student_no)
+    name = fields.Function(lambda p: p.user.display_name)
+    term = fields.String()
+    appointed_at = SchoolDateTime()
+    appointed_by = fields.Function(lambda p: p.appointed_by.display_name if p.appointed_by else None)
+    ended_at = SchoolDateTime(allow_none=True)
+    in_post = fields.Boolean()

@@ -101,3 +101,9 @@ class UserBriefSchema(Schema):
 
 def page_of(items, total: int) -> dict:
     return {"items": items, "total": total}
+
+
+def page_of_rows(schema, rows: list, args: dict) -> dict:
+    """One page (`page`, `per_page` from PageArgsSchema) of a short list already in memory."""
+    start = (args["page"] - 1) * args["per_page"]
+    return page_of(schema.dump(rows[start : start + args["per_page"]]), len(rows))

@@ -1,20 +1,26 @@
-"""Units and users: creating, finding and listing them (signing in is services.auth)."""
+"""Units and users: creating, finding, listing and editing them, and the account lifecycle
+(deactivate / reactivate, role changes). Signing in is services.auth; reset links services.password_reset."""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from app import permissions
-from app.models import Role, Unit, User
+from app.models import LEADER_IN_POST, STUDENT_ROLES, Club, Role, SchoolClass, Unit, User, club_leader
+from app.services import auth, password_reset
+from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.leadership import posts_held
 from app.services.passwords import hash_password, password_problems
 from app.services.transactions import commit_unique
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_PER_PAGE = 200
 
 
 def create_unit(session: Session, actor: User | None, code: str, name: str) -> Unit:
@@ -46,17 +52,53 @@ def create_user(
     role: str,
     student_no: str | None = None,
     unit_id: int | None = None,
+    class_id: int | None = None,
+    scope_unit_id: int | None = None,
     email: str | None = None,
 ) -> User:
+    """One account. Without a password none works until its owner sets one by a link (or SSO)."""
     if not permissions.can_manage_people(actor):
         raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
     user = User(**check_user_values(
         session, username=username, password=password, display_name=display_name, role=role,
-        student_no=student_no, unit_id=unit_id, email=email,
+        student_no=student_no, unit_id=unit_id, class_id=class_id, scope_unit_id=scope_unit_id, email=email,
     ))
     session.add(user)
+    session.flush()
+    append_event(session, actor, "user.create", "user", user.id, {
+        "username": user.username, "role": user.role, "student_no": user.student_no,
+        "unit_id": user.unit_id, "class_id": user.class_id, "scope_unit_id": user.scope_unit_id,
+        "has_password": user.password_hash is not None,
+    })
     commit_unique(session, "用户名或学号已存在 Username or student number taken", "username")
     return user
+
+
+def _email_problem(email: str | None) -> list[str]:
+    if email is not None and (len(email) > 200 or not EMAIL_RE.match(email)):
+        return ["请填写有效的邮箱地址 A valid e-mail address, e.g. name@school.edu.cn"]
+    return []
+
+
+def _place_problems(
+    session: Session, role: str, unit_id: int | None, class_id: int | None, scope_unit_id: int | None,
+) -> dict[str, list[str]]:
+    """Unit, class and college scope: each exists, the class is of the unit, a scope only for organizers."""
+    errors: dict[str, list[str]] = {}
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
+    if class_id is not None:
+        school_class = session.get(SchoolClass, class_id)
+        if school_class is None:
+            errors["class_id"] = [f"没有编号为 {class_id} 的班级 No such class"]
+        elif school_class.unit_id != unit_id and "unit_id" not in errors:
+            errors["class_id"] = ["班级须属于该用户的院系 The class must belong to the user's unit"]
+    if scope_unit_id is not None:
+        if role != Role.ORGANIZER:
+            errors["scope_unit_id"] = ["只有指导老师（院团委）可以负责一个学院 Only an organizer oversees a college"]
+        elif session.get(Unit, scope_unit_id) is None:
+            errors["scope_unit_id"] = [f"没有编号为 {scope_unit_id} 的院系 No such unit"]
+    return errors
 
 
 def check_user_values(session: Session, **values) -> dict:
@@ -66,6 +108,7 @@ def check_user_values(session: Session, **values) -> dict:
     student_no = (values.get("student_no") or "").strip() or None
     display_name = (values["display_name"] or "").strip()
     role = values["role"]
+    email = (values.get("email") or "").strip() or None
     if not USERNAME_RE.match(username):
         errors["username"] = ["3–64 个字母、数字或 . _ @ - 3–64 letters, digits or . _ @ -"]
     password = values.get("password") or None
@@ -82,9 +125,11 @@ def check_user_values(session: Session, **values) -> dict:
         errors["student_no"] = ["学生必须有学号 A student needs a student number"]
     if student_no and not STUDENT_NO_RE.match(student_no):
         errors["student_no"] = ["4–32 个字母、数字或 - 4–32 letters, digits or -"]
-    unit_id = values.get("unit_id")
-    if unit_id is not None and session.get(Unit, unit_id) is None:
-        errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
+    if problem := _email_problem(email):
+        errors["email"] = problem
+    unit_id, class_id = values.get("unit_id"), values.get("class_id")
+    scope_unit_id = values.get("scope_unit_id")
+    errors.update(_place_problems(session, role, unit_id, class_id, scope_unit_id))
     if errors:
         raise Invalid(errors)
     if session.execute(select(User.id).where(User.username == username)).first():
@@ -98,7 +143,9 @@ def check_user_values(session: Session, **values) -> dict:
         "role": role,
         "student_no": student_no,
         "unit_id": unit_id,
-        "email": (values.get("email") or None),
+        "class_id": class_id,
+        "scope_unit_id": scope_unit_id,
+        "email": email,
     }
 
 
@@ -109,22 +156,196 @@ def student_by_number(session: Session, student_no: str) -> User:
     return user
 
 
+def find_unit(session: Session, code: str) -> Unit:
+    unit = session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None:
+        raise NotFound(f"没有代码为 {code} 的院系 No unit with code {code}")
+    return unit
+
+
+def find_class(session: Session, name: str, unit_id: int | None = None) -> SchoolClass:
+    """A class by name: within a unit, or in the whole school when the name is unique."""
+    query = select(SchoolClass).where(SchoolClass.name == name)
+    if unit_id is not None:
+        query = query.where(SchoolClass.unit_id == unit_id)
+    found = list(session.execute(query.limit(2)).scalars())
+    if not found:
+        raise NotFound(f"没有名为 {name} 的班级 No class named {name}")
+    if len(found) > 1:
+        raise Invalid({"class_id": ["多个院系有同名班级，请同时指定院系 Several units have a class of this name: "
+                                    "give the unit too"]})
+    return found[0]
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"没有用户名为 {username} 的用户 No user {username}")
+    return user
+
+
 def list_units(session: Session) -> list[Unit]:
     return list(session.execute(select(Unit).order_by(Unit.code)).scalars())
 
 
+# ---- the account lifecycle: edit, role, deactivate / reactivate ----------------------------
+
+EDITABLE = ("display_name", "email", "role", "unit_id", "class_id", "scope_unit_id", "active")
+LEADER_BY_HAND = "社团负责人由社团任命产生 Leaders are appointed on the club"
+
+
+def get_user(session: Session, actor: User | None, user_id: int) -> User:
+    """One account, for the admin who manages it."""
+    if not permissions.can_manage_people(actor):
+        raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"没有编号为 {user_id} 的用户 No such user")
+    return user
+
+
+def clubs_led(session: Session, actor: User | None, user_id: int) -> list[Club]:
+    """The clubs this person leads now (their role changes only after they step down there)."""
+    get_user(session, actor, user_id)
+    return list(session.execute(
+        select(Club).join(club_leader, club_leader.c.club_id == Club.id)
+        .where(club_leader.c.user_id == user_id, LEADER_IN_POST).order_by(Club.name)
+    ).scalars())
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    """Active admins but this one. Every active admin row is locked in id order (PostgreSQL), so
+    two admins demoting each other at once queue, and the second sees the first's change."""
+    ids = session.execute(
+        select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id).with_for_update()
+    ).scalars()
+    return sum(1 for admin_id in ids if admin_id != user.id)
+
+
+def update_user(session: Session, actor: User | None, user_id: int, **values) -> User:
+    """Change an account (PATCH: only the given keys). Deactivating ends its sign-ins at once.
+
+    Leadership is a post on a club (services.leadership): the role `leader` is never set here,
+    and a leader in post is stepped down on the club before their role can change.
+    """
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"update_user() got unexpected keys {sorted(unknown)}")
+    user = get_user(session, actor, user_id)
+    old = {key: getattr(user, key) for key in EDITABLE}
+    new = dict(old)
+    if "display_name" in values:
+        new["display_name"] = (values["display_name"] or "").strip()
+    if "email" in values:
+        new["email"] = (values["email"] or "").strip() or None
+    for key in ("role", "unit_id", "class_id", "scope_unit_id"):
+        if key in values:
+            new[key] = values[key]
+    if "active" in values:
+        new["active"] = bool(values["active"])
+    role_changes = new["role"] != old["role"]
+    if role_changes and old["role"] == Role.ORGANIZER and "scope_unit_id" not in values:
+        new["scope_unit_id"] = None  # a college's scope goes with the organizer's role (audited below)
+
+    errors: dict[str, list[str]] = {}
+    if not new["display_name"] or len(new["display_name"]) > 200:
+        errors["display_name"] = ["1–200 个字符 1–200 characters"]
+    if problem := _email_problem(new["email"]):
+        errors["email"] = problem
+    if role_changes:
+        if new["role"] not in {r.value for r in Role}:
+            errors["role"] = ["请选择角色 Choose a role: admin, organizer or student"]
+        elif new["role"] == Role.LEADER:
+            errors["role"] = [LEADER_BY_HAND]
+        elif new["role"] in STUDENT_ROLES and not user.student_no:
+            errors["role"] = ["学生必须有学号，该账号没有学号 A student needs a student number; this account has none"]
+    if "role" not in errors:
+        errors.update(_place_problems(session, new["role"], new["unit_id"], new["class_id"], new["scope_unit_id"]))
+    if errors:
+        raise Invalid(errors, LEADER_BY_HAND if errors.get("role") == [LEADER_BY_HAND] else "输入有误 Invalid input")
+
+    demoted = role_changes and old["role"] == Role.ADMIN
+    deactivated = old["active"] and not new["active"]
+    if role_changes and old["role"] == Role.LEADER and posts_held(session, user.id):
+        raise Conflict("该学生正在担任社团负责人，请先在社团页面让其卸任 "
+                       "This student leads a club now: step them down on the club first", {"role": [
+                           "请先在社团页面卸任 Step them down on the club first"]})
+    if actor is not None and actor.id == user.id and (demoted or deactivated):
+        raise Conflict("不能停用自己的账号或取消自己的管理员角色 You cannot deactivate or demote yourself",
+                       {"active" if deactivated else "role": ["不能对自己操作 Not on your own account"]})
+    if old["role"] == Role.ADMIN and old["active"] and (demoted or deactivated) \
+            and _other_active_admins(session, user) == 0:
+        raise Conflict("这是最后一个启用的管理员账号，不能停用或降级 "
+                       "This is the last active admin: it cannot be deactivated or demoted",
+                       {"active" if deactivated else "role": ["至少保留一个管理员 Keep at least one admin"]})
+
+    changes = {key: [old[key], new[key]] for key in EDITABLE if new[key] != old[key]}
+    if not changes:
+        return user
+    for key, (_, value) in changes.items():
+        setattr(user, key, value)
+    details = {key: change for key, change in changes.items() if key not in ("role", "active")}
+    if details:
+        append_event(session, actor, "user.update", "user", user.id, {"changes": details})
+    if "role" in changes:
+        append_event(session, actor, "user.role_change", "user", user.id,
+                     {"from": old["role"], "to": new["role"]})
+    if deactivated:
+        ended = auth.end_sign_ins(session, user.id)
+        password_reset.end_open_links(session, [user.id])  # reactivating restores neither
+        append_event(session, actor, "user.deactivate", "user", user.id, {"ended_sign_ins": ended})
+    elif "active" in changes:
+        append_event(session, actor, "user.reactivate", "user", user.id)
+    session.commit()
+    return user
+
+
+# ---- finding people --------------------------------------------------------------------------
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def list_users(
-    session: Session, actor: User | None, page: int = 1, per_page: int = 50, role: str | None = None
+    session: Session, actor: User | None, page: int = 1, per_page: int = 50, role: str | None = None,
+    unit_id: int | None = None, class_id: int | None = None, q: str | None = None, active: bool | None = None,
 ) -> tuple[list[User], int]:
+    """One page of people, newest last, and how many match: by role, unit, class, active, and
+    `q` — part of the name, username or student number (any case)."""
     if not permissions.can_manage_people(actor):
         raise Forbidden("只有校团委可以查看用户列表 Only the admin lists people")
-    from sqlalchemy import func
-
+    page = max(1, int(page or 1))
+    per_page = max(1, min(MAX_PER_PAGE, int(per_page or 50)))
     query = select(User)
     if role:
         query = query.where(User.role == role)
+    if unit_id is not None:
+        query = query.where(User.unit_id == unit_id)
+    if class_id is not None:
+        query = query.where(User.class_id == class_id)
+    if active is not None:
+        query = query.where(User.active.is_(bool(active)))
+    q = (q or "").strip()
+    if q:
+        like = _like(q)
+        query = query.where(or_(
+            User.display_name.ilike(like, escape="\\"), User.username.ilike(like, escape="\\"),
+            User.student_no.ilike(like, escape="\\"),
+        ))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     users = session.execute(
-        query.order_by(User.id).limit(per_page).offset((page - 1) * per_page)
+        query.options(joinedload(User.unit), joinedload(User.school_class))
+        .order_by(User.id).limit(per_page).offset((page - 1) * per_page)
     ).scalars()
     return list(users), total
+
+
+def class_choices(session: Session, actor: User | None, unit_id: int | None = None) -> list[tuple[int, str, int]]:
+    """(id, "name（cohort 级）", unit_id) of the classes, of one unit or all, for the people pages."""
+    if not permissions.can_manage_people(actor):
+        raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
+    query = select(SchoolClass).order_by(SchoolClass.unit_id, SchoolClass.cohort.desc(), SchoolClass.name)
+    if unit_id is not None:
+        query = query.where(SchoolClass.unit_id == unit_id)
+    return [(c.id, f"{c.name}（{c.cohort} 级）", c.unit_id) for c in session.execute(query).scalars()]

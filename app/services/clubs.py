@@ -1,17 +1,24 @@
-"""Clubs: creation, advisors and leaders, roster."""
+"""Clubs: creation, advisors and leaders, the roster (members with a role and a term)."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import permissions
 from app.models import STUDENT_ROLES, Club, ClubStatus, Membership, Role, Unit, User
+from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.leadership import set_leaders
+from app.services.leadership import Post, appointable_students, club_posts, set_leaders
 from app.services.transactions import commit_unique
+from app.timeutil import term_of, utcnow
+
+DEFAULT_MEMBER_ROLE = "member"
+MAX_MEMBER_ROLE = 32
 
 
 def get_club(session: Session, club_id: int) -> Club:
@@ -88,9 +95,19 @@ def create_club(session: Session, actor: User | None, **values) -> Club:
     club = Club(**checked)
     session.add(club)
     session.flush()
+    append_event(session, actor, "club.create", "club", club.id, _described(club))
     set_leaders(session, actor, club, leaders)
     commit_unique(session, "社团名称已存在 Club name taken", "name")
     return club
+
+
+def _described(club: Club) -> dict:
+    """A club's fields as the audit log keeps them."""
+    return {
+        "name": club.name, "category": club.category, "unit_id": club.unit_id, "status": club.status,
+        "founded_on": club.founded_on, "advisor_ids": sorted(u.id for u in club.advisors),
+        "charter_sha256": hashlib.sha256((club.charter or "").encode()).hexdigest()[:16],
+    }
 
 
 def club_for_editing(session: Session, actor: User | None, club_id: int) -> Club:
@@ -101,9 +118,13 @@ def club_for_editing(session: Session, actor: User | None, club_id: int) -> Club
 
 
 def update_club(session: Session, actor: User | None, club_id: int, **values) -> Club:
-    club = get_club(session, club_id)
-    if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以修改社团 Only the admin edits clubs")
+    """Save every field of a club (the admin's edit form); leaders who stay keep their appointment."""
+    club = club_for_editing(session, actor, club_id)
+    _save_club(session, actor, club, values, renew_leaders=False)
+    return club
+
+
+def _save_club(session: Session, actor: User | None, club: Club, values: dict, *, renew_leaders: bool) -> None:
     checked = _club_values(session, values)
     clash = session.execute(
         select(Club.id).where(Club.name == checked["name"], Club.id != club.id)
@@ -111,32 +132,81 @@ def update_club(session: Session, actor: User | None, club_id: int, **values) ->
     if clash:
         raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
     leaders = checked.pop("leaders")
+    before = _described(club)
     for key, value in checked.items():
         setattr(club, key, value)
-    set_leaders(session, actor, club, leaders)
+    after = _described(club)
+    changed = {k: after[k] for k in after if after[k] != before[k]}
+    if changed:
+        append_event(session, actor, "club.update", "club", club.id, changed)
+    set_leaders(session, actor, club, leaders, renew=renew_leaders)
     commit_unique(session, "社团名称已存在 Club name taken", "name")
-    return club
 
 
 def patch_club(session: Session, actor: User | None, club_id: int, **values) -> Club:
-    """Change some of a club's fields; the others keep their values."""
+    """Change some of a club's fields; the others keep their values.
+
+    `leader_ids`, when given, may name any active student: they become the club's leaders for
+    the current term and the leaders in post who are not named step down (their records stay),
+    as through `leadership.appoint_leaders`.
+    """
     club = club_for_editing(session, actor, club_id)
     current = {
         "name": club.name, "category": club.category, "unit_id": club.unit_id, "status": club.status,
         "charter": club.charter, "founded_on": club.founded_on,
         "advisor_ids": [u.id for u in club.advisors], "leader_ids": [u.id for u in club.leaders],
     }
-    return update_club(session, actor, club_id, **{**current, **values})
+    if "leader_ids" in values:
+        appointable_students(session, user_ids=values["leader_ids"] or [])  # 422 naming each one
+    _save_club(session, actor, club, {**current, **values}, renew_leaders="leader_ids" in values)
+    return club
 
 
 def list_members(session: Session, actor: User | None, club_id: int, term: str | None = None) -> list[Membership]:
     club = get_club(session, club_id)
-    if not (permissions.is_admin(actor) or permissions.advises(actor, club) or permissions.leads(actor, club)):
+    if not permissions.can_view_roster(actor, club):
         raise Forbidden("只有本社团的负责人、指导老师或校团委可以查看名册 Only the club's people see its roster")
-    query = select(Membership).where(Membership.club_id == club.id)
+    query = select(Membership).where(Membership.club_id == club.id).options(joinedload(Membership.user))
     if term:
         query = query.where(Membership.term == term)
     return list(session.execute(query.order_by(Membership.term.desc(), Membership.id)).scalars())
+
+
+def _roster_keeper(session: Session, actor: User | None, club_id: int) -> Club:
+    club = get_club(session, club_id)
+    if not permissions.can_keep_roster(actor, club):
+        raise Forbidden("只有校团委、本社团的负责人或指导老师可以维护名册 "
+                        "Only the admin, the club's leaders or its advisors keep its roster")
+    return club
+
+
+def _member_role(role: str | None) -> str:
+    role = (role or "").strip() or DEFAULT_MEMBER_ROLE
+    if len(role) > MAX_MEMBER_ROLE:
+        raise Invalid({"role": [f"不超过 {MAX_MEMBER_ROLE} 个字符 At most {MAX_MEMBER_ROLE} characters"]})
+    return role
+
+
+def _member_term(term: str | None) -> str:
+    from app.services.scorecard import parse_term
+
+    if term is None or not str(term).strip():
+        raise Invalid({"term": ["请填写学期，如 2026-2027-1 Give the term, e.g. 2026-2027-1"]})
+    return parse_term(term)
+
+
+def _on_roster(session: Session, club_id: int, user_id: int, term: str, but: int | None = None) -> bool:
+    query = select(Membership.id).where(
+        Membership.club_id == club_id, Membership.user_id == user_id, Membership.term == term
+    )
+    if but is not None:
+        query = query.where(Membership.id != but)
+    return session.execute(query).first() is not None
+
+
+def _member_data(member: Membership) -> dict:
+    return {"club_id": member.club_id, "student_no": member.user.student_no, "term": member.term,
+            "role": member.role}
 
 
 def add_member(
@@ -145,33 +215,103 @@ def add_member(
     club_id: int,
     student_no: str,
     term: str,
-    role: str = "member",
+    role: str = DEFAULT_MEMBER_ROLE,
     elected_on: date | None = None,
 ) -> Membership:
-    """Put a student on the club's roster for a term; admin or the club's leaders keep it."""
+    """Put an active student on the club's roster for a term: the admin, its leaders or its advisors."""
     from app.services.accounts import student_by_number
 
-    club = get_club(session, club_id)
-    if not (permissions.can_manage_people(actor) or permissions.leads(actor, club)):
-        raise Forbidden("只有校团委或社团负责人可以维护名册 Only the admin or a leader keeps the roster")
+    club = _roster_keeper(session, actor, club_id)
+    errors: dict[str, list[str]] = {}
+    student = None
     try:
-        student = student_by_number(session, student_no)
+        student = student_by_number(session, (student_no or "").strip())
     except NotFound as exc:
-        raise Invalid({"student_no": [exc.message]}) from None
-    exists = session.execute(
-        select(Membership.id).where(
-            Membership.club_id == club.id, Membership.user_id == student.id, Membership.term == term
-        )
-    ).first()
-    if exists:
-        raise Conflict("该学生已在本学期名册中 Already on the roster for this term")
+        errors["student_no"] = [exc.message]
+    if student is not None and not student.active:
+        errors["student_no"] = [f"学号 {student.student_no} 的账号已停用 The account is deactivated"]
+    for check, value in ((_member_term, term), (_member_role, role)):
+        try:
+            check(value)
+        except Invalid as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise Invalid(errors)
+    term, role = _member_term(term), _member_role(role)
+    if _on_roster(session, club.id, student.id, term):
+        raise Conflict("该学生已在本学期名册中 Already on the roster for this term",
+                       {"student_no": ["已在名册中 Already on the roster"]})
     member = Membership(
-        club_id=club.id, user_id=student.id, term=term, role=role or "member",
+        club_id=club.id, user_id=student.id, term=term, role=role,
         elected_on=elected_on, joined_on=date.today(),
     )
     session.add(member)
+    session.flush()
+    append_event(session, actor, "membership.create", "membership", member.id,
+                 {**_member_data(member), "elected_on": elected_on})
     commit_unique(session, "该学生已在本学期名册中 Already on the roster", "student_no")
     return member
+
+
+def _membership(session: Session, club: Club, membership_id: int) -> Membership:
+    member = session.get(Membership, membership_id)
+    if member is None or member.club_id != club.id:
+        raise NotFound(f"本社团名册中没有编号为 {membership_id} 的成员 No such member of this club")
+    return member
+
+
+def update_member(
+    session: Session, actor: User | None, club_id: int, membership_id: int, *,
+    role: str | None = None, term: str | None = None,
+) -> Membership:
+    """Change a member's role or term (what is not given stays)."""
+    club = _roster_keeper(session, actor, club_id)
+    member = _membership(session, club, membership_id)
+    errors: dict[str, list[str]] = {}
+    new_role, new_term = member.role, member.term
+    try:
+        if role is not None:
+            new_role = _member_role(role)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    try:
+        if term is not None:
+            new_term = _member_term(term)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise Invalid(errors)
+    if new_term != member.term and _on_roster(session, club.id, member.user_id, new_term, but=member.id):
+        raise Conflict("该学生已在该学期名册中 Already on the roster for that term",
+                       {"term": ["该学期已有此人 Already on that term's roster"]})
+    before = {"role": member.role, "term": member.term}
+    member.role, member.term = new_role, new_term
+    changed = {k: v for k, v in (("role", new_role), ("term", new_term)) if before[k] != v}
+    if changed:
+        append_event(session, actor, "membership.update", "membership", member.id, {
+            **_member_data(member), "before": {k: before[k] for k in changed},
+        })
+    commit_unique(session, "该学生已在该学期名册中 Already on the roster for that term", "term")
+    return member
+
+
+def remove_member(session: Session, actor: User | None, club_id: int, membership_id: int) -> None:
+    """Take a member off the roster of a term; their participation records are not touched."""
+    club = _roster_keeper(session, actor, club_id)
+    member = _membership(session, club, membership_id)
+    data = _member_data(member)
+    session.delete(member)
+    append_event(session, actor, "membership.delete", "membership", membership_id, data)
+    session.commit()
+
+
+def roster_terms(session: Session, club_id: int) -> list[str]:
+    """Terms of the club's roster, plus the current one, newest first."""
+    terms = set(session.execute(
+        select(Membership.term).where(Membership.club_id == club_id).distinct()
+    ).scalars())
+    terms.add(term_of(utcnow()))
+    return sorted(terms, reverse=True)
 
 
 def member_counts(session: Session, club_ids: list[int]) -> dict[int, int]:
@@ -191,3 +331,36 @@ def list_clubs(session: Session, unit_id: int | None = None) -> list[Club]:
     if unit_id is not None:
         query = query.where(Club.unit_id == unit_id)
     return list(session.execute(query).scalars())
+
+
+@dataclass
+class ClubPeople:
+    """The club page's people: leaders in post and past, and (for its keepers) the roster of a term."""
+
+    term: str
+    terms: list[str]
+    leaders: list[Post]
+    past_leaders: list[Post]
+    roster: list[Membership] | None  # None: the viewer does not see the roster
+    can_keep_roster: bool
+    can_appoint: bool
+
+
+def club_people(session: Session, actor: User | None, club: Club, term: str | None = None) -> ClubPeople:
+    from app.services.scorecard import parse_term
+
+    posts = club_posts(session, club.id, history=True)
+    sees_roster = permissions.can_view_roster(actor, club)
+    try:
+        term = parse_term(term)
+    except Invalid:
+        term = term_of(utcnow())
+    return ClubPeople(
+        term=term,
+        terms=sorted(set(roster_terms(session, club.id)) | {term}, reverse=True),
+        leaders=[p for p in posts if p.in_post],
+        past_leaders=[p for p in posts if not p.in_post],
+        roster=list_members(session, actor, club.id, term) if sees_roster else None,
+        can_keep_roster=permissions.can_keep_roster(actor, club),
+        can_appoint=permissions.can_appoint_leaders(actor, club),
+    )

@@ -10,11 +10,11 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Activity, Club, Membership, Role, Term, User
-from app.services import accounts, activities, clubs, participations
+from app.models import Activity, Club, Membership, Role, Term, User, club_leader
+from app.services import accounts, activities, clubs, leadership, participations
 from app.services.participations import Entry
 from app.services.passwords import hash_password
 from app.timeutil import school_zone, term_bounds
@@ -33,6 +33,7 @@ class DemoLogin:
 DEMO_LOGINS = (
     DemoLogin("admin", "admin", "校团委 陈老师", "校团委 Youth League office"),
     DemoLogin("wang.laoshi", "organizer", "王建国", "指导老师 advisor of 青年志愿者协会 and 机器人创新社"),
+    DemoLogin("cs.tuanwei", "organizer", "周书记", "院团委 the CS college's League secretary: its clubs and students"),
     DemoLogin("li.xiaoyu", "leader", "李晓雨", "社团负责人 leader of 青年志愿者协会"),
     DemoLogin("zhang.wei", "student", "张伟", "学生 student with certified records"),
 )
@@ -153,6 +154,9 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
     advisors = [person("wang.laoshi", Role.ORGANIZER, "王建国", "CS")]
     for i, name in enumerate(["刘芳", "赵明", "孙丽", "周强"], start=2):
         advisors.append(person(f"teacher{i}", Role.ORGANIZER, name, UNITS[i % len(UNITS)][0]))
+    # A college League secretary (院团委): advises no club, oversees the CS college's clubs and students.
+    secretary = person("cs.tuanwei", Role.ORGANIZER, "周书记", "CS")
+    secretary.scope_unit_id = units["CS"].id
 
     names = _names(rng, 80)
     unit_codes = [code for code, _ in UNITS]
@@ -172,11 +176,13 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
         club = clubs.create_club(
             session, None, name=name, unit_id=units[unit].id, category=category,
             advisor_ids=[advisors[advisor].id] + ([advisors[0].id] if index == 1 else []),
-            leader_ids=[leaders[index].id],
+            leader_ids=[leaders[index].id] if index else [],  # the first club's: a handover, below
             charter=f"{name}章程：以服务同学、锻炼能力为宗旨，每学期换届选举一次。" if charter else None,
             founded_on=date(2010 + index, 9, 1),
         )
         club_rows.append((club, modules, partnered))
+    former = next(s for s in students[1:] if s.unit_id == units[CLUBS[0][1]].id)
+    _demo_handover(session, club_rows[0][0], former, leaders[0], previous, current)
 
     members = students + leaders
     for club, _, _ in club_rows:
@@ -339,6 +345,25 @@ def _demo_history(session: Session, rng: random.Random) -> None:
                 record.rejected_at = until_now(signed, record.recorded_at)
             if record.revoked_at is not None:
                 record.revoked_at = until_now(signed + timedelta(days=12), record.certified_at)
+    session.commit()
+
+
+def _demo_handover(session: Session, club: Club, former: User, leader: User, previous: str, current: str) -> None:
+    """换届: `former` led the club last term and stepped down for `leader` this term (the
+    appointment history the club page shows), dated as the terms would have left them."""
+    for student, term in ((former, previous), (leader, current)):
+        leadership.appoint_leaders(session, None, club.id, [student.student_no], term=term)
+    latest = datetime.now(UTC) - timedelta(days=1)
+
+    def day(term: str) -> datetime:  # the election, three weeks into the term (never in the future)
+        return min(datetime.combine(term_bounds(term)[0] + timedelta(days=20), datetime.min.time(), UTC), latest)
+
+    elected, handover = day(previous), day(current)
+    c = club_leader.c
+    session.execute(update(club_leader).where(c.club_id == club.id, c.user_id == former.id)
+                    .values(appointed_at=elected, ended_at=handover))
+    session.execute(update(club_leader).where(c.club_id == club.id, c.user_id == leader.id)
+                    .values(appointed_at=handover))
     session.commit()
 
 

@@ -4,16 +4,28 @@ An appointment is a row of `club_leader`; stepping down ends it (`ended_at`), so
 of who led which club when is kept, and so is every record of the students concerned. The
 account's role follows the post: a student in post is a `leader` (the leader's pages and
 home), and becomes a `student` again when they hold no post any more.
+
+`appoint_leaders` is the one way in for people (the admin, the club's advisors); the club
+edit (`services.clubs`) shares `set_leaders` below.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from app.models import STUDENT_ROLES, Club, Role, User, club_leader
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from app import permissions
+from app.models import STUDENT_ROLES, Club, ClubStatus, Role, User, club_leader
 from app.services.audit import append_event
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.transactions import commit_unique, lock_row
 from app.timeutil import term_of, utcnow
+
+MAX_LEADERS = 20
+STATUS_LABELS = {ClubStatus.SUSPENDED: ("暂停", "suspended"), ClubStatus.DISSOLVED: ("已解散", "dissolved")}
 
 
 def posts_held(session: Session, user_id: int) -> int:
@@ -24,34 +36,35 @@ def posts_held(session: Session, user_id: int) -> int:
 
 
 def set_leaders(
-    session: Session, actor: User | None, club: Club, students: list[User], term: str | None = None
+    session: Session, actor: User | None, club: Club, students: list[User], term: str | None = None,
+    *, renew: bool = False,
 ) -> tuple[list[User], list[User]]:
     """Make `students` the club's leaders in post; the others step down. Returns (appointed, stepped down).
 
     The caller has checked the actor's permission and that every one is a student; the caller
-    commits. Leaders who stay keep their appointment unchanged.
+    commits. Leaders who stay keep their appointment unchanged, unless `renew` (a 换届 for
+    `term`): then one appointed for another term is appointed again for this one (the old
+    appointment ends, so the history shows both terms).
     """
     term = term or term_of(utcnow())
     session.flush()
-    current = dict(session.execute(
-        select(club_leader.c.user_id, club_leader.c.id)
+    current = {uid: (row_id, row_term) for uid, row_id, row_term in session.execute(
+        select(club_leader.c.user_id, club_leader.c.id, club_leader.c.term)
         .where(club_leader.c.club_id == club.id, club_leader.c.ended_at.is_(None))
-    ).all())
+    ).all()}
     wanted = {s.id: s for s in students}
     appointed = [s for s in students if s.id not in current]
+    renewed = [s for s in students if renew and s.id in current and current[s.id][1] != term]
     stepping_down = [uid for uid in current if uid not in wanted]
     now = utcnow()
-    if stepping_down:
-        session.execute(
-            update(club_leader)
-            .where(club_leader.c.id.in_([current[uid] for uid in stepping_down]))
-            .values(ended_at=now)
-        )
-    if appointed:
+    ending = [current[uid][0] for uid in stepping_down] + [current[s.id][0] for s in renewed]
+    if ending:
+        session.execute(update(club_leader).where(club_leader.c.id.in_(ending)).values(ended_at=now))
+    if appointed or renewed:
         session.execute(insert(club_leader), [
             {"club_id": club.id, "user_id": s.id, "term": term, "appointed_at": now,
              "appointed_by_id": actor.id if actor is not None else None}
-            for s in appointed
+            for s in appointed + renewed
         ])
     for student in appointed:
         if student.role in STUDENT_ROLES:
@@ -62,10 +75,179 @@ def set_leaders(
         if person.role == Role.LEADER and posts_held(session, person.id) == 0:
             person.role = Role.STUDENT
     session.expire(club, ["leaders"])
-    if appointed or former:
-        append_event(session, actor, "club.appoint_leaders", "club", club.id, {
+    if appointed or former or renewed:
+        data = {
             "term": term,
             "appointed": [s.student_no for s in appointed],
             "stepped_down": [p.student_no for p in former],
-        })
+        }
+        if renewed:
+            data["continued"] = [s.student_no for s in renewed]
+        if club.status != ClubStatus.ACTIVE:
+            data["club_status"] = club.status
+        append_event(session, actor, "club.appoint_leaders", "club", club.id, data)
     return appointed, former
+
+
+# --------------------------------------------------------------------------- appointing
+
+
+@dataclass
+class Appointment:
+    """What an appointment did (or, previewed, would do)."""
+
+    club: Club
+    term: str
+    leaders: list[User]          # in post afterwards, in the order given
+    appointed: list[User]        # new in post
+    continuing: list[User]       # were in post and stay
+    stepping_down: list[User]    # were in post and step down
+    warnings: list[str] = field(default_factory=list)
+
+
+def _club(session: Session, club_id: int) -> Club:
+    club = session.get(Club, club_id)
+    if club is None:
+        raise NotFound(f"没有编号为 {club_id} 的社团 No such club")
+    return club
+
+
+def appointable_students(
+    session: Session, *, student_nos: list[str] | None = None, user_ids: list[int] | None = None,
+) -> list[User]:
+    """The active students named by number (field `student_nos`) or by id (field `leader_ids`).
+
+    Anyone else (unknown, deactivated, not a student) is a 422 naming the field and each one.
+    """
+    errors: list[str] = []
+    people: list[User] = []
+    if user_ids is not None:
+        field_name, zh_key, en_key = "leader_ids", "用户", "User"
+        keys = list(dict.fromkeys(user_ids))
+        found = {u.id: u for u in session.execute(select(User).where(User.id.in_(keys))).scalars()} if keys else {}
+    else:
+        field_name, zh_key, en_key = "student_nos", "学号", "Student number"
+        keys = list(dict.fromkeys(n.strip() for n in (student_nos or []) if n and n.strip()))
+        found = {u.student_no: u for u in session.execute(
+            select(User).where(User.student_no.in_(keys))).scalars()} if keys else {}
+    if len(keys) > MAX_LEADERS:
+        raise Invalid({field_name: [f"最多任命 {MAX_LEADERS} 位负责人 At most {MAX_LEADERS} leaders"]})
+    for key in keys:
+        user = found.get(key)
+        if user is None:
+            errors.append(f"{zh_key} {key}：没有这个学生 {en_key} {key}: no such student")
+        elif user.role not in STUDENT_ROLES:
+            errors.append(f"{zh_key} {key}：不是学生，只有学生可以担任社团负责人 "
+                          f"{en_key} {key}: not a student; only students lead clubs")
+        elif not user.active:
+            errors.append(f"{zh_key} {key}：账号已停用 {en_key} {key}: the account is deactivated")
+        else:
+            people.append(user)
+    if errors:
+        raise Invalid({field_name: errors})
+    return people
+
+
+def _plan(
+    session: Session, actor: User | None, club_id: int, student_nos: list[str] | None,
+    user_ids: list[int] | None, term: str | None,
+) -> Appointment:
+    """Check everything an appointment needs and say what it would do; writes nothing."""
+    from app.services.scorecard import parse_term
+
+    club = _club(session, club_id)
+    if not permissions.can_appoint_leaders(actor, club):
+        raise Forbidden("只有校团委或本社团的指导老师可以任命负责人 "
+                        "Only the admin or the club's advisors appoint its leaders")
+    warnings = []
+    if club.status != ClubStatus.ACTIVE:
+        zh, en = STATUS_LABELS.get(club.status, (club.status, club.status))
+        if not permissions.is_admin(actor):
+            raise Conflict(f"社团已{zh}，只有校团委可以任命负责人 "
+                           f"The club is {en}: only the admin appoints its leaders")
+        warnings.append(f"社团目前{zh}：负责人已任命，但恢复正常之前不能开展活动 "
+                        f"The club is {en}: its leaders are appointed, but it runs no activity until it is active")
+    term = parse_term(term)
+    students = appointable_students(session, student_nos=student_nos, user_ids=user_ids)
+    before = list(club.leaders)
+    wanted = {s.id for s in students}
+    was = {u.id for u in before}
+    return Appointment(
+        club=club, term=term, leaders=students,
+        appointed=[s for s in students if s.id not in was],
+        continuing=[s for s in students if s.id in was],
+        stepping_down=[u for u in before if u.id not in wanted],
+        warnings=warnings,
+    )
+
+
+def preview_appointment(
+    session: Session, actor: User | None, club_id: int, student_nos: list[str] | None = None, *,
+    user_ids: list[int] | None = None, term: str | None = None,
+) -> Appointment:
+    """What `appoint_leaders` would do, for the page to show before it is confirmed."""
+    return _plan(session, actor, club_id, student_nos, user_ids, term)
+
+
+def appoint_leaders(
+    session: Session, actor: User | None, club_id: int, student_nos: list[str] | None = None, *,
+    user_ids: list[int] | None = None, term: str | None = None,
+) -> Appointment:
+    """Appoint these students the club's leaders for `term` (default: the current one); the
+    leaders in post who are not named step down, keeping every record. The admin, or an
+    organizer advising the club. Any active student may be appointed; an empty list leaves
+    the club without leaders."""
+    plan = _plan(session, actor, club_id, student_nos, user_ids, term)
+    lock_row(session, Club, plan.club.id)  # two appointments at once: one after the other
+    session.expire(plan.club, ["leaders"])
+    appointed, former = set_leaders(session, actor, plan.club, plan.leaders, plan.term, renew=True)
+    new = {u.id for u in appointed}
+    plan.appointed, plan.stepping_down = appointed, former
+    plan.continuing = [u for u in plan.leaders if u.id not in new]
+    commit_unique(session, "负责人刚被他人修改，请刷新后再试 The leaders changed meanwhile; reload and try again",
+                  "student_nos" if user_ids is None else "leader_ids")
+    return plan
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass
+class Post:
+    """One appointment: who, for which term, when it began and (if it did) ended."""
+
+    id: int
+    club_id: int
+    user: User
+    term: str
+    appointed_at: datetime
+    appointed_by: User | None
+    ended_at: datetime | None
+
+    @property
+    def in_post(self) -> bool:
+        return self.ended_at is None
+
+
+def club_posts(session: Session, club_id: int, *, history: bool = False) -> list[Post]:
+    """The club's leaders in post (and, with history, every past appointment), newest first.
+
+    Who leads a club is public within the school (like the club page), so any signed-in
+    person may ask."""
+    club = _club(session, club_id)
+    student, by = aliased(User), aliased(User)
+    c = club_leader.c
+    query = (
+        select(c.id, c.term, c.appointed_at, c.ended_at, student, by)
+        .join(student, student.id == c.user_id)
+        .outerjoin(by, by.id == c.appointed_by_id)
+        .where(c.club_id == club.id)
+        .order_by(c.ended_at.is_not(None), c.appointed_at.desc(), c.id.desc())
+    )
+    if not history:
+        query = query.where(c.ended_at.is_(None))
+    return [
+        Post(id=row_id, club_id=club.id, user=user, term=term, appointed_at=appointed_at,
+             appointed_by=appointer, ended_at=ended_at)
+        for row_id, term, appointed_at, ended_at, user, appointer in session.execute(query).all()
+    ]

@@ -17,12 +17,14 @@ from app.models import (
     Participation,
     ParticipationRole,
     ParticipationStatus,
+    Role,
     User,
 )
 from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours, system_user_id
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
+from app.services.scope import student_in_scope
 from app.services.transactions import lock_row
 from app.timeutil import utcnow
 
@@ -292,7 +294,8 @@ class StudentRecords:
 
 def student_records(session: Session, actor: User | None, student_no: str) -> StudentRecords:
     student = student_by_number(session, student_no)
-    if not permissions.can_view_student_records(actor, student):
+    in_scope = actor is not None and actor.role == Role.ORGANIZER and student_in_scope(session, actor, student)
+    if not permissions.can_view_student_records(actor, student, in_scope=in_scope):
         raise Forbidden("无权查看该学生的记录 You may not see this student's records")
     items = list(
         session.execute(

@@ -31,11 +31,10 @@ from app.models import (
     Role,
     Unit,
     User,
-    club_advisor,
     club_leader,
 )
 from app.services.activities import EDITABLE, check_plan, counts_by_status, get_activity
-from app.services.clubs import get_club, member_counts
+from app.services.clubs import ClubPeople, club_people, get_club, member_counts
 from app.services.errors import Forbidden, Invalid
 from app.services.participations import (
     CERTIFIABLE,
@@ -44,6 +43,7 @@ from app.services.participations import (
     RECORDABLE,
     student_records,
 )
+from app.services.scope import overseen_club_ids
 from app.timeutil import utcnow
 
 PER_PAGE = 20
@@ -92,16 +92,18 @@ def _require_admin(actor: User | None, what: str) -> None:
 
 
 def _insider(actor: User | None, club: Club) -> bool:
-    """The admin, the club's advisors and its leaders see its drafts and records."""
+    """The admin, the club's advisors (and its college's organizer) and its leaders see its
+    drafts and records."""
     return (
         permissions.is_admin(actor)
-        or permissions.advises(actor, club)
+        or permissions.oversees(actor, club)
         or permissions.leads(actor, club)
     )
 
 
 def _advised_club_ids(actor: User) -> Select:
-    return select(club_advisor.c.club_id).where(club_advisor.c.user_id == actor.id)
+    """The clubs an organizer answers for: those they advise and those of the college they oversee."""
+    return overseen_club_ids(actor)
 
 
 def _led_club_ids(actor: User) -> Select:
@@ -240,23 +242,6 @@ def clubs_page(
     return result
 
 
-def people_page(
-    session: Session, actor: User | None, page: int = 1, per_page: int = PER_PAGE,
-    role: str | None = None, q: str | None = None,
-) -> Page:
-    _require_admin(actor, "查看用户列表")
-    query = select(User).options(joinedload(User.unit)).order_by(User.id)
-    if role:
-        query = query.where(User.role == role)
-    q = (q or "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(
-            User.username.ilike(like), User.display_name.ilike(like), User.student_no.ilike(like)
-        ))
-    return _page(session, query, page, per_page)
-
-
 # --------------------------------------------------------------------------- queues
 
 
@@ -294,16 +279,22 @@ def _signoff_queue(session: Session, organizer: User | None) -> list[tuple[Activ
 class OrganizerHome:
     approvals: list[Activity]
     signoff: list[tuple[Activity, int]]
-    clubs: list[Club]
+    clubs: list[Club]  # the clubs they advise
+    college_clubs: list[Club] = field(default_factory=list)  # the others of the college they oversee
+    scope_unit: Unit | None = None
 
 
 def organizer_home(session: Session, actor: User | None) -> OrganizerHome:
     if actor is None or actor.role != Role.ORGANIZER:
         raise Forbidden("这是指导老师的页面 This page is for organizers")
-    clubs = list(session.execute(
+    in_scope = list(session.execute(
         select(Club).where(Club.id.in_(_advised_club_ids(actor))).order_by(Club.name)
     ).scalars())
-    return OrganizerHome(_approval_queue(session, actor), _signoff_queue(session, actor), clubs)
+    advised = [c for c in in_scope if permissions.advises(actor, c)]
+    return OrganizerHome(
+        _approval_queue(session, actor), _signoff_queue(session, actor), advised,
+        college_clubs=[c for c in in_scope if c not in advised], scope_unit=actor.scope_unit,
+    )
 
 
 @dataclass
@@ -414,10 +405,13 @@ class ClubPage:
     can_plan: bool
     is_insider: bool
     can_see_scorecard: bool = False
+    people: ClubPeople | None = None
 
 
-def club_page(session: Session, actor: User | None, club_id: int) -> ClubPage:
-    """Any signed-in person sees a club; its drafts only its leaders, advisors and the admin."""
+def club_page(session: Session, actor: User | None, club_id: int, term: str | None = None) -> ClubPage:
+    """Any signed-in person sees a club; its drafts only its leaders, advisors and the admin.
+
+    `people`: its leaders in post and past, and the roster of `term` for those who see it."""
     club = get_club(session, club_id)
     insider = _insider(actor, club)
     query = select(Activity).where(Activity.club_id == club.id)
@@ -433,6 +427,7 @@ def club_page(session: Session, actor: User | None, club_id: int) -> ClubPage:
         can_plan=permissions.can_plan_activity(actor, club),
         can_see_scorecard=permissions.can_view_scorecard(actor, club),
         is_insider=insider,
+        people=club_people(session, actor, club, term),
     )
 
 

@@ -110,7 +110,18 @@ def _page_url(page: int, **extra) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.web import activities, admin, auth, home, records, sso, transcripts  # noqa: F401
+    from app.web import (  # noqa: F401  each module adds its views to the blueprint
+        activities,
+        admin,
+        auth,
+        club_roster,
+        home,
+        people,
+        records,
+        roster,
+        sso,
+        transcripts,
+    )
 
     login_manager.login_view = "web.login"
     login_manager.login_message = "请先登录 Please sign in"

@@ -1,4 +1,4 @@
-"""Club page; activity plan (create, edit), detail and lifecycle; student check-in."""
+"""Activity plan (create, edit), detail and lifecycle; student check-in. (The club page: club_roster.)"""
 
 from __future__ import annotations
 
@@ -19,13 +19,6 @@ from app.web.support import (
     show_error,
     status_of,
 )
-
-
-@bp.get("/clubs/<int:club_id>")
-@login_required
-def club_page(club_id: int):
-    page = queries.club_page(db.session, actor(), club_id)
-    return render_template("web/club.html", page=page)
 
 
 def _choices(form: ActivityForm) -> ActivityForm:

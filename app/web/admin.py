@@ -1,4 +1,4 @@
-"""The Youth League office's pages: units, clubs and people (create + paginated lists)."""
+"""The Youth League office's pages: units and clubs (create + paginated lists); people are app.web.people."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Role
 from app.services import accounts, clubs, queries
 from app.web import bp
-from app.web.forms import ClubEditForm, ClubForm, UnitForm, UserForm
+from app.web.forms import ClubEditForm, ClubForm, UnitForm
 from app.web.support import (
     FORM_ERRORS,
     actor,
@@ -85,27 +85,3 @@ def admin_club_edit(club_id: int):
             flash(f"已保存社团「{club.name}」 Club saved", "success")
             return redirect(url_for("web.club_page", club_id=club.id))
     return render_template("web/club_edit.html", form=form, club=club), status_of(form)
-
-
-@bp.route("/admin/people", methods=["GET", "POST"])
-@login_required
-def admin_people():
-    form = UserForm()
-    # No role is preselected: a hurried click must not create an admin.
-    form.role.choices = [("", "— 请选择 Choose —"), *queries.user_role_choices()]
-    form.unit_id.choices = [("", "— 无 None —"), *queries.unit_choices(db.session, actor())]
-    done = create_once(
-        form, lambda: accounts.create_user(db.session, actor(), **form.values()),
-        lambda user: f"已创建用户 {user.username}（{user.display_name}） User created",
-        lambda _: url_for("web.admin_people"),
-    )
-    if done:
-        return done
-    status = status_of(form)
-    role = request.args.get("role") or None
-    q = request.args.get("q") or None
-    people = queries.people_page(db.session, actor(), _page_arg(), role=role, q=q)
-    return render_template(
-        "web/admin_people.html", form=form, people=people, role=role, q=q or "",
-        roles=queries.user_role_choices(),
-    ), status

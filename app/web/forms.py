@@ -157,6 +157,12 @@ class UnitForm(OnceForm):
     name = StringField("院系名称 Name", render_kw={"maxlength": 200, "placeholder": "计算机学院"})
 
 
+class ClassForm(OnceForm):
+    unit_id = SelectField("所属院系 Unit", coerce=int_or_none, validate_choice=False)
+    name = StringField("班级名称 Name", render_kw={"maxlength": 100, "placeholder": "计算机2301"})
+    cohort = WholeNumberField("入学年级 Cohort", render_kw={"inputmode": "numeric", "placeholder": "2023"})
+
+
 class ClubForm(OnceForm):
     name = StringField("社团名称 Name", render_kw={"maxlength": 200})
     category = StringField(
@@ -207,9 +213,10 @@ class UserForm(OnceForm):
         "学号 Student number", render_kw={"maxlength": 32, "placeholder": "学生与社团负责人必填"}
     )
     unit_id = SelectField("院系 Unit", coerce=int_or_none, validate_choice=False)
+    class_id = SelectField("班级 Class", coerce=int_or_none, validate_choice=False)
     email = StringField("邮箱 Email", render_kw={"maxlength": 200, "type": "email"})
     password = PasswordField(
-        "初始密码 Initial password", render_kw={"autocomplete": "new-password", "minlength": 8}
+        "初始密码 Initial password", render_kw={"autocomplete": "new-password", "minlength": 10}
     )
 
     def values(self) -> dict:
@@ -219,9 +226,51 @@ class UserForm(OnceForm):
             "role": self.role.data or "",
             "student_no": (self.student_no.data or "").strip() or None,
             "unit_id": self.unit_id.data,
+            "class_id": self.class_id.data,
             "email": (self.email.data or "").strip() or None,
             "password": self.password.data or "",
         }
+
+
+class UserEditForm(FlaskForm):
+    """The admin edits a person (app.web.people); the view sends only the fields it showed."""
+
+    display_name = StringField("姓名 Name", render_kw={"maxlength": 200})
+    email = StringField("邮箱 Email", render_kw={"maxlength": 200, "type": "email"})
+    role = SelectField("角色 Role", validate_choice=False)
+    unit_id = SelectField("院系 Unit", coerce=int_or_none, validate_choice=False)
+    class_id = SelectField("班级 Class", coerce=int_or_none, validate_choice=False)
+    scope_unit_id = SelectField("院团委负责学院 College overseen", coerce=int_or_none, validate_choice=False)
+
+    def values(self, *, role: bool, scope: bool) -> dict:
+        values = {
+            "display_name": self.display_name.data or "",
+            "email": (self.email.data or "").strip() or None,
+            "unit_id": self.unit_id.data,
+            "class_id": self.class_id.data,
+        }
+        if role:
+            values["role"] = self.role.data or ""
+        if scope:
+            values["scope_unit_id"] = self.scope_unit_id.data
+        return values
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(
+        "新密码 New password", validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 128, "autofocus": True},
+        description="至少 10 个字符，不要用常见密码或自己的姓名、学号 "
+                    "At least 10 characters; not a common password, your name or number",
+    )
+    confirm = PasswordField(
+        "再输入一次 Repeat the new password", validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def validate_confirm(self, field):
+        if field.data != self.new_password.data:
+            raise ValidationError("两次输入的密码不一致 The two passwords differ")
 
 
 class ActivityForm(OnceForm):

@@ -18,6 +18,7 @@ NAV = {
     Role.ADMIN: [
         ("web.admin_home", "总览", "Overview"),
         ("web.admin_units", "院系", "Units"),
+        ("web.admin_classes", "班级", "Classes"),
         ("web.admin_clubs", "社团", "Clubs"),
         ("web.admin_people", "人员", "People"),
         ("web.admin_transcripts", "成绩单", "Transcripts"),

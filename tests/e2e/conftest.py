@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 BIN = Path(sys.executable).parent
@@ -84,39 +83,6 @@ def live_server():
     yield server
     proc.terminate()
     proc.wait(10)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}. Install it: sudo apt-get install -y chromium "
-                    "fonts-wqy-microhei (never `playwright install`)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=zh-CN",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    """A fresh browser context (no cookies) per person; desktop size unless told."""
-    contexts = []
-
-    def make(viewport: dict | None = None, **kw):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      locale="zh-CN", accept_downloads=True, **kw)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def shot(page, name: str, full_page: bool = True) -> Path:

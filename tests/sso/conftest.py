@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.e2e.conftest import BIN, ROOT, LiveServer, _free_port, browser, new_page  # noqa: F401
+from tests.e2e.conftest import BIN, ROOT, LiveServer, _free_port
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 PASSWORD = "sso-pass-2026"
@@ -303,7 +303,7 @@ def sso_live_server(sso_app_port, cas_server, oidc_server):
 
 
 @pytest.fixture
-def sso_page(new_page):  # noqa: F811 - the e2e fixture, imported above
+def sso_page(new_page):
     """A fresh browser context that may reach loopback only (no fonts or CDNs from outside)."""
 
     def make(**kw):

@@ -29,7 +29,7 @@ no median aggregate.  Distinct active members are counted by (club, term) in SQL
 The package: ``indicators`` holds the rules (thresholds, scoring, the data they read),
 ``facts`` the SQL that gathers those data, and this module the services and pages.
 Permissions live in ``app.permissions``: the admin sees every club; an organizer the clubs
-they advise; a leader the clubs they lead; students none.
+they advise or whose college they oversee (院团委); a leader the clubs they lead; students none.
 """
 
 from __future__ import annotations
@@ -58,11 +58,11 @@ from app.models import (
     Term,
     Unit,
     User,
-    club_advisor,
     club_leader,
 )
 from app.services.clubs import get_club
 from app.services.errors import Forbidden, Invalid
+from app.services.scope import overseen_club_ids
 from app.services.scorecard.facts import QUERIES_PER_COMPUTE, club_conditions, compute
 from app.services.scorecard.indicators import (
     DIMENSION_KEYS,
@@ -136,11 +136,11 @@ def known_terms(session: Session, club_id: int | None = None) -> list[str]:
 
 
 def _visible_club_ids(session: Session, actor: User | None) -> list[int] | None:
-    """None for every club (admin); else the clubs the actor advises or leads."""
+    """None for every club (admin); else the clubs the actor advises, oversees (院团委) or leads."""
     if permissions.is_admin(actor):
         return None
     if actor.role == Role.ORGANIZER:
-        query = select(club_advisor.c.club_id).where(club_advisor.c.user_id == actor.id)
+        query = overseen_club_ids(actor)
     elif actor.role == Role.LEADER:
         query = select(club_leader.c.club_id).where(club_leader.c.user_id == actor.id, LEADER_IN_POST)
     else:

@@ -1,0 +1,47 @@
+"""The browser for the suites that need one (e2e/, sso/): one Chromium for the whole run.
+
+A pytest plugin (tests/conftest.py names it), so every folder shares the one session-scoped
+Playwright: a second `sync_playwright()` while the first is alive refuses to start.
+Debian's Chromium, never `playwright install`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}. Install it: sudo apt-get install -y chromium "
+                    "fonts-wqy-microhei (never `playwright install`)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=zh-CN",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A fresh browser context (no cookies) per person; desktop size unless told."""
+    contexts = []
+
+    def make(viewport: dict | None = None, **kw):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                      locale="zh-CN", accept_downloads=True, **kw)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,0 +1,304 @@
+"""Route × role matrix for the pages: every page the site serves, opened by every kind of visitor.
+
+The API has its own matrix (tests/test_api_matrix.py). Here each GET route of the site is a
+row, tried by a visitor who is not signed in and by each kind of signed-in person; a POST
+route is tried by a visitor who is not signed in (sent to sign in, nothing changes) and by a
+signed-in person without the right (403, nothing changes). A test proves every route of the
+site is in one table or the other.
+
+One database per backend for the module; every cell builds its own world in it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Activity, AuditEvent, Membership, Participation, User
+from app.services import transcripts
+from app.timeutil import utcnow
+from tests.conftest import BACKENDS, make_test_app
+from tests.factories import PASSWORD, Factory
+
+VISITORS = (
+    "anonymous", "admin", "advisor", "other_advisor", "leader", "other_leader", "student", "other_student",
+)
+SIGNED_IN = VISITORS[1:]
+ORGANIZERS = ("advisor", "other_advisor")
+LEADERS = ("leader", "other_leader")
+STUDENTS = ("leader", "other_leader", "student", "other_student")  # leaders are students too
+TO_LOGIN = 302  # a page that needs a sign-in sends the anonymous visitor to /login
+
+
+@dataclass
+class World:
+    people: dict[str, User]
+    club_id: int
+    activity_id: int      # approved, ended, with the student's recorded participation
+    draft_id: int         # a draft plan of the club
+    record_id: int
+    serial: str           # the student's transcript
+    user_id: int          # someone whose account the admin may open
+    member_id: int = 0    # the other student on the club's roster
+
+
+def build_world() -> World:
+    make = Factory(db.session)
+    unit = make.unit()
+    people = {
+        "admin": make.admin(),
+        "advisor": make.organizer(unit=unit),
+        "other_advisor": make.organizer(unit=unit),
+        "leader": make.leader(unit=unit),
+        "other_leader": make.leader(unit=unit),
+        "student": make.student(unit=unit),
+        "other_student": make.student(unit=unit),
+    }
+    club = make.club(advisors=[people["advisor"]], leaders=[people["leader"]], unit=unit)
+    make.club(advisors=[people["other_advisor"]], leaders=[people["other_leader"]], unit=unit)
+    ended = utcnow() - timedelta(days=2)
+    activity = make.activity(club, starts_at=ended)
+    draft = make.activity(club, status="draft", starts_at=utcnow() + timedelta(days=7))
+    record = make.participation(activity, people["student"])
+    done = make.activity(club, status="completed", starts_at=ended - timedelta(days=7))
+    make.participation(done, people["student"], status="certified")
+    transcript = transcripts.issue_transcript(db.session, None, people["student"].student_no)
+    member = Membership(club_id=club.id, user_id=people["other_student"].id, term="2026-2027-1", role="成员")
+    db.session.add(member)
+    db.session.commit()
+    return World(people, club.id, activity.id, draft.id, record.id, transcript.serial, people["student"].id,
+                 member.id)
+
+
+@dataclass
+class Page:
+    rule: str
+    path: Callable[[World], str]
+    expected: dict[str, int]
+
+
+def grant(*allowed: str, success: int = 200, otherwise: int = 403, anonymous: int = TO_LOGIN) -> dict[str, int]:
+    cells = {"anonymous": anonymous}
+    cells.update({v: success if v in allowed else otherwise for v in SIGNED_IN})
+    return cells
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(VISITORS, status)
+
+
+CLUB_PEOPLE = ("admin", "advisor", "leader")
+
+PAGES: list[Page] = [
+    Page("/", lambda w: "/", everyone(302)),
+    Page("/login", lambda w: "/login", {**everyone(302), "anonymous": 200}),  # signed in: sent home
+    Page("/login/cas", lambda w: "/login/cas", everyone(404)),          # off unless CAS_SERVER_URL
+    Page("/login/oidc", lambda w: "/login/oidc", everyone(404)),        # off unless OIDC_ISSUER
+    Page("/login/oidc/callback", lambda w: "/login/oidc/callback", everyone(404)),
+    Page("/account/password", lambda w: "/account/password", grant(*SIGNED_IN)),
+    Page("/admin", lambda w: "/admin", grant("admin")),
+    Page("/admin/units", lambda w: "/admin/units", grant("admin")),
+    Page("/admin/clubs", lambda w: "/admin/clubs", grant("admin")),
+    Page("/admin/clubs/<int:club_id>/edit", lambda w: f"/admin/clubs/{w.club_id}/edit", grant("admin")),
+    Page("/admin/people", lambda w: "/admin/people", grant("admin")),
+    Page("/admin/users/<int:user_id>", lambda w: f"/admin/users/{w.user_id}", grant("admin")),
+    Page("/admin/people/import", lambda w: "/admin/people/import", grant("admin")),
+    Page("/admin/people/import/template.csv", lambda w: "/admin/people/import/template.csv", grant("admin")),
+    Page("/admin/classes", lambda w: "/admin/classes", grant("admin")),
+    Page("/admin/transcripts", lambda w: "/admin/transcripts", grant("admin")),
+    Page("/organizer", lambda w: "/organizer", grant(*ORGANIZERS)),
+    Page("/leader", lambda w: "/leader", grant(*LEADERS)),
+    Page("/me", lambda w: "/me", grant(*STUDENTS)),
+    Page("/clubs/<int:club_id>", lambda w: f"/clubs/{w.club_id}", grant(*SIGNED_IN)),
+    Page("/clubs/<int:club_id>/activities/new", lambda w: f"/clubs/{w.club_id}/activities/new", grant("leader")),
+    Page("/activities/<int:activity_id>", lambda w: f"/activities/{w.activity_id}", grant(*SIGNED_IN)),
+    Page("/activities/<int:activity_id>/edit", lambda w: f"/activities/{w.draft_id}/edit", grant("leader")),
+    Page("/activities/<int:activity_id>/participants", lambda w: f"/activities/{w.activity_id}/participants",
+         grant("leader")),
+    Page("/activities/<int:activity_id>/participants/template.csv",
+         lambda w: f"/activities/{w.activity_id}/participants/template.csv", grant("leader")),
+    Page("/activities/<int:activity_id>/signoff", lambda w: f"/activities/{w.activity_id}/signoff",
+         grant("admin", "advisor")),
+    Page("/transcripts/<serial>.pdf", lambda w: f"/transcripts/{w.serial}.pdf", grant("admin", "student")),
+    Page("/scorecards", lambda w: "/scorecards", grant("admin", *ORGANIZERS, *LEADERS)),
+    Page("/scorecards/ranking.<fmt>", lambda w: "/scorecards/ranking.csv", grant("admin", *ORGANIZERS, *LEADERS)),
+    Page("/scorecards/heat.<fmt>", lambda w: "/scorecards/heat.csv", grant("admin", *ORGANIZERS, *LEADERS)),
+    Page("/clubs/<int:club_id>/scorecard", lambda w: f"/clubs/{w.club_id}/scorecard", grant(*CLUB_PEOPLE)),
+    Page("/clubs/<int:club_id>/scorecard/radar.svg", lambda w: f"/clubs/{w.club_id}/scorecard/radar.svg",
+         grant(*CLUB_PEOPLE)),
+    Page("/clubs/<int:club_id>/scorecard/report.pdf", lambda w: f"/clubs/{w.club_id}/scorecard/report.pdf",
+         grant(*CLUB_PEOPLE)),
+    Page("/clubs/<int:club_id>/scorecard/indicators.<fmt>",
+         lambda w: f"/clubs/{w.club_id}/scorecard/indicators.csv", grant(*CLUB_PEOPLE)),
+    Page("/clubs/<int:club_id>/scorecard/trend.<fmt>", lambda w: f"/clubs/{w.club_id}/scorecard/trend.csv",
+         grant(*CLUB_PEOPLE)),
+    # public: the employer's side
+    Page("/verify", lambda w: "/verify", everyone(200)),
+    Page("/v/<serial>", lambda w: f"/v/{w.serial}", everyone(200)),
+    Page("/.well-known/jwks.json", lambda w: "/.well-known/jwks.json", everyone(200)),
+    Page("/healthz", lambda w: "/healthz", everyone(200)),
+    # public: the owner of a one-time password link; an unknown or used one is gone for anyone
+    Page("/password/reset/<token>", lambda w: "/password/reset/not-a-link", everyone(410)),
+]
+
+
+@dataclass
+class Action:
+    """A POST route: who is refused, and what must not change when they are."""
+
+    rule: str
+    path: Callable[[World], str]
+    refused: tuple[str, ...]  # signed-in visitors who are refused
+    data: Callable[[World], dict] = lambda w: {}
+    refused_as: int = 403
+
+
+def _signed_csv(w: World) -> str:
+    """The confirm form's payload as the preview signs it: one valid row for the other student."""
+    from app.web.records import _pack
+
+    row = f"学号,角色\n{w.people['other_student'].student_no},参与者\n".encode()
+    return _pack(w.activity_id, row)
+
+
+ACTIONS: list[Action] = [
+    Action("/activities/<int:activity_id>/approve", lambda w: f"/activities/{w.draft_id}/approve",
+           ("other_advisor", "leader", "student")),
+    Action("/activities/<int:activity_id>/return", lambda w: f"/activities/{w.draft_id}/return",
+           ("other_advisor", "leader", "student"), lambda w: {"reason": "请补充预算"}),
+    Action("/activities/<int:activity_id>/submit", lambda w: f"/activities/{w.draft_id}/submit",
+           ("other_leader", "advisor", "student")),
+    Action("/activities/<int:activity_id>/cancel", lambda w: f"/activities/{w.draft_id}/cancel",
+           ("other_leader", "other_advisor", "student"), lambda w: {"reason": "场地取消"}),
+    Action("/activities/<int:activity_id>/complete", lambda w: f"/activities/{w.activity_id}/complete",
+           ("other_leader", "advisor", "student")),
+    Action("/activities/<int:activity_id>/certify", lambda w: f"/activities/{w.activity_id}/certify",
+           ("other_advisor", "leader", "student")),
+    Action("/activities/<int:activity_id>/check-in", lambda w: f"/activities/{w.activity_id}/check-in",
+           ("admin", "advisor")),
+    Action("/activities/<int:activity_id>/participants/csv", lambda w: f"/activities/{w.activity_id}/participants/csv",
+           ("other_leader", "advisor", "student")),
+    Action("/activities/<int:activity_id>/participants/csv/confirm",
+           lambda w: f"/activities/{w.activity_id}/participants/csv/confirm", ("other_leader", "advisor", "student"),
+           lambda w: {"payload": _signed_csv(w)}),
+    Action("/participations/<int:participation_id>/reject", lambda w: f"/participations/{w.record_id}/reject",
+           ("other_advisor", "leader", "student"), lambda w: {"reason": "未到场"}),
+    Action("/participations/<int:participation_id>/revoke", lambda w: f"/participations/{w.record_id}/revoke",
+           ("other_advisor", "leader", "student"), lambda w: {"reason": "重复"}),
+    Action("/transcripts/<serial>/revoke", lambda w: f"/transcripts/{w.serial}/revoke",
+           ("advisor", "leader", "student"), lambda w: {"reason": "伪造材料"}),
+    Action("/me/transcripts", lambda w: "/me/transcripts", ("advisor",), refused_as=404),  # no student of theirs
+    Action("/logout", lambda w: "/logout", ()),
+    Action("/admin/people/import/confirm", lambda w: "/admin/people/import/confirm",
+           ("advisor", "leader", "student"), lambda w: {"payload": "x"}),
+    # one person's account: the admin's only
+    Action("/admin/users/<int:user_id>/deactivate", lambda w: f"/admin/users/{w.user_id}/deactivate",
+           ("advisor", "leader", "student")),
+    Action("/admin/users/<int:user_id>/reactivate", lambda w: f"/admin/users/{w.user_id}/reactivate",
+           ("advisor", "leader", "student")),
+    Action("/admin/users/<int:user_id>/password-link", lambda w: f"/admin/users/{w.user_id}/password-link",
+           ("advisor", "leader", "student")),
+    # the club page's roster (its leaders, advisors, the admin) and 换届 (the admin, its advisors)
+    Action("/clubs/<int:club_id>/members", lambda w: f"/clubs/{w.club_id}/members",
+           ("other_leader", "other_advisor", "student"),
+           lambda w: {"student_no": w.people["student"].student_no, "term": "2026-2027-1", "role": "干事"}),
+    Action("/clubs/<int:club_id>/members/<int:membership_id>/role",
+           lambda w: f"/clubs/{w.club_id}/members/{w.member_id}/role", ("other_leader", "other_advisor", "student"),
+           lambda w: {"role": "会长"}),
+    Action("/clubs/<int:club_id>/members/<int:membership_id>/remove",
+           lambda w: f"/clubs/{w.club_id}/members/{w.member_id}/remove", ("other_leader", "other_advisor", "student")),
+    Action("/clubs/<int:club_id>/leaders", lambda w: f"/clubs/{w.club_id}/leaders",
+           ("leader", "other_advisor", "student"),
+           lambda w: {"student_nos": w.people["student"].student_no, "confirm": "1"}),
+]
+# GET-and-POST pages are in PAGES; their POST is the page's own form, tried by the tests of that page.
+FORM_PAGES_TESTED_ELSEWHERE = {"/verify/upload"}
+
+
+def _cells():
+    for page in PAGES:
+        for visitor in VISITORS:
+            yield pytest.param(page, visitor, page.expected[visitor], id=f"{page.rule}-{visitor}")
+
+
+def _action_cells():
+    for action in ACTIONS:
+        for visitor in ("anonymous", *action.refused):
+            yield pytest.param(action, visitor, id=f"POST {action.rule}-{visitor}")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix_app(request, tmp_path_factory):
+    app = make_test_app(request.param, tmp_path_factory.mktemp("pages"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+_n = itertools.count()
+
+
+def _client(app, w: World, visitor: str):
+    client = app.test_client()
+    if visitor != "anonymous":
+        user = w.people[visitor]
+        r = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert r.status_code == 302, r.get_data(as_text=True)
+    return client
+
+
+def _state() -> tuple:
+    """What a refused action must leave as it was."""
+    return (
+        db.session.execute(select(func.count()).select_from(AuditEvent)
+                           .where(AuditEvent.action.not_in(["user.sign_in", "user.sign_in_failed"]))).scalar_one(),
+        tuple(db.session.execute(select(Activity.status).order_by(Activity.id)).scalars()),
+        tuple(db.session.execute(select(Participation.status).order_by(Participation.id)).scalars()),
+    )
+
+
+@pytest.mark.parametrize(("page", "visitor", "expected"), list(_cells()))
+def test_page(matrix_app, page: Page, visitor: str, expected: int):
+    with matrix_app.app_context():
+        w = build_world()
+        client = _client(matrix_app, w, visitor)
+        response = client.get(page.path(w))
+        assert response.status_code == expected, f"GET {page.path(w)} as {visitor}: {response.status_code}"
+        if expected == TO_LOGIN and visitor == "anonymous" and page.rule not in ("/",):
+            assert "/login" in response.headers["Location"]
+        if expected == 403:
+            assert "无权访问" in response.get_data(as_text=True)  # the error page in the layout
+        db.session.remove()
+
+
+@pytest.mark.parametrize(("action", "visitor"), list(_action_cells()))
+def test_refused_action_changes_nothing(matrix_app, action: Action, visitor: str):
+    with matrix_app.app_context():
+        w = build_world()
+        client = _client(matrix_app, w, visitor)
+        before = _state()
+        response = client.post(action.path(w), data=action.data(w))
+        if visitor == "anonymous":
+            assert response.status_code == TO_LOGIN and "/login" in response.headers["Location"]
+        else:
+            assert response.status_code == action.refused_as, f"{action.path(w)} as {visitor}: {response.status_code}"
+        db.session.expire_all()
+        assert _state() == before
+        db.session.remove()
+
+
+def test_every_page_and_action_is_in_the_matrix(app):
+    in_table = {p.rule for p in PAGES} | {a.rule for a in ACTIONS} | FORM_PAGES_TESTED_ELSEWHERE
+    served = {
+        rule.rule for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/api/") and rule.endpoint != "static"
+    }
+    assert served - in_table == set(), "pages missing from the matrix"
+    assert in_table - served == set(), "matrix rows for pages the site does not serve"
+    assert len(PAGES) * len(VISITORS) >= 250

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from app import permissions
 from app.models import STUDENT_ROLES, Club, ClubStatus, Role, User, club_leader
 from app.services.audit import append_event
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.transactions import commit_unique, lock_row
 from app.timeutil import term_of, utcnow
 
@@ -106,10 +106,9 @@ class Appointment:
 
 
 def _club(session: Session, club_id: int) -> Club:
-    club = session.get(Club, club_id)
-    if club is None:
-        raise NotFound(f"没有编号为 {club_id} 的社团 No such club")
-    return club
+    from app.services.clubs import get_club  # clubs calls set_leaders: imported here, not at the top
+
+    return get_club(session, club_id)
 
 
 def appointable_students(

@@ -127,27 +127,6 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(
-        "当前密码 Current password", validators=[DataRequired(REQUIRED)],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new_password = PasswordField(
-        "新密码 New password", validators=[DataRequired(REQUIRED)],
-        render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 128},
-        description="至少 10 个字符，不要用常见密码或自己的姓名、学号 "
-                    "At least 10 characters; not a common password, your name or number",
-    )
-    confirm = PasswordField(
-        "再输入一次 Repeat the new password", validators=[DataRequired(REQUIRED)],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-    def validate_confirm(self, field):
-        if field.data != self.new_password.data:
-            raise ValidationError("两次输入的密码不一致 The two passwords differ")
-
-
 class ActionForm(FlaskForm):
     """A button: only the CSRF token travels."""
 
@@ -257,9 +236,11 @@ class UserEditForm(FlaskForm):
 
 
 class PasswordResetForm(FlaskForm):
+    """A new password, twice (the one-time link's page)."""
+
     new_password = PasswordField(
         "新密码 New password", validators=[DataRequired(REQUIRED)],
-        render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 128, "autofocus": True},
+        render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 128},
         description="至少 10 个字符，不要用常见密码或自己的姓名、学号 "
                     "At least 10 characters; not a common password, your name or number",
     )
@@ -271,6 +252,15 @@ class PasswordResetForm(FlaskForm):
     def validate_confirm(self, field):
         if field.data != self.new_password.data:
             raise ValidationError("两次输入的密码不一致 The two passwords differ")
+
+
+class PasswordChangeForm(PasswordResetForm):
+    """The signed-in person's change: the current password first."""
+
+    current_password = PasswordField(
+        "当前密码 Current password", validators=[DataRequired(REQUIRED)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class ActivityForm(OnceForm):

@@ -22,7 +22,7 @@ from app.web.forms import (
     ReasonForm,
     RecordForm,
 )
-from app.web.support import FORM_ERRORS, actor, show_error, status_of
+from app.web.support import FORM_ERRORS, actor, read_upload, show_error, status_of
 
 # The previewed file travels back with the confirm button, signed and bound to the activity,
 # so what is imported is byte for byte what was previewed and the server keeps no state.
@@ -121,12 +121,8 @@ def _preview(activity_id: int, data: bytes, status: int = 200):
 def csv_upload(activity_id: int):
     form = CsvUploadForm()
     if form.validate_on_submit():
-        limit = current_app.config["CSV_IMPORT_MAX_BYTES"]
-        data = form.file.data.read(limit + 1)
-        if len(data) > limit:
-            kb = limit // 1024
-            form.file.errors = [f"文件超过 {kb} KB，请拆分 Larger than {kb} KB; split it"]
-        else:
+        data = read_upload(form, current_app.config["CSV_IMPORT_MAX_BYTES"])
+        if data is not None:
             try:
                 return _preview(activity_id, data)
             except FORM_ERRORS as error:

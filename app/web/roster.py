@@ -21,7 +21,7 @@ from app.services import classes, imports, queries
 from app.services.errors import Invalid
 from app.web import bp
 from app.web.forms import ClassForm, CsvConfirmForm, CsvUploadForm
-from app.web.support import FORM_ERRORS, actor, create_once, show_error, status_of
+from app.web.support import FORM_ERRORS, actor, create_once, read_upload, show_error, status_of
 
 PAYLOAD_SALT = "web.roster-import"
 PAYLOAD_MAX_AGE = 3600
@@ -141,12 +141,8 @@ def roster_import():
         return _import_page()
     form = CsvUploadForm()
     if form.validate_on_submit():
-        limit = _max_bytes()
-        data = form.file.data.read(limit + 1)
-        if len(data) > limit:
-            kb = limit // 1024
-            form.file.errors = [f"文件超过 {kb} KB，请拆分 Larger than {kb} KB; split it"]
-        else:
+        data = read_upload(form, _max_bytes())
+        if data is not None:
             try:
                 return _preview(data)
             except FORM_ERRORS as error:

@@ -157,3 +157,13 @@ def create_once(form: FlaskForm, create: Callable[[], T], message: Callable[[T],
     url = target(made)
     mark_done(form, url)
     return redirect(url)
+
+
+def read_upload(form, limit: int) -> bytes | None:
+    """The uploaded file's bytes, or None with a message on the field when it exceeds `limit`."""
+    data = form.file.data.read(limit + 1)
+    if len(data) > limit:
+        kb = limit // 1024
+        form.file.errors = [f"文件超过 {kb} KB，请拆分 Larger than {kb} KB; split it"]
+        return None
+    return data

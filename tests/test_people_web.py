@@ -265,3 +265,12 @@ def test_only_the_admin_opens_the_people_pages(client, session, make, who):
     fresh = session.get(User, target.id)
     assert fresh.display_name == "目标" and fresh.active
     assert session.execute(select(PasswordReset)).first() is None
+
+
+def test_the_menu_names_the_admin_while_they_open_a_students_account(client, make):
+    admin, student = make.admin(name="校团委 陈老师"), make.student(name="张伟")
+    sign_in(client, admin)
+    html = client.get(f"/admin/users/{student.id}").get_data(as_text=True)
+    menu = html.split('class="who"')[1].split("</li>")[0]
+    assert "校团委 陈老师" in menu and "校团委管理员" in menu and "学生" not in menu
+    assert "学生 Student" in html.split("</header>")[1]  # the page itself says who the student is

@@ -40,11 +40,11 @@ NAV = {
 def navigation() -> dict:
     """Layout context: the signed-in person's menu and role label."""
     if not current_user.is_authenticated:
-        return {"nav": [], "role_label": None, "logout_form": None}
+        return {"nav": [], "nav_role_label": None, "logout_form": None}
     zh, en = queries.USER_ROLE_LABELS.get(current_user.role, ("", ""))
     return {
         "nav": NAV.get(current_user.role, []),
-        "role_label": f"{zh} {en}",
+        "nav_role_label": f"{zh} {en}",
         "logout_form": ActionForm(),
     }
 

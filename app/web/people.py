@@ -93,7 +93,7 @@ def _edit_page(user, form: UserEditForm, status: int = 200, link=None):
     response = make_response(render_template(
         "web/user_edit.html", user=user, form=form, action_form=ActionForm(), link=link,
         clubs=accounts.clubs_led(db.session, actor(), user.id),
-        role_label=dict(queries.user_role_choices()).get(user.role, user.role),
+        user_role_label=dict(queries.user_role_choices()).get(user.role, user.role),
     ), status)
     if link is not None:
         response.headers.update(PRIVATE_HEADERS)

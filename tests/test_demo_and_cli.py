@@ -16,6 +16,9 @@ def test_demo_data_builds_a_believable_school_once(app, session):
     students = session.execute(select(User).where(User.role.in_(["student", "leader"]))).scalars().all()
     assert len(students) >= 60
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in s.display_name) for s in students)
+    # every student is in a class of their own college, of the year their number says
+    assert all(s.school_class is not None and s.school_class.unit_id == s.unit_id
+               and str(s.school_class.cohort) == s.student_no[:4] for s in students)
     modules = set(session.execute(select(Activity.module)).scalars())
     assert len(modules) == 7
     assert len(set(session.execute(select(Activity.term)).scalars())) == 2

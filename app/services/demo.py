@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Activity, Club, Membership, Role, Term, User, club_leader
-from app.services import accounts, activities, clubs, leadership, participations
+from app.services import accounts, activities, classes, clubs, leadership, participations
 from app.services.participations import Entry
 from app.services.passwords import hash_password
 from app.timeutil import school_zone, term_bounds
@@ -170,6 +170,18 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
         unit = unit_codes[i % len(unit_codes)]
         students.append(person(f"s{2024000 + i}", Role.STUDENT, name, unit,
                                f"2024{unit_codes.index(unit) + 1:02d}{i:04d}"))
+
+    # Classes (班级) by college and year of entry; every demo student belongs to one.
+    short = {"CS": "计科", "ECON": "经管", "ART": "艺传", "MED": "临床"}
+    made: dict[tuple[int, int], int] = {}
+    for student in students + leaders:
+        cohort = int(student.student_no[:4])
+        key = (student.unit_id, cohort)
+        if key not in made:
+            code = next(c for c, u in units.items() if u.id == student.unit_id)
+            made[key] = classes.create_class(session, None, student.unit_id, f"{short[code]}{cohort % 100}01班",
+                                             cohort).id
+        student.class_id = made[key]
 
     club_rows = []
     for index, (name, unit, category, advisor, charter, modules, partnered) in enumerate(CLUBS):

@@ -15,6 +15,9 @@ The PDF carries, as attached files, the snapshot's canonical bytes
 Ed25519 signature in the document information dictionary over the SHA-256 of the file
 with the signature's own hex digits zeroed), so it can be checked byte for byte later
 even by a different version of this library.
+
+Over 500 lines for now: font subsetting, line breaking, layout and PDF writing; the house
+issue (#12) splits it into those four modules.
 """
 
 from __future__ import annotations

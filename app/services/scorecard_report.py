@@ -10,6 +10,9 @@ The PDF uses the CJK TrueType font the transcript uses (``credentials``' bundled
 WenQuanYi Micro Hei, registered once per process by ``credentials.get_font``), so Chinese
 text is embedded as a subset and stays extractable.  Rendering is deterministic: the same
 scorecard and date give the same bytes.
+
+Over 500 lines for now: it still holds its own line breaker and palette; the house issue
+(#12) moves those into the layout shared with the transcript, which brings it under.
 """
 
 from __future__ import annotations

@@ -364,3 +364,19 @@ def test_gunicorn_warns_when_workers_share_no_limit_store(tmp_path):
     assert "RATELIMIT_STORAGE_URI" in run("4", None)
     assert run("1", None) == ""
     assert run("4", "redis://127.0.0.1:6379/0") == ""
+
+
+def test_no_template_carries_an_inline_script_or_event_handler():
+    """The CSP allows scripts from app.js only; an inline one would be blocked in the browser."""
+    import re
+
+    from app import ROOT
+
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for match in inline.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+    assert len(list((ROOT / "templates").rglob("*.html"))) > 30

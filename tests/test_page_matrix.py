@@ -11,16 +11,26 @@ One database per backend for the module; every cell builds its own world in it.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, AuditEvent, Membership, Participation, User
+from app.models import (
+    Activity,
+    AuditEvent,
+    Membership,
+    Participation,
+    PasswordReset,
+    SchoolClass,
+    Transcript,
+    User,
+    club_leader,
+)
 from app.services import transcripts
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
@@ -72,6 +82,7 @@ def build_world() -> World:
     member = Membership(club_id=club.id, user_id=people["other_student"].id, term="2026-2027-1", role="成员")
     db.session.add(member)
     db.session.commit()
+    people = {k: SimpleNamespace(id=u.id, username=u.username, student_no=u.student_no) for k, u in people.items()}
     return World(people, club.id, activity.id, draft.id, record.id, transcript.serial, people["student"].id,
                  member.id)
 
@@ -241,15 +252,26 @@ def matrix_app(request, tmp_path_factory):
         db.engine.dispose()
 
 
-_n = itertools.count()
+@pytest.fixture(scope="module")
+def world(matrix_app):
+    """One world per backend, and one signed-in session cookie per visitor: a page that is only
+    read, or an action that is refused, changes nothing another cell could see (each checks)."""
+    with matrix_app.app_context():
+        w = build_world()
+        cookies = {}
+        for visitor in SIGNED_IN:
+            client = matrix_app.test_client()
+            r = client.post("/login", data={"username": w.people[visitor].username, "password": PASSWORD})
+            assert r.status_code == 302, r.get_data(as_text=True)
+            cookies[visitor] = client.get_cookie("session").value
+        db.session.remove()
+    return w, cookies
 
 
-def _client(app, w: World, visitor: str):
+def _client(app, world, visitor: str):
     client = app.test_client()
     if visitor != "anonymous":
-        user = w.people[visitor]
-        r = client.post("/login", data={"username": user.username, "password": PASSWORD})
-        assert r.status_code == 302, r.get_data(as_text=True)
+        client.set_cookie("session", world[1][visitor])
     return client
 
 
@@ -260,14 +282,21 @@ def _state() -> tuple:
                            .where(AuditEvent.action.not_in(["user.sign_in", "user.sign_in_failed"]))).scalar_one(),
         tuple(db.session.execute(select(Activity.status).order_by(Activity.id)).scalars()),
         tuple(db.session.execute(select(Participation.status).order_by(Participation.id)).scalars()),
+        tuple(db.session.execute(select(User.role, User.active).order_by(User.id)).all()),
+        tuple(db.session.execute(select(Membership.id, Membership.role).order_by(Membership.id)).all()),
+        tuple(db.session.execute(select(club_leader.c.id, club_leader.c.ended_at).order_by(club_leader.c.id)).all()),
+        db.session.execute(select(func.count()).select_from(PasswordReset)).scalar_one(),
+        db.session.execute(select(func.count()).select_from(SchoolClass)).scalar_one(),
+        db.session.execute(select(func.count()).select_from(Transcript)
+                           .where(Transcript.status == "valid")).scalar_one(),
     )
 
 
 @pytest.mark.parametrize(("page", "visitor", "expected"), list(_cells()))
-def test_page(matrix_app, page: Page, visitor: str, expected: int):
+def test_page(matrix_app, world, page: Page, visitor: str, expected: int):
+    w = world[0]
     with matrix_app.app_context():
-        w = build_world()
-        client = _client(matrix_app, w, visitor)
+        client = _client(matrix_app, world, visitor)
         response = client.get(page.path(w))
         assert response.status_code == expected, f"GET {page.path(w)} as {visitor}: {response.status_code}"
         if expected == TO_LOGIN and visitor == "anonymous" and page.rule not in ("/",):
@@ -278,10 +307,10 @@ def test_page(matrix_app, page: Page, visitor: str, expected: int):
 
 
 @pytest.mark.parametrize(("action", "visitor"), list(_action_cells()))
-def test_refused_action_changes_nothing(matrix_app, action: Action, visitor: str):
+def test_refused_action_changes_nothing(matrix_app, world, action: Action, visitor: str):
+    w = world[0]
     with matrix_app.app_context():
-        w = build_world()
-        client = _client(matrix_app, w, visitor)
+        client = _client(matrix_app, world, visitor)
         before = _state()
         response = client.post(action.path(w), data=action.data(w))
         if visitor == "anonymous":

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from flask import Flask, abort, request
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from werkzeug.routing import IntegerConverter
 
 from app import security
 from app.config import Defaults, from_environment
-from app.extensions import csrf, db, limiter, login_manager, migrate, sqlite_pragmas
+from app.extensions import csrf, db, limiter, login_manager, migrate, private_sqlite_file, sqlite_pragmas
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        private_sqlite_file(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -1,5 +1,8 @@
 """Extension objects, created unbound and initialised by create_app()."""
 
+import os
+from pathlib import Path
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,6 +33,29 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def private_sqlite_file(database: str | None) -> None:
+    """Have the SQLite file exist readable by its owner only (0600) before the first connect.
+
+    SQLite would create it at the umask's mode (often 0644: every local user reads the password
+    hashes); made here in one step at 0600, and an older file is narrowed. SQLite gives its -wal,
+    -shm and -journal files the database file's mode, so they follow.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite will say so on connect
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return  # not ours to create: SQLite will say why on connect
+    try:
+        if os.fstat(fd).st_mode & 0o077 and os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def sqlite_pragmas(dbapi_connection, _record) -> None:

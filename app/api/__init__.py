@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from copy import deepcopy
 from functools import wraps
 
+import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -52,12 +56,72 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+MAX_JSON_DEPTH = 32  # the deepest body of API.md is 3; json.loads recurses and would raise RecursionError
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply arrays and objects nest in raw JSON, without parsing it (strings skipped)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRING.sub(b'""', raw)):
+        if bracket in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def is_api_request() -> bool:
     return request.path.startswith(PREFIX + "/") or request.path == PREFIX
 
 
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "A stable slug, e.g. validation_error"})
+    message = ma.fields.String(required=True, metadata={"description": "Human text"})
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True,
+                            metadata={"description": "Reasons by dotted field name; empty when none"})
+
+
+class ErrorSchema(ma.Schema):
+    """Every error of the API: {"error": {"code", "message", "fields"}} (error_body)."""
+
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
+SECURITY = [{"bearer": []}]
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """Documents the errors each operation can answer, all in ErrorSchema (an apispec plugin).
+
+    401/403 where a token is required, 404 where the path names something, 409 where a
+    protected operation changes state. 422 comes from @blp.arguments and 429 from
+    @blp.alt_response next to the rate limits; any other status is the `default` response.
+    """
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status in [k for k in responses if isinstance(k, int)]:
+                responses[str(status)] = responses.pop(status)
+            protected = operation.get("security") == SECURITY
+            if protected:
+                responses.setdefault("401", "UNAUTHORIZED")
+                responses.setdefault("403", "FORBIDDEN")
+            if "{" in (path or ""):
+                responses.setdefault("404", "NOT_FOUND")
+            if protected and method.lower() in ("post", "put", "patch", "delete"):
+                responses.setdefault("409", "CONFLICT")
+
+
 class JsonErrorApi(Api):
     """flask-smorest, with its HTTP errors in API.md's shape (and HTML left to the pages)."""
+
+    ERROR_SCHEMA = ErrorSchema  # what the document shows for every error response
 
     def handle_http_exception(self, error: HTTPException):
         if not is_api_request():
@@ -69,7 +133,7 @@ class JsonErrorApi(Api):
         message = data.get("message") or error.description or error.name
         if error.code == 422:
             message = "输入有误 Invalid input"
-        elif error.code == 400 and "Invalid JSON" in str(message):
+        elif error.code == 400 and "Invalid JSON" in f"{message} {fields}":
             message = "请求体不是合法的 JSON The body is not valid JSON"
         response = jsonify(error_body(error.code or 500, str(message), fields))
         response.status_code = error.code or 500
@@ -81,7 +145,7 @@ class JsonErrorApi(Api):
         return response
 
 
-api = JsonErrorApi()
+api = JsonErrorApi(spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
 
 
 def current_actor():
@@ -106,6 +170,9 @@ def token_required(view):
         g.actor, g.token = user, token.strip()
         return view(*args, **kwargs)
 
+    # The document says so: flask-smorest reads _apidoc["manual_doc"] as @blp.doc(security=...) writes it.
+    wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    wrapper._apidoc.setdefault("manual_doc", {})["security"] = SECURITY
     return wrapper
 
 
@@ -134,6 +201,16 @@ def init_app(app: Flask) -> None:
         if getattr(error, "retry_after", None):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
+
+    @app.before_request
+    def shallow_json_only():
+        """A body nested deeper than MAX_JSON_DEPTH is refused before anything parses it recursively."""
+        if is_api_request() and request.mimetype == "application/json":  # also a chunked body
+            if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+                response = jsonify(error_body(400, f"请求体嵌套过深（最多 {MAX_JSON_DEPTH} 层） "
+                                                   f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"))
+                response.status_code = 400
+                return response
 
     @app.before_request
     def json_only():

@@ -13,7 +13,7 @@ from app.schemas.activities import (
     ParticipationSchema,
     StudentRecordsSchema,
 )
-from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of_rows
+from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of_rows, page_schema
 from app.services import activities, participations
 from app.services.participations import Entry
 
@@ -90,6 +90,7 @@ def record(body, activity_id):
 @blp.route("/activities/<int:activity_id>/participations", methods=["GET"])
 @token_required
 @blp.arguments(PageArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(ParticipationSchema), success=True)
 def list_participations(args, activity_id):
     rows = participations.list_participations(db.session, current_actor(), activity_id)
     return page_of_rows(ParticipationSchema(many=True), rows, args)

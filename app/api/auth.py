@@ -14,6 +14,7 @@ blp = Blueprint("auth", __name__, url_prefix=f"{PREFIX}/auth", description="Sign
 
 @blp.route("/token", methods=["POST"])
 @limiter.limit(login_limit, methods=["POST"])
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def token(body):
@@ -33,6 +34,7 @@ def logout():
 
 @blp.route("/password", methods=["POST"])
 @limiter.limit(login_limit, methods=["POST"])
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @token_required
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)

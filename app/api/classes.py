@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.schemas.classes import ClassArgsSchema, ClassInSchema, ClassSchema
-from app.schemas.common import page_of
+from app.schemas.common import page_of, page_schema
 from app.services import classes
 
 blp = Blueprint("classes", __name__, url_prefix=PREFIX, description="Classes and cohorts")
@@ -22,6 +22,7 @@ def create_class(body):
 @blp.route("/classes", methods=["GET"])
 @token_required
 @blp.arguments(ClassArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(ClassSchema), success=True)
 def list_classes(args):
     items, total = classes.list_classes(db.session, **args)
     return page_of(ClassSchema(many=True).dump(items), total)

@@ -15,7 +15,7 @@ from app.schemas.clubs import (
     MemberSchema,
     PostSchema,
 )
-from app.schemas.common import PageArgsSchema, page_of, page_of_rows
+from app.schemas.common import PageArgsSchema, page_of, page_of_rows, page_schema
 from app.services import activities, clubs, leadership
 
 blp = Blueprint("clubs", __name__, url_prefix=f"{PREFIX}/clubs", description="Clubs")
@@ -44,6 +44,7 @@ def create_club(body):
 @blp.route("", methods=["GET"])
 @token_required
 @blp.arguments(PageArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(ClubSchema), success=True)
 def list_clubs(args):
     return page_of_rows(ClubSchema(many=True), _with_member_counts(clubs.list_clubs(db.session)), args)
 
@@ -83,6 +84,7 @@ def add_member(body, club_id):
 @blp.route("/<int:club_id>/members", methods=["GET"])
 @token_required
 @blp.arguments(PageArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(MemberSchema), success=True)
 def list_members(args, club_id):
     return page_of_rows(MemberSchema(many=True), clubs.list_members(db.session, current_actor(), club_id), args)
 
@@ -117,6 +119,7 @@ def appoint_leaders(body, club_id):
 @blp.route("/<int:club_id>/leaders", methods=["GET"])
 @token_required
 @blp.arguments(LeadersArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(PostSchema), success=True)
 def list_leaders(args, club_id):
     posts = leadership.club_posts(db.session, club_id, history=args["history"])
     return page_of(PostSchema(many=True).dump(posts), len(posts))

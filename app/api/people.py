@@ -2,7 +2,7 @@ from flask_smorest import Blueprint
 
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db, limiter
-from app.schemas.common import PageArgsSchema, page_of, page_of_rows
+from app.schemas.common import PageArgsSchema, page_of, page_of_rows, page_schema
 from app.schemas.people import (
     PasswordResetSchema,
     ResetLinkSchema,
@@ -30,6 +30,7 @@ def create_unit(body):
 @blp.route("/units", methods=["GET"])
 @token_required
 @blp.arguments(PageArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(UnitSchema), success=True)
 def list_units(args):
     return page_of_rows(UnitSchema(many=True), accounts.list_units(db.session), args)
 
@@ -45,6 +46,7 @@ def create_user(body):
 @blp.route("/users", methods=["GET"])
 @token_required
 @blp.arguments(UserListArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(UserSchema), success=True)
 def list_users(args):
     """People by role, unit, class, active, and `q` (part of the name, username or number)."""
     users, total = accounts.list_users(db.session, current_actor(), **args)
@@ -71,6 +73,7 @@ def make_reset_link(user_id):
 
 @blp.route("/auth/password-reset", methods=["POST"])
 @limiter.limit(login_limit, methods=["POST"])
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
 def use_reset_link(body):

@@ -66,6 +66,7 @@ def revoke(body, serial):
 
 @blp.route("/verify/<serial>", methods=["GET"])
 @verify_limit
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.response(200, VerificationSchema)
 def verify(serial):
     """Public: the status and contents of a transcript, asked for by its serial."""
@@ -83,6 +84,7 @@ _bodies = LRU(512)
 
 @blp.route("/verify/pdf", methods=["POST"])
 @verify_limit
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.arguments(UploadSchema, location="files")
 @blp.response(200, UploadVerdictSchema)
 def verify_pdf(_files):

@@ -1,7 +1,7 @@
 from marshmallow import fields, validate
 
 from app.models import Level, Module, ParticipationRole
-from app.schemas.common import Hours, Id, Schema, SchoolDateTime, UserBriefSchema
+from app.schemas.common import Hours, Id, Schema, SchoolDateTime, UserBriefSchema, WholeNumber
 from app.timeutil import to_local
 
 
@@ -13,12 +13,12 @@ class ActivityInSchema(Schema):
     ends_at = SchoolDateTime(required=True)
     location = fields.String(required=True, validate=validate.Length(min=1, max=200))
     hours = Hours(required=True)
-    capacity = fields.Integer(load_default=None, allow_none=True,
-                              validate=validate.Range(min=1, max=100000))
+    capacity = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(
+        min=1, max=100000, error="须为 1–100000 的整数 A whole number from 1 to 100,000"))
     description = fields.String(load_default=None, allow_none=True)
     objectives = fields.String(load_default=None, allow_none=True)
     budget = fields.Decimal(load_default=None, allow_none=True, places=2,
-                            validate=validate.Range(min=0))
+                            validate=validate.Range(min=0), metadata={"minimum": 0})  # a number in OpenAPI
     partners = fields.List(fields.String(), load_default=list)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,6 +18,12 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
     return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def WholeNumber(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
+    """A JSON integer: 1.5, "1.5", "30" and true are refused, not truncated or cast to 1."""
+    messages = {"invalid": "须为整数 A whole number", **kwargs.pop("error_messages", {})}
+    return fields.Integer(strict=True, error_messages=messages, **kwargs)
 
 
 class SchoolDateTime(fields.DateTime):
@@ -97,6 +104,14 @@ class UserBriefSchema(Schema):
     id = fields.Integer()
     username = fields.String()
     display_name = fields.String()
+
+
+@functools.cache
+def page_schema(item: type[ma.Schema]) -> type[ma.Schema]:
+    """The document's shape of page_of(...) for `item` (lists dump their items themselves)."""
+    name = item.__name__.removesuffix("Schema") + "PageSchema"
+    return Schema.from_dict({"items": fields.List(fields.Nested(item), required=True),
+                             "total": fields.Integer(required=True)}, name=name)
 
 
 def page_of(items, total: int) -> dict:

@@ -1,4 +1,9 @@
-"""Database backups that are consistent while the service keeps running."""
+"""Database backups that are consistent while the service keeps running.
+
+A backup holds every record and password hash, so it is written readable by its owner only
+(0600), and `pg_dump` is given the database password in its environment, never on its
+command line (where `ps` shows it to every user of the machine).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
+
+PRIVATE = 0o600
 
 
 def backup_database(engine: Engine, target: str | os.PathLike[str]) -> int:
@@ -20,22 +27,61 @@ def backup_database(engine: Engine, target: str | os.PathLike[str]) -> int:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     url = engine.url
-    if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(url.database)
-        copy = sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
-    elif url.get_backend_name() == "postgresql":
-        if shutil.which("pg_dump") is None:
-            raise RuntimeError("pg_dump not found: install the PostgreSQL client (apt-get install postgresql-client)")
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        result = subprocess.run(["pg_dump", "--format=custom", "--file", str(target), plain],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
-    else:
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise RuntimeError(f"no backup method for {url.get_backend_name()}")
+    if url.get_backend_name() == "postgresql" and shutil.which("pg_dump") is None:
+        raise RuntimeError("pg_dump not found: install the PostgreSQL client (apt-get install postgresql-client)")
+    created = _private_file(target)
+    try:
+        if url.get_backend_name() == "sqlite":
+            _sqlite_backup(url.database, target)
+        else:
+            argv, env = pg_dump_command(url, target)
+            result = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
+    except BaseException:
+        if created:
+            target.unlink(missing_ok=True)
+        raise
     return target.stat().st_size
+
+
+def _private_file(path: Path) -> bool:
+    """Make `path` exist with mode 0600 before anything is written to it; True if it is new.
+
+    Created 0600 in one step (no moment at the umask's 0644); an old file being overwritten is
+    narrowed to 0600 too. SQLite's backup and pg_dump then write into it, keeping the mode.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+        created = True
+    except FileExistsError:
+        fd = os.open(path, os.O_WRONLY)
+        created = False
+    try:
+        os.fchmod(fd, PRIVATE)
+    finally:
+        os.close(fd)
+    return created
+
+
+def _sqlite_backup(database: str, target: Path) -> None:
+    source = sqlite3.connect(database)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+def pg_dump_command(url: URL, target: str | os.PathLike[str]) -> tuple[list[str], dict[str, str]]:
+    """`pg_dump`'s argv and environment for `url`: the password travels only in PGPASSWORD."""
+    env = dict(os.environ)
+    if url.password is not None:  # else libpq's own PGPASSWORD / ~/.pgpass, as for the service
+        env["PGPASSWORD"] = str(url.password)
+    # URL.set() ignores password=None: build the URL anew without it.
+    plain = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                       database=url.database, query=url.query).render_as_string(hide_password=False)
+    return ["pg_dump", "--format=custom", "--file", str(target), f"--dbname={plain}"], env

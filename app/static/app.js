@@ -24,6 +24,46 @@ document.addEventListener("DOMContentLoaded", function () {
     sync();
   });
 
+  // Tables become stacked cards on a phone (app.css): each cell is labelled with its column's
+  // heading, unless the template gave it a data-label already.
+  document.querySelectorAll(".table-wrap table").forEach(function (table) {
+    var heads = [];
+    var row = table.querySelector("thead tr");
+    if (!row) { return; }
+    Array.prototype.forEach.call(row.children, function (th) {
+      var span = parseInt(th.getAttribute("colspan") || "1", 10);
+      for (var i = 0; i < span; i++) { heads.push(th.classList.contains("check") ? "" : th.textContent.trim()); }
+    });
+    table.querySelectorAll("tbody tr, tfoot tr").forEach(function (tr) {
+      var col = 0;
+      Array.prototype.forEach.call(tr.children, function (cell) {
+        if (!cell.hasAttribute("data-label") && heads[col] && !cell.hasAttribute("colspan")) {
+          cell.setAttribute("data-label", heads[col]);
+        }
+        col += parseInt(cell.getAttribute("colspan") || "1", 10);
+      });
+    });
+  });
+
+  // A table box that scrolls sideways can be scrolled with the keyboard too.
+  var focusable = function () {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        if (!box.hasAttribute("role")) { box.setAttribute("role", "region"); }
+        if (!box.hasAttribute("aria-label")) {
+          var caption = box.querySelector("caption");
+          var head = box.previousElementSibling && box.previousElementSibling.querySelector("h2, h3");
+          box.setAttribute("aria-label", (caption || head || { textContent: "表格 Table" }).textContent.trim());
+        }
+      } else if (box.getAttribute("tabindex") === "0") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  };
+  focusable();
+  window.addEventListener("resize", focusable);
+
   // A form with data-confirm="…" asks before it is sent.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

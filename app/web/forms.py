@@ -26,6 +26,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
+from app.schemas.common import EARLIEST_YEAR, LATEST_YEAR
+
 REQUIRED = "必填 Required"
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
@@ -54,13 +56,17 @@ class LocalDateTimeField(Field):
             self.data = None
             return
         text = valuelist[0].strip()
+        self.data = None
         for fmt in DATETIME_FORMATS:
             try:
-                self.data = datetime.strptime(text, fmt)
-                return
+                moment = datetime.strptime(text, fmt)
             except ValueError:
                 continue
-        self.data = None
+            # The API's range: year 1 or 9999 cannot even be turned into UTC to be stored.
+            if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+                raise ValueError(f"须在 {EARLIEST_YEAR}–{LATEST_YEAR} 年之间 Year out of range")
+            self.data = moment
+            return
         raise ValueError(
             "须为日期和时间，如 2026-10-20 09:00 A date and time, e.g. 2026-10-20 09:00"
         )

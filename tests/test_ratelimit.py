@@ -62,3 +62,44 @@ def test_health_check_answers_even_when_a_client_is_rate_limited(tmp_path, backe
     assert [client.get("/api/v1/verify/ABCDEF-GHJKLM-NPQRST").status_code for _ in range(2)] == [404, 429]
     r = client.get("/healthz")
     assert r.status_code == 200 and r.get_data(as_text=True) == "ok"
+
+
+def test_local_storage_counts_a_fixed_window_and_forgets_it_when_it_ends(monkeypatch):
+    """`local://` (the in-process store) through the library's public strategy API."""
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    import app.ratelimit as local
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(local.time, "time", lambda: now[0])
+    storage = storage_from_string("local://")
+    assert isinstance(storage, local.LocalStorage) and storage.check()
+    limiter = FixedWindowRateLimiter(storage)
+    three = parse("3 per minute")
+    assert [limiter.hit(three, "client", "a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.hit(three, "client", "b")  # another client has its own window
+    assert limiter.get_window_stats(three, "client", "a").remaining == 0
+    now[0] += 61
+    assert limiter.test(three, "client", "a") and limiter.hit(three, "client", "a")
+    storage.clear(three.key_for("client", "a"))
+    assert limiter.get_window_stats(three, "client", "a").remaining == 3
+    assert storage.reset() >= 1 and limiter.get_window_stats(three, "client", "b").remaining == 3
+
+
+def test_local_storage_sweeps_stale_keys_without_a_thread(monkeypatch):
+    import threading
+
+    import app.ratelimit as local
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(local.time, "time", lambda: now[0])
+    threads = threading.active_count()
+    storage = local.LocalStorage()
+    for i in range(local.SWEEP_EVERY - 1):
+        storage.incr(f"k{i}", 10)
+    now[0] += 11
+    storage.incr("last", 10)  # the sweep runs on this write
+    assert storage.get("k1") == 0 and len(storage._counts) == 1
+    assert threading.active_count() == threads

@@ -256,3 +256,34 @@ def test_the_backup_command_runs_pg_dump_with_the_password_out_of_sight(tmp_path
     assert seen["env"]["PGPASSWORD"] == PASSWORD_IN_URL
     assert _mode(tmp_path / "out.dump") == 0o600
     engine.dispose()
+
+
+@pytest.mark.parametrize("bad", [1.5, "1", True, [1], {"id": 1}])
+def test_an_id_in_a_json_body_must_be_a_whole_number_not_cast_to_one(client, make, session, bad):
+    """1.5 used to name row 1; an id that is not a JSON integer now names the field, nothing changes."""
+    w = make.world()
+    admin = make.token(w.admin)
+    clubs = session.execute(select(func.count()).select_from(Club)).scalar_one()
+    cases = [
+        (f"{API}/clubs", {"name": "新社团", "category": "文体", "unit_id": bad}, "unit_id"),
+        (f"{API}/clubs", {"name": "新社团", "category": "文体", "unit_id": w.unit.id, "advisor_ids": [bad]},
+         "advisor_ids.0"),
+        (f"{API}/classes", {"unit_id": bad, "name": "计科2501班", "cohort": 2025}, "unit_id"),
+    ]
+    for url, body, field in cases:
+        r = client.post(url, headers=admin, json=body)
+        assert r.status_code == 422, (url, body, r.get_json())
+        assert field in r.get_json()["error"]["fields"], r.get_json()
+    r = client.patch(f"{API}/users/{w.students[0].id}", headers=admin, json={"unit_id": bad})
+    assert r.status_code == 422 and "unit_id" in r.get_json()["error"]["fields"]
+    session.expire_all()
+    assert session.execute(select(func.count()).select_from(Club)).scalar_one() == clubs
+    assert w.students[0].unit_id == w.unit.id
+
+
+def test_an_id_in_a_query_string_is_still_read_as_a_number(client, make):
+    w = make.world()
+    admin = make.token(w.admin)
+    r = client.get(f"{API}/users?unit_id={w.unit.id}", headers=admin)
+    assert r.status_code == 200 and r.get_json()["total"] >= 3
+    assert client.get(f"{API}/users?unit_id=1.5", headers=admin).status_code == 422

@@ -20,5 +20,5 @@ class ClassSchema(Schema):
 
 
 class ClassArgsSchema(PageArgsSchema):
-    unit_id = Id(load_default=None)
+    unit_id = Id(query=True, load_default=None)
     cohort = fields.Integer(load_default=None, validate=validate.Range(min=1, max=9999))

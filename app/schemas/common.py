@@ -16,8 +16,12 @@ MAX_ID = 2**31 - 1
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 
 
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, query: bool = False, **kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
+    """A row's id. In a JSON body it must be a JSON integer (1.5 names no row, and neither does
+    "3" or true); in a query string (`query=True`) it is text to be read as a whole number."""
+    messages = {"invalid": "须为编号（正整数） An id (a whole number)", **kwargs.pop("error_messages", {})}
+    return fields.Integer(strict=not query, validate=validate.Range(min=1, max=MAX_ID),
+                          error_messages=messages, **kwargs)
 
 
 def WholeNumber(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class

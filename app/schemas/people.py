@@ -60,8 +60,8 @@ class UserSchema(Schema):
 
 class UserListArgsSchema(PageArgsSchema):
     role = fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))
-    unit_id = Id(load_default=None)
-    class_id = Id(load_default=None)
+    unit_id = Id(query=True, load_default=None)
+    class_id = Id(query=True, load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     active = fields.Boolean(load_default=None)
 

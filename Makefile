@@ -28,11 +28,11 @@ run: venv
 
 test: venv
 	@bash scripts/ensure-chromium.sh
-	$(BIN)/ruff check app credentials tests bench
+	$(BIN)/ruff check app credentials tests bench scripts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check app credentials tests bench
+	$(BIN)/ruff check app credentials tests bench scripts
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -28,6 +28,7 @@ def _detail(activity):
 @token_required
 @blp.response(200, ActivitySchema)
 def get_activity(activity_id):
+    """An activity with its counts of recorded and certified participations."""
     return _detail(activities.get_activity(db.session, activity_id))
 
 
@@ -36,6 +37,7 @@ def get_activity(activity_id):
 @blp.arguments(ActivityPatchSchema(partial=True))
 @blp.response(200, ActivitySchema)
 def update_activity(body, activity_id):
+    """Change a plan (draft or returned): a leader of the club."""
     return _detail(activities.update_activity(db.session, current_actor(), activity_id, **body))
 
 
@@ -43,6 +45,7 @@ def update_activity(body, activity_id):
 @token_required
 @blp.response(200, StatusSchema)
 def submit(activity_id):
+    """Submit the plan for approval: a leader of the club."""
     return activities.submit_activity(db.session, current_actor(), activity_id)
 
 
@@ -50,6 +53,7 @@ def submit(activity_id):
 @token_required
 @blp.response(200, StatusSchema)
 def approve(activity_id):
+    """Approve the plan: an organizer overseeing the club, or admin."""
     return activities.approve_activity(db.session, current_actor(), activity_id)
 
 
@@ -58,6 +62,7 @@ def approve(activity_id):
 @blp.arguments(ReasonSchema)
 @blp.response(200, StatusSchema)
 def send_back(body, activity_id):
+    """Return the plan to its leaders with a reason: an organizer overseeing the club, or admin."""
     return activities.return_activity(db.session, current_actor(), activity_id, body["reason"])
 
 
@@ -66,6 +71,7 @@ def send_back(body, activity_id):
 @blp.arguments(CompleteSchema)
 @blp.response(200, StatusSchema)
 def complete(body, activity_id):
+    """Mark the activity completed, with its outcome: a leader of the club."""
     return activities.complete_activity(db.session, current_actor(), activity_id, body["outcome"])
 
 
@@ -74,6 +80,7 @@ def complete(body, activity_id):
 @blp.arguments(ReasonSchema)
 @blp.response(200, StatusSchema)
 def cancel(body, activity_id):
+    """Cancel the activity with a reason: its leaders, an organizer overseeing it, or admin."""
     return activities.cancel_activity(db.session, current_actor(), activity_id, body["reason"])
 
 
@@ -82,6 +89,7 @@ def cancel(body, activity_id):
 @blp.arguments(EntriesSchema)
 @blp.response(201, CreatedParticipationsSchema)
 def record(body, activity_id):
+    """Record participants, all or nothing: a leader of the club."""
     entries = [Entry(**e) for e in body["entries"]]
     created = participations.record_participations(db.session, current_actor(), activity_id, entries)
     return {"created": len(created), "items": created}
@@ -92,6 +100,7 @@ def record(body, activity_id):
 @blp.arguments(PageArgsSchema, location="query")
 @blp.alt_response(200, schema=page_schema(ParticipationSchema), success=True)
 def list_participations(args, activity_id):
+    """The activity's participation records: its club's people and those who oversee it."""
     rows = participations.list_participations(db.session, current_actor(), activity_id)
     return page_of_rows(ParticipationSchema(many=True), rows, args)
 
@@ -100,6 +109,7 @@ def list_participations(args, activity_id):
 @token_required
 @blp.response(201, ParticipationSchema)
 def check_in(activity_id):
+    """Check in to an activity under way: a student."""
     return participations.check_in(db.session, current_actor(), activity_id)
 
 
@@ -108,6 +118,7 @@ def check_in(activity_id):
 @blp.arguments(CertifySchema)
 @blp.response(200, CertifiedSchema)
 def certify(body, activity_id):
+    """Certify recorded participations (default: all): an organizer overseeing the club, or admin; never one's own."""
     count = participations.certify(
         db.session, current_actor(), activity_id, body["participation_ids"], body["note"]
     )
@@ -119,6 +130,7 @@ def certify(body, activity_id):
 @blp.arguments(ReasonSchema)
 @blp.response(200, ParticipationSchema)
 def reject(body, participation_id):
+    """Reject a recorded participation with a reason: as certify."""
     return participations.reject(db.session, current_actor(), participation_id, body["reason"])
 
 
@@ -127,6 +139,7 @@ def reject(body, participation_id):
 @blp.arguments(ReasonSchema)
 @blp.response(200, ParticipationSchema)
 def revoke(body, participation_id):
+    """Revoke a certified participation with a reason: an organizer overseeing the club, or admin."""
     return participations.revoke(db.session, current_actor(), participation_id, body["reason"])
 
 
@@ -134,4 +147,5 @@ def revoke(body, participation_id):
 @token_required
 @blp.response(200, StudentRecordsSchema)
 def student_records(student_no):
+    """A student's records and certified hours: the student, organizers in scope, admin."""
     return participations.student_records(db.session, current_actor(), student_no)

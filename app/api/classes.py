@@ -16,6 +16,7 @@ blp = Blueprint("classes", __name__, url_prefix=PREFIX, description="Classes and
 @blp.arguments(ClassInSchema)
 @blp.response(201, ClassSchema)
 def create_class(body):
+    """Create a class (班级) of a unit and a cohort (year of entry): admin."""
     return classes.create_class(db.session, current_actor(), body["unit_id"], body["name"], body["cohort"])
 
 
@@ -24,5 +25,6 @@ def create_class(body):
 @blp.arguments(ClassArgsSchema, location="query")
 @blp.alt_response(200, schema=page_schema(ClassSchema), success=True)
 def list_classes(args):
+    """The classes, by unit and cohort."""
     items, total = classes.list_classes(db.session, **args)
     return page_of(ClassSchema(many=True).dump(items), total)

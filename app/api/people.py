@@ -24,6 +24,7 @@ blp = Blueprint("people", __name__, url_prefix=PREFIX, description="Units and pe
 @blp.arguments(UnitInSchema)
 @blp.response(201, UnitSchema)
 def create_unit(body):
+    """Create a unit (院系): admin."""
     return accounts.create_unit(db.session, current_actor(), body["code"], body["name"])
 
 
@@ -32,6 +33,7 @@ def create_unit(body):
 @blp.arguments(PageArgsSchema, location="query")
 @blp.alt_response(200, schema=page_schema(UnitSchema), success=True)
 def list_units(args):
+    """The units, by code."""
     return page_of_rows(UnitSchema(many=True), accounts.list_units(db.session), args)
 
 
@@ -40,6 +42,7 @@ def list_units(args):
 @blp.arguments(UserInSchema)
 @blp.response(201, UserSchema)
 def create_user(body):
+    """Create a person of any role: admin. Without a password none works until a one-time link or SSO."""
     return accounts.create_user(db.session, current_actor(), **body)
 
 
@@ -85,4 +88,5 @@ def use_reset_link(body):
 @token_required
 @blp.response(200, UserSchema)
 def me():
+    """The signed-in person."""
     return current_actor()

@@ -20,6 +20,7 @@ blp = Blueprint("scorecards", __name__, url_prefix=PREFIX, description="Five-iza
 @blp.arguments(ScorecardArgsSchema, location="query")
 @blp.response(200, ScorecardSchema)
 def club_scorecard(args, club_id):
+    """A club's five-izations scorecard for a term: admin, organizers overseeing it, its leaders."""
     return scorecard.club_scorecard(db.session, current_actor(), club_id, args["term"])
 
 
@@ -28,6 +29,7 @@ def club_scorecard(args, club_id):
 @blp.arguments(OverviewArgsSchema, location="query")
 @blp.response(200, OverviewSchema)
 def overview(args):
+    """Every club's scorecard for a term, ranked: admin."""
     result = scorecard.overview(db.session, current_actor(), args["term"],
                                 unit_id=args["unit"], category=args["category"])
     start = (args["page"] - 1) * args["per_page"]

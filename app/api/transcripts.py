@@ -24,6 +24,7 @@ blp = Blueprint("transcripts", __name__, url_prefix=PREFIX, description="Transcr
 @token_required
 @blp.response(201, TranscriptSchema)
 def issue(student_no):
+    """Issue the student's transcript (supersedes the earlier one): the student or admin."""
     return transcripts.issue_transcript(db.session, current_actor(), student_no)
 
 
@@ -31,6 +32,7 @@ def issue(student_no):
 @token_required
 @blp.response(200, TranscriptSchema(many=True))
 def list_for_student(student_no):
+    """The student's transcripts, newest first: the student or admin."""
     return transcripts.list_transcripts(db.session, current_actor(), student_no)
 
 
@@ -53,6 +55,7 @@ def pdf_response(transcript):
 @token_required
 @blp.response(200, content_type="application/pdf")
 def pdf(serial):
+    """The transcript's PDF, the same bytes every time: the student or admin."""
     return pdf_response(transcripts.transcript_pdf(db.session, current_actor(), serial))
 
 
@@ -61,6 +64,7 @@ def pdf(serial):
 @blp.arguments(ReasonSchema)
 @blp.response(200, TranscriptSchema)
 def revoke(body, serial):
+    """Revoke a transcript with a reason: admin."""
     return transcripts.revoke_transcript(db.session, current_actor(), serial, body["reason"])
 
 

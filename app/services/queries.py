@@ -21,15 +21,11 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app import permissions
 from app.models import (
     LEADER_IN_POST,
-    LEVEL_LABELS,
     MODULE_LABELS,
-    ROLE_LABELS,
     Activity,
     ActivityStatus,
     Club,
-    Level,
     Participation,
-    ParticipationRole,
     ParticipationStatus,
     Role,
     Unit,
@@ -48,6 +44,7 @@ from app.services.participations import (
 )
 from app.services.scope import overseen_club_ids
 from app.timeutil import utcnow
+from credentials.snapshot import LEVELS, ROLES
 
 PER_PAGE = 20
 CANCELLABLE = (ActivityStatus.DRAFT, ActivityStatus.SUBMITTED, ActivityStatus.APPROVED)
@@ -121,20 +118,12 @@ def module_choices() -> list[tuple[str, str]]:
 
 
 def level_choices() -> list[tuple[str, str]]:
-    english = {
-        Level.NATIONAL: "National", Level.PROVINCIAL: "Provincial", Level.SCHOOL: "School",
-        Level.COLLEGE: "College", Level.CLUB: "Club",
-    }
-    return [(lv.value, f"{zh} {english[lv]}") for lv, zh in LEVEL_LABELS.items()]
+    """The transcript's vocabulary (credentials.snapshot) names each level in both languages."""
+    return [(key, f"{zh} {en}") for key, zh, en in LEVELS]
 
 
 def role_choices() -> list[tuple[str, str]]:
-    english = {
-        ParticipationRole.PARTICIPANT: "Participant", ParticipationRole.ORGANIZER: "Organizer",
-        ParticipationRole.VOLUNTEER: "Volunteer", ParticipationRole.LEADER: "Leader",
-        ParticipationRole.AWARDEE: "Awardee",
-    }
-    return [(r.value, f"{zh} {english[r]}") for r, zh in ROLE_LABELS.items()]
+    return [(key, f"{zh} {en}") for key, zh, en in ROLES]
 
 
 USER_ROLE_LABELS = {

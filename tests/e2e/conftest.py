@@ -6,6 +6,7 @@ to tests/e2e/artifacts/. A missing Chromium fails the run with the command to in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -40,6 +41,49 @@ class LiveServer:
     def __init__(self, url: str, env: dict, folder: Path):
         self.url, self.env, self.folder = url, env, folder
 
+    @classmethod
+    def new(cls, name: str) -> LiveServer:
+        """A fresh SQLite database, key directory and settings for a served app, not started."""
+        port = _free_port()
+        folder = Path(tempfile.mkdtemp(prefix=f"st-{name}-"))
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": f"sqlite:///{folder / f'{name}.db'}",
+            "SIGNING_KEY_DIR": str(folder / "keys"),
+            "SECRET_KEY": f"{name}-secret",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "INSTITUTION_NAME": "示范大学 Demo University",
+            "VERIFY_RATE_LIMIT": "10000 per minute",
+            "LOGIN_RATE_LIMIT": "10000 per minute",
+        })
+        return cls(f"http://127.0.0.1:{port}", env, folder)
+
+    @contextlib.contextmanager
+    def serving(self):
+        """gunicorn with 2 workers until the block ends; its log is shown if it will not start."""
+        port = self.url.rsplit(":", 1)[1]
+        log = open(self.folder / "gunicorn.log", "w")
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "app:create_app()", "-b", f"127.0.0.1:{port}", "-w", "2",
+             "--chdir", str(ROOT)], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/login", timeout=1)
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    proc.kill()
+                    raise RuntimeError((self.folder / "gunicorn.log").read_text()[-3000:]) from None
+                time.sleep(0.2)
+        try:
+            yield self
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            log.close()
+
     def flask(self, *args: str) -> str:
         result = subprocess.run([str(BIN / "flask"), "--app", "app", *args], env=self.env, cwd=ROOT,
                                 capture_output=True, text=True)
@@ -49,40 +93,12 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server():
-    port = _free_port()
-    folder = Path(tempfile.mkdtemp(prefix="st-e2e-"))
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}",
-        "SIGNING_KEY_DIR": str(folder / "keys"),
-        "SECRET_KEY": "e2e-secret",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "INSTITUTION_NAME": "示范大学 Demo University",
-        "VERIFY_RATE_LIMIT": "10000 per minute",
-        "LOGIN_RATE_LIMIT": "10000 per minute",
-    })
-    server = LiveServer(f"http://127.0.0.1:{port}", env, folder)
+    server = LiveServer.new("e2e")
     server.flask("db", "upgrade")
     server.flask("keys", "generate")
     server.flask("user", "create", "office", "--role", "admin", "--password", PASSWORD, "--name", "校团委 陈老师")
-    log = open(folder / "gunicorn.log", "w")
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "app:create_app()", "-b", f"127.0.0.1:{port}", "-w", "2",
-         "--chdir", str(ROOT)], env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{server.url}/login", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError((folder / "gunicorn.log").read_text()[-3000:]) from None
-            time.sleep(0.2)
-    yield server
-    proc.terminate()
-    proc.wait(10)
+    with server.serving():
+        yield server
 
 
 def shot(page, name: str, full_page: bool = True) -> Path:

@@ -18,19 +18,15 @@ The checkers live in tests/e2e/checkers (package.json + lock), `npm ci` when nod
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import BIN, PHONE, ROOT, LiveServer, _free_port
+from tests.e2e.conftest import BIN, PHONE, ROOT, LiveServer
 from tests.test_page_matrix import PAGES
 
 CHECKERS = Path(__file__).resolve().parent / "checkers"
@@ -118,42 +114,14 @@ def checkers():
 
 @pytest.fixture(scope="module")
 def demo_server():
-    port = _free_port()
-    folder = Path(tempfile.mkdtemp(prefix="st-checks-"))
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
-        "SIGNING_KEY_DIR": str(folder / "keys"),
-        "SECRET_KEY": "checks-secret",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "INSTITUTION_NAME": "示范大学 Demo University",
-        "VERIFY_RATE_LIMIT": "10000 per minute",
-        "LOGIN_RATE_LIMIT": "10000 per minute",
-    })
-    server = LiveServer(f"http://127.0.0.1:{port}", env, folder)
-    keys = subprocess.Popen([str(BIN / "flask"), "--app", "app", "keys", "generate"], env=env, cwd=ROOT,
+    server = LiveServer.new("checks")
+    keys = subprocess.Popen([str(BIN / "flask"), "--app", "app", "keys", "generate"], env=server.env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # meanwhile
     server.flask("db", "upgrade")
     server.flask("demo-data")
     assert keys.wait(60) == 0, keys.stderr.read()
-    log = open(folder / "gunicorn.log", "w")
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "app:create_app()", "-b", f"127.0.0.1:{port}", "-w", "2", "--chdir", str(ROOT)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{server.url}/login", timeout=1)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError((folder / "gunicorn.log").read_text()[-3000:]) from None
-            time.sleep(0.2)
-    yield server
-    proc.terminate()
-    proc.wait(10)
+    with server.serving():
+        yield server
 
 
 def _sign_in(context, base: str, username: str) -> None:

@@ -42,9 +42,9 @@ class LiveServer:
         self.url, self.env, self.folder = url, env, folder
 
     @classmethod
-    def new(cls, name: str) -> LiveServer:
+    def new(cls, name: str, port: int | None = None, **settings: str) -> LiveServer:
         """A fresh SQLite database, key directory and settings for a served app, not started."""
-        port = _free_port()
+        port = port or _free_port()
         folder = Path(tempfile.mkdtemp(prefix=f"st-{name}-"))
         env = dict(os.environ)
         env.update({
@@ -55,6 +55,7 @@ class LiveServer:
             "INSTITUTION_NAME": "示范大学 Demo University",
             "VERIFY_RATE_LIMIT": "10000 per minute",
             "LOGIN_RATE_LIMIT": "10000 per minute",
+            **settings,
         })
         return cls(f"http://127.0.0.1:{port}", env, folder)
 

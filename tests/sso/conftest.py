@@ -264,22 +264,10 @@ class SsoLiveServer(LiveServer):
 
 @pytest.fixture(scope="session")
 def sso_live_server(sso_app_port, cas_server, oidc_server):
-    port = sso_app_port
-    folder = Path(tempfile.mkdtemp(prefix="st-sso-"))
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"sqlite:///{folder / 'sso.db'}",
-        "SIGNING_KEY_DIR": str(folder / "keys"),
-        "SECRET_KEY": "sso-secret",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "LOGIN_RATE_LIMIT": "10000 per minute",
-        "CAS_SERVER_URL": cas_server.url,
-        "OIDC_ISSUER": oidc_server.issuer,
-        "OIDC_CLIENT_ID": OIDC_CLIENT_ID,
-        "OIDC_CLIENT_SECRET": OIDC_CLIENT_SECRET,
-        "SSO_MATCH": "username",
-    })
-    server = SsoLiveServer(f"http://127.0.0.1:{port}", env, folder)
+    server = SsoLiveServer.new(
+        "sso", sso_app_port, CAS_SERVER_URL=cas_server.url, OIDC_ISSUER=oidc_server.issuer,
+        OIDC_CLIENT_ID=OIDC_CLIENT_ID, OIDC_CLIENT_SECRET=OIDC_CLIENT_SECRET, SSO_MATCH="username",
+    )
     server.flask_many(
         ["db", "upgrade"],
         ["keys", "generate"],
@@ -288,18 +276,11 @@ def sso_live_server(sso_app_port, cas_server, oidc_server):
         ["user", "create", "zhao.oidc", "--role", "student", "--password", PASSWORD,
          "--name", "赵同学", "--student-no", "2025030103"],
     )
-    log = folder / "gunicorn.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "app:create_app()", "-b", f"127.0.0.1:{port}", "-w", "2",
-             "--chdir", str(ROOT)], env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
     try:
-        wait_until_up(f"{server.url}/login", proc, log)
-        yield server
+        with server.serving():
+            yield server
     finally:
-        stop(proc)
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, abort, request
+from flask_babel import gettext
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from werkzeug.routing import IntegerConverter
 
-from app import security
+from app import i18n, security
 from app.config import Defaults, from_environment
 from app.extensions import csrf, db, limiter, login_manager, migrate, private_sqlite_file, sqlite_pragmas
 
@@ -40,18 +41,37 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    i18n.init_app(app)
+    _unit_of_work(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
-    from app import api, cli, verify, web
+    from app import api, cli, translate, verify, web
 
     api.init_app(app)
     verify.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    translate.init_app(app)
     _refuse_nul(app)
     security.init_app(app)
     security.trust_proxies(app)  # last: the outermost middleware, before the verify fast path
     return app
+
+
+def _unit_of_work(app: Flask) -> None:
+    """A request is one transaction: services change and flush, and it commits here once.
+
+    A response below 400 commits; an error (a domain error, a refused form, an exception)
+    rolls back whatever the services flushed, so a failed use case changes nothing.
+    """
+
+    @app.after_request
+    def commit_or_roll_back(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -73,4 +93,4 @@ def _refuse_nul(app: Flask) -> None:
         if request.mimetype == "application/x-www-form-urlencoded":
             values += list(request.form.values())
         if any("\x00" in v for v in values):
-            abort(422, description="请求中含有非法字符 The request contains a NUL character")
+            abort(422, description=gettext("The request contains a NUL character"))

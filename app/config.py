@@ -39,7 +39,7 @@ def from_environment(instance_path: Path) -> dict:
         "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "INSTITUTION_NAME": env.get("INSTITUTION_NAME", "示范大学 Demo University"),
+        "INSTITUTION_NAME": env.get("INSTITUTION_NAME", "示范大学 Demo University"),  # data: the demo school
         "SIGNING_KEY_DIR": env.get("SIGNING_KEY_DIR", str(instance_path / "keys")),
         "TRANSCRIPT_DIR": env.get("TRANSCRIPT_DIR", str(instance_path / "transcripts")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "local://"),

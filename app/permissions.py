@@ -1,7 +1,9 @@
 """Who may do what: every rule of PRODUCT.md in one place, named like the brief.
 
-Each predicate takes the acting user (None is the trusted command line) and the object.
-Services call these; views never decide permissions themselves.
+Each predicate takes the acting user and the object. The command line acts as the system
+actor (services.system.system_actor, role `system`); None still means the command line for
+the services that have not moved to it yet. Services call these; views never decide
+permissions themselves.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from app.models import STUDENT_ROLES, Activity, Club, Participation, Role, User
 
 
 def _system(actor: User | None) -> bool:
-    return actor is None
+    """The trusted command line: the system actor, or None (the services not yet moved to it)."""
+    return actor is None or actor.role == Role.SYSTEM
 
 
 def is_admin(actor: User | None) -> bool:
@@ -57,6 +60,11 @@ def can_manage_people(actor: User | None) -> bool:
 def can_plan_activity(actor: User | None, club: Club) -> bool:
     """Create, edit, submit and complete activities: a leader of that club."""
     return _system(actor) or leads(actor, club)
+
+
+def can_run_activity(actor: User | None, activity: Activity) -> bool:
+    """Edit, submit and complete an activity: a leader of its club."""
+    return can_plan_activity(actor, activity.club)
 
 
 def can_approve_activity(actor: User | None, activity: Activity) -> bool:

@@ -9,12 +9,14 @@ Typical issue::
     ring = get_keyring("instance/keys")
     digest = snapshot_digest(snapshot)
     link = make_link(base_url, snapshot.serial, digest, snapshot.issued_at, ring.active)
-    pdf = render_pdf(snapshot, link, ring.active)
+    zh = catalog_translator("app/translations")   # the labels' Chinese
+    pdf = render_pdf(snapshot, link, ring.active, zh=zh)
 
     verify_pdf(pdf, ring.jwks()).genuine   # True
 """
 
 from ._version import __version__
+from .fonts import FONT_FILE, FONT_NAME, get_font
 from .keys import (
     KeyRing,
     KeysMissing,
@@ -29,6 +31,7 @@ from .keys import (
     resolve_keys,
     save_key,
 )
+from .labels import N_, Labels, Translator, catalog_translator
 from .links import (
     MAX_LINK_LENGTH,
     LinkClaims,
@@ -38,7 +41,7 @@ from .links import (
     verify_link,
     verify_page_url,
 )
-from .pdf import FONT_FILE, FONT_NAME, get_font, render_pdf
+from .pdf import render_pdf
 from .qr import qr_matrix, qr_version
 from .snapshot import (
     LEVELS,
@@ -63,13 +66,17 @@ __all__ = [
     "ROLES",
     "KeyRing",
     "KeysMissing",
+    "Labels",
     "LinkClaims",
+    "N_",
     "Record",
     "SigningKey",
     "Snapshot",
+    "Translator",
     "Verdict",
     "__version__",
     "canonical_bytes",
+    "catalog_translator",
     "extract_embedded",
     "generate_key",
     "get_font",

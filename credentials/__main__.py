@@ -1,9 +1,13 @@
 """Offline verifier and small tools.
 
-    python -m credentials verify FILE.pdf --jwks jwks.json
+    python -m credentials verify FILE.pdf --jwks jwks.json [--catalog app/translations]
     python -m credentials verify-link URL --jwks jwks.json
     python -m credentials jwks --keys-dir instance/keys
-    python -m credentials sample OUT.pdf [--records 60] [--keys-dir DIR]
+    python -m credentials sample OUT.pdf --catalog app/translations [--records 60] [--keys-dir DIR]
+
+``--catalog`` is a directory of compiled catalogs (``zh_Hans_CN/LC_MESSAGES/messages.mo``)
+with the Chinese of the printed labels: needed to render, and to verify a file issued
+without a whole-file signature (it is checked by rendering it again).
 
 Exit status: 0 genuine, 1 not genuine, 2 usage error (bad arguments, unreadable key set).
 """
@@ -16,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .keys import KeyRing, load_jwks_file
+from .labels import catalog_translator
 from .links import Verdict, verify_link
 
 
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("verify", help="verify a transcript PDF")
     sp.add_argument("file")
     keys_args(sp)
+    sp.add_argument("--catalog", help="the issuer's catalog directory (for unsigned files)")
     sp = sub.add_parser("verify-link", help="verify the link from a transcript's QR code")
     sp.add_argument("url")
     keys_args(sp)
@@ -68,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--keys-dir", required=True)
     sp = sub.add_parser("sample", help="render a sample transcript (demo, visual checks)")
     sp.add_argument("out")
+    sp.add_argument("--catalog", required=True, help="catalog directory with the labels' Chinese")
     sp.add_argument("--records", type=int, default=60)
     sp.add_argument("--keys-dir", help="sign with this key directory (created if missing)")
     sp.add_argument("--base-url", default=None)
@@ -80,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "sample":
             return _sample(args)
         keys = _keys(args)
+        zh = catalog_translator(args.catalog) if getattr(args, "catalog", None) else None
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    return _report(verify_pdf(data, keys), args.json)
+    return _report(verify_pdf(data, keys, zh=zh), args.json)
 
 
 def _sample(args) -> int:
@@ -107,7 +115,7 @@ def _sample(args) -> int:
     s = sample_snapshot(args.records)
     link = make_link(args.base_url or SAMPLE_BASE_URL, s.serial, snapshot_digest(s),
                      s.issued_at, key)
-    Path(args.out).write_bytes(render_pdf(s, link, key))
+    Path(args.out).write_bytes(render_pdf(s, link, key, zh=catalog_translator(args.catalog)))
     print(f"{args.out}: {s.activity_count} records, key {key.kid}")
     return 0
 

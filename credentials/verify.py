@@ -8,7 +8,8 @@ A PDF is genuine when all of these hold:
    snapshot's serial, issue date and digest;
 3. the file is, byte for byte, the one issued: its whole-file signature (when the
    issuer rendered it with the key) verifies, or else re-rendering the embedded
-   snapshot and link reproduces the file exactly.
+   snapshot and link reproduces the file exactly (which needs the issuer's catalog for
+   the labels' Chinese: ``zh``, see :mod:`credentials.labels`).
 
 Any other file — not a PDF, truncated, one byte changed, an incremental update
 appended, a snapshot swapped in from another transcript, an unknown key — gets
@@ -23,8 +24,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from .keys import KeysLike, resolve_keys
+from .labels import Translator
 from .links import Verdict, parse_link, verify_link
-from .pdf import find_pdf_signature, pdf_signed_message, render_pdf
+from .pdf import render_pdf
+from .pdf_file import find_pdf_signature, pdf_signed_message
 from .snapshot import Snapshot, snapshot_digest, snapshot_from_bytes
 
 MAX_PDF_BYTES = 50 * 1024 * 1024
@@ -85,16 +88,20 @@ def _fail(code: str, reason: str, reason_zh: str, **kw: Any) -> Verdict:
     return Verdict(False, reason, reason_zh, code, **kw)
 
 
-def verify_pdf(data: bytes, jwks_or_keys: KeysLike) -> Verdict:
-    """Check a transcript PDF offline.  Never raises for a bad file."""
+def verify_pdf(data: bytes, jwks_or_keys: KeysLike, *, zh: Translator | None = None) -> Verdict:
+    """Check a transcript PDF offline.  Never raises for a bad file.
+
+    ``zh`` (the issuer's Chinese catalog) is needed only for a file issued without a
+    whole-file signature, which is checked by rendering it again.
+    """
     try:
-        return _verify_pdf(data, jwks_or_keys)
+        return _verify_pdf(data, jwks_or_keys, zh)
     except Exception as exc:  # noqa: BLE001 — a verifier answers, it does not crash
         return _fail("unreadable", f"the file could not be checked ({type(exc).__name__})",
                      "无法核验该文件", detail=str(exc)[:200])
 
 
-def _verify_pdf(data: bytes, jwks_or_keys: KeysLike) -> Verdict:
+def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None) -> Verdict:
     try:
         data = _check_pdf(data)
     except TypeError as exc:
@@ -153,9 +160,13 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike) -> Verdict:
                          "(its whole-file signature does not match)",
                          "文件在签发后被改动过", **common)
         how = "whole-file signature"
+    elif zh is None:
+        return _fail("no_catalog", "the file has no whole-file signature; checking it by "
+                     "rendering it again needs the issuer's catalog",
+                     "文件没有整体签名，重新生成核验需要签发方的语言目录", **common)
     else:
         try:
-            again = render_pdf(snapshot, link)
+            again = render_pdf(snapshot, link, zh=zh)
         except ValueError as exc:
             return _fail("altered", f"the document does not match its data ({exc})",
                          "文件内容与数据不符", **common)

@@ -12,6 +12,9 @@ import os
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The site follows Accept-Language (Chinese by default, English for an English browser), and a
+# context's locale is what Chromium sends: the suites read Chinese pages unless a test asks.
+LOCALE = "zh-CN"
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +27,7 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--lang=zh-CN",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", f"--lang={LOCALE}",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
         yield browser
@@ -33,12 +36,12 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """A fresh browser context (no cookies) per person; desktop size unless told."""
+    """A fresh browser context (no cookies) per person; desktop size and Chinese unless told."""
     contexts = []
 
-    def make(viewport: dict | None = None, **kw):
+    def make(viewport: dict | None = None, locale: str = LOCALE, **kw):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      locale="zh-CN", accept_downloads=True, **kw)
+                                      locale=locale, accept_downloads=True, **kw)
         contexts.append(context)
         return context.new_page()
 

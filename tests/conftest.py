@@ -1,67 +1,103 @@
-"""An app on a fresh database per test, on SQLite and on PostgreSQL.
+"""An app on an empty database per test, on SQLite and on PostgreSQL.
 
 PostgreSQL runs whenever a server answers at TEST_DATABASE_URL (default: the local
-server's `test` database); a fresh database is created for the run and emptied between
-tests. With REQUIRE_POSTGRES=1 (CI) an unreachable server fails the run instead of
-skipping.
+server's `test` database); a database is created for the run (one per process, so
+pytest-xdist workers never share one) and its schema once. With REQUIRE_POSTGRES=1 (CI)
+an unreachable server fails the run instead of skipping.
+
+How a test gets an empty database (tests/dbisolation.py holds the mechanics):
+
+* PostgreSQL, the `app` fixture: the test runs inside one transaction on one connection,
+  rolled back at the end. The app's engine is that connection and the session joins it with
+  `join_transaction_mode="create_savepoint"`, so the app's commits release savepoints and its
+  rollbacks return to them; nothing reaches the database. Sequences are reset to 1 first, so
+  ids count from 1 as on a fresh database.
+* Tests that need real commits — threads with their own connections, a second engine, a
+  subprocess (pg_dump, gunicorn), or code reading through its own `engine.connect()` (the
+  verification path) — are marked `@pytest.mark.real_commits`: their app commits for real and
+  the next test empties the tables first. Apps built by calling `make_test_app` directly
+  (module-wide matrix apps, custom settings) commit for real too.
+* SQLite: each test gets its own file, copied from a template built once per run with
+  create_all (a copy is ~1 ms; create_all ~80 ms).
+
+`count_queries` counts the statements a block sends, for statement budgets.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db as _db
 from app.extensions import limiter
+from tests import dbisolation
+from tests.dbisolation import QueryCounter
 
 pytest_plugins = ["tests.browser"]  # the browser fixtures shared by e2e/ and sso/
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-_pg_state: dict = {}
+REAL_COMMITS = "real_commits"
+# tests/test_migrations.py makes its own databases on the run's server with these.
+_postgres_url = dbisolation.postgres_url
+_pg_state = dbisolation._pg
 
 
-def _driver_url(url: str) -> str:
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
+_VERIFY = "reads the transcript through its own engine.connect() (transcripts.public_view), blind to the test's rows"
+_BACKUP = "pg_dump, another process, copies the database"
+# Tests whose PostgreSQL app must commit for real, with why; kept here (not as decorators in the
+# test files) so the list is one place. A test module or one test function (every parameter).
+NEEDS_REAL_COMMITS = {
+    "tests/test_concurrency.py": "threads, each with its own session and connection, race each other",
+    "tests/test_demo_and_cli.py::test_backup_writes_a_restorable_copy": _BACKUP,
+    "tests/test_small_defects.py::test_a_backup_is_readable_by_the_owner_only": _BACKUP,
+    "tests/test_small_defects.py::test_a_failed_backup_leaves_no_file_behind": _BACKUP,
+    "tests/test_roster.py::test_roster_statements_do_not_grow_with_the_rows":
+        "counts statements itself, SAVEPOINTs included (count_queries leaves them out)",
+    "tests/test_leadership.py::test_appointed_student_leads_and_previous_leader_steps_down": _VERIFY,
+    **{f"tests/test_transcripts.py::{name}": _VERIFY for name in (
+        "test_issue_download_scan_and_verify_genuine",
+        "test_issuing_again_supersedes_and_old_link_says_superseded",
+        "test_admin_revokes_and_verify_shows_it_at_once",
+        "test_verify_api_shows_masked_number_and_records",
+        "test_unknown_serial_is_404_in_json_and_page",
+        "test_forged_link_is_not_genuine",
+        "test_key_rotation_keeps_old_transcripts_verifying",
+        "test_a_cached_page_still_shows_a_revocation_at_once",
+    )},
+    **{f"tests/test_web_transcripts.py::{name}": _VERIFY for name in (
+        "test_verify_page_is_chinese_by_default_and_english_for_accept_language_en",
+        "test_verify_page_takes_lang_in_the_query_without_breaking_the_signed_link",
+        "test_verify_landing_and_unknown_serial_in_english",
+    )},
+}
 
 
-def _postgres_url() -> str | None:
-    """Create this run's database once; None (with the reason kept) when no server answers."""
-    if "url" in _pg_state:
-        return _pg_state["url"]
-    base = _driver_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
-    name = f"st_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure to reach the server means: no PostgreSQL here
-        _pg_state["url"] = None
-        _pg_state["why"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-        return None
-    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    _pg_state.update(url=url, admin=admin, name=name)
-    return url
+def pytest_collection_modifyitems(items):
+    for item in items:
+        test = item.nodeid.split("[", 1)[0]
+        if test in NEEDS_REAL_COMMITS or test.split("::", 1)[0] in NEEDS_REAL_COMMITS:
+            item.add_marker(pytest.mark.real_commits)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"{REAL_COMMITS}: the test's PostgreSQL app commits for real (threads, subprocesses, second "
+        "connections) instead of running in a transaction rolled back at the end",
+    )
 
 
 def pytest_sessionfinish(session, exitstatus):
-    admin, name = _pg_state.get("admin"), _pg_state.get("name")
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    dbisolation.drop_run_database()
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _pg_state.get("url") is None and "why" in _pg_state:
+    why = dbisolation.postgres_unavailable_reason()
+    if why is not None:
         terminalreporter.write_sep("!", "POSTGRESQL TESTS SKIPPED", red=True, bold=True)
         terminalreporter.write_line(
-            f"No PostgreSQL at TEST_DATABASE_URL ({_pg_state['why']}). "
+            f"No PostgreSQL at TEST_DATABASE_URL ({why}). "
             "Production runs PostgreSQL: start a server or set TEST_DATABASE_URL."
         )
 
@@ -69,16 +105,7 @@ def pytest_terminal_summary(terminalreporter):
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def make_test_app(backend: str, tmp_path, extra: dict | None = None):
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-    else:
-        url = _postgres_url()
-        if url is None:
-            message = f"PostgreSQL unavailable: {_pg_state['why']}"
-            if os.environ.get("REQUIRE_POSTGRES") == "1":
-                pytest.fail(message + " (REQUIRE_POSTGRES=1)", pytrace=False)
-            pytest.skip(message)
+def _config(url: str, tmp_path, extra: dict | None) -> dict:
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
@@ -92,17 +119,41 @@ def make_test_app(backend: str, tmp_path, extra: dict | None = None):
         "INSTITUTION_NAME": "示范大学 Demo University",
     }
     config.update(extra or {})
+    return config
+
+
+def _postgres_or_skip() -> str:
+    url = dbisolation.postgres_url()
+    if url is None:
+        message = f"PostgreSQL unavailable: {dbisolation.postgres_unavailable_reason()}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+def make_test_app(backend: str, tmp_path, extra: dict | None = None, *, real_commits: bool = True):
+    """A test app on an empty database with its own signing keys.
+
+    With real_commits (the default for direct callers) the app commits for real; the `app`
+    fixture passes False on PostgreSQL and wraps the test in a rolled-back transaction.
+    """
+    if backend == "sqlite":
+        database = tmp_path / "test.db"
+        copied = dbisolation.copy_sqlite_template(database, lambda url: _config(url, tmp_path, None))
+        url = f"sqlite:///{database}"
+    else:
+        url, copied = _postgres_or_skip(), True
+    config = _config(url, tmp_path, extra)
     app = create_app(config)
     import credentials
 
     credentials.KeyRing.generate_in_dir(config["SIGNING_KEY_DIR"])
     with app.app_context():
         if backend == "postgresql":
-            _db.engine.dispose()
-            with _db.engine.begin() as conn:
-                # Empty the run's database: drop and recreate is cheap enough per test.
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        _db.create_all()
+            dbisolation.prepare_postgres(real_commits=real_commits)
+        elif not copied:
+            _db.create_all()  # a file the test made beforehand keeps its own bytes
         if app.config.get("RATELIMIT_ENABLED", True):
             # The limiter is one object per process: give each test app a fresh budget.
             limiter.reset()
@@ -115,11 +166,16 @@ def backend(request):
 
 
 @pytest.fixture
-def app(backend, tmp_path):
-    app = make_test_app(backend, tmp_path)
+def app(request, backend, tmp_path):
+    rolled_back = backend == "postgresql" and request.node.get_closest_marker(REAL_COMMITS) is None
+    app = make_test_app(backend, tmp_path, real_commits=not rolled_back)
     with app.app_context():
-        yield app
-        _db.session.remove()
+        if rolled_back:
+            with dbisolation.rolled_back(app):
+                yield app
+        else:
+            yield app
+            _db.session.remove()
         _db.engine.dispose()
 
 
@@ -138,3 +194,13 @@ def make(session):
     from tests.factories import Factory
 
     return Factory(session)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as counted: ...` then `counted.count` (and `counted.statements`).
+
+    Counts every statement sent on the app's database while the block runs: the session's and
+    any Core connection's, on both backends and in a rolled-back test too.
+    """
+    return lambda: QueryCounter(_db.engine)

@@ -330,3 +330,45 @@ def test_times_out_of_range_are_422(app, client, make, session):
         ("ends_at", "POST", url, lead, _plan(ends_at="9999-12-31T23:59:59-12:00")),
     ])
     assert answers == {"starts_at": 422, "ends_at": 422}
+
+
+# ---- messages in the caller's language; the codes never change --------------------------------
+
+def test_error_messages_are_chinese_by_default_and_english_for_accept_language_en(client, make, session):
+    w = make.world()
+    url = f"{API}/activities/{w.activity.id}"
+    chinese = client.get(url).get_json()["error"]
+    english = client.get(url, headers={"Accept-Language": "en"}).get_json()["error"]
+    assert chinese["code"] == english["code"] == "unauthorized"
+    assert chinese["message"] == "需要有效的令牌"
+    assert english["message"] == "A valid bearer token is required"
+    adm = make.token(w.admin)
+    zh = assert_error(client.post(f"{API}/units", headers=adm, json={}), 422, "validation_error")
+    en = assert_error(client.post(f"{API}/units", headers={**adm, "Accept-Language": "en-GB,en;q=0.8"},
+                                  json={}), 422, "validation_error")
+    assert set(zh) == set(en) == {"code", "name"}  # the field names are the same in every language
+    assert zh["code"] == ["必填项缺失。"] and en["code"] == ["Missing data for required field."]
+    assert client.post(f"{API}/units", headers=adm, json={}).get_json()["error"]["message"] == "输入有误"
+    assert client.post(f"{API}/units", headers={**adm, "Accept-Language": "en"}, json={}
+                       ).get_json()["error"]["message"] == "Invalid input"
+    nothing = client.get(f"{API}/nope", headers={"Accept-Language": "en"}).get_json()["error"]
+    assert nothing["code"] == "not_found" and nothing["message"] == "Nothing here: check the address"
+    assert client.get(f"{API}/nope").get_json()["error"]["message"] == "找不到：请检查地址"
+    # a domain error raised by a service, in both languages
+    assert client.get(f"{API}/activities/424242", headers={**adm, "Accept-Language": "en"}
+                      ).get_json()["error"]["code"] == "not_found"
+    assert client.get(f"{API}/activities/{w.activity.id}?lang=en", headers={"Accept-Language": "zh-CN"}
+                      ).get_json()["error"]["message"] == "A valid bearer token is required"
+
+
+def test_error_messages_follow_the_accounts_saved_language(client, make, session):
+    admin = make.admin()
+    admin.locale = "en"
+    session.commit()
+    headers = make.token(admin)
+    fields = assert_error(client.post(f"{API}/units", headers=headers, json={}), 422)
+    assert fields["name"] == ["Missing data for required field."]
+    assert client.post(f"{API}/units", headers=headers, json={}).get_json()["error"]["message"] == "Invalid input"
+    # ?lang= still wins for one request
+    assert client.post(f"{API}/units?lang=zh_CN", headers=headers, json={}
+                       ).get_json()["error"]["message"] == "输入有误"

@@ -90,7 +90,7 @@ def test_audit_chain_detects_edited_event(client, make, session):
     report = verify_chain(session)
     assert not report.ok
     assert report.broken_seq == victim.seq
-    assert "changed" in report.reason
+    assert "改动" in report.reason
 
 
 def test_audit_chain_detects_edited_actor_and_rehashed_event(client, make, session):
@@ -142,13 +142,13 @@ def test_flask_audit_verify_cli(app, client, make, session):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, _cli_output(result)
-    assert _says_ok(_cli_output(result)) and "0 events" in _cli_output(result)
+    assert _says_ok(_cli_output(result)) and "0 条事件" in _cli_output(result)
 
     _sign_offs(client, make)
     count = len(_events(session))
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, _cli_output(result)
-    assert _says_ok(_cli_output(result)) and f"{count} events" in _cli_output(result)
+    assert _says_ok(_cli_output(result)) and f"{count} 条事件" in _cli_output(result)
 
     victim = _events(session)[3]
     _tamper(session, "UPDATE audit_event SET data = :data WHERE seq = :seq",
@@ -156,4 +156,4 @@ def test_flask_audit_verify_cli(app, client, make, session):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     output = _cli_output(result)
-    assert "BROKEN" in output and f"#{victim.seq}" in output and not _says_ok(output)
+    assert "断裂" in output and f"#{victim.seq}" in output and not _says_ok(output)

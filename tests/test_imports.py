@@ -96,4 +96,4 @@ def test_cli_import_participations_reports_lines_and_exit_code(app, session, mak
     path.write_bytes(participants_csv([f"{s.student_no},,,," for s in w.students]).encode("utf-8-sig"))
     result = runner.invoke(args=["import", "participations", str(w.activity.id), str(path)])
     assert result.exit_code == 0, result.output
-    assert "recorded 2" in result.output
+    assert "登记 2 条参与记录" in result.output

@@ -186,7 +186,7 @@ def test_suspended_club_gets_leaders_from_the_admin_with_a_warning(client, make,
     assert refused.status_code == 409 and in_post(session, w.club.id) == [w.leader.id]
     r = appoint(client, make, w.admin, w.club.id, [w.students[0].student_no])
     assert r.status_code == 200
-    assert r.get_json()["warnings"] and "suspended" in r.get_json()["warnings"][0]
+    assert r.get_json()["warnings"] and "暂停" in r.get_json()["warnings"][0]
     assert in_post(session, w.club.id) == [w.students[0].id]
     assert events(session, "club.appoint_leaders")[-1].data["club_status"] == "suspended"
 

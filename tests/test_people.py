@@ -141,7 +141,7 @@ def test_reset_link_works_once(client, session, make):
 
     assert first.status_code == 204
     assert again.status_code == 422
-    assert again.get_json()["error"]["message"] == "链接已失效或已被使用 This link has expired or was already used"
+    assert again.get_json()["error"]["message"] == "链接已失效或已被使用"
     assert api_sign_in(client, student.username, NEW_PASSWORD).status_code == 200
     assert api_sign_in(client, student.username, "another fine phrase 77").status_code == 401
     set_event = last_event(session, "user.password_set")
@@ -183,6 +183,7 @@ def test_new_link_makes_earlier_ones_stop_working(client, session, make):
     admin, student = make.admin(), make.student()
     old_url, _ = password_reset.create_reset_link(session, admin, student.id)
     new_url, _ = password_reset.create_reset_link(session, admin, student.id)
+    session.commit()  # services flush; the caller commits
     old = client.post("/api/v1/auth/password-reset", json={"token": token_of(old_url), "new_password": NEW_PASSWORD})
     new = client.post("/api/v1/auth/password-reset", json={"token": token_of(new_url), "new_password": NEW_PASSWORD})
     assert (old.status_code, new.status_code) == (422, 204)
@@ -207,6 +208,7 @@ def test_weak_password_is_refused_on_reset(client, session, make):
     admin, student = make.admin(), make.student(student_no="2025123456")
     before = student.password_hash
     url, _ = password_reset.create_reset_link(session, admin, student.id)
+    session.commit()  # services flush; the caller commits
     for weak in ("password123", "12345678901", "2025123456", student.username + "2025!", "short"):
         r = client.post("/api/v1/auth/password-reset", json={"token": token_of(url), "new_password": weak})
         assert r.status_code == 422, weak
@@ -252,12 +254,13 @@ def test_last_admin_cannot_be_deactivated_or_demoted(client, session, make):
     only = make.admin()
     with pytest.raises(Conflict, match="最后一个"):
         accounts.update_user(session, None, only.id, active=False)
-    with pytest.raises(Conflict, match="last active admin"):
+    with pytest.raises(Conflict, match="不能停用或降级"):
         accounts.update_user(session, None, only.id, role=Role.ORGANIZER)
     session.rollback()
     # A deactivated admin does not count: the active one is still the last.
     off = make.admin()
     accounts.update_user(session, None, off.id, active=False)
+    session.commit()  # services flush; the caller commits
     with pytest.raises(Conflict):
         accounts.update_user(session, None, only.id, active=False)
     session.rollback()
@@ -276,12 +279,12 @@ def test_admin_cannot_deactivate_themself(client, session, make):
     admin, _other = make.admin(), make.admin()
     headers = make.token(admin)
     r = patch(client, headers, admin, active=False)
-    assert r.status_code == 409 and "yourself" in r.get_json()["error"]["message"]
+    assert r.status_code == 409 and "不能停用自己的账号" in r.get_json()["error"]["message"]
     r = patch(client, headers, admin, role="student")
     assert r.status_code in (409, 422)
     r = patch(client, headers, admin, role="organizer")
     assert r.status_code == 409
-    assert r.get_json()["error"]["fields"] == {"role": ["不能对自己操作 Not on your own account"]}
+    assert r.get_json()["error"]["fields"] == {"role": ["不能对自己操作"]}
     session.expire_all()
     assert session.get(User, admin.id).active and session.get(User, admin.id).role == Role.ADMIN
     assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -295,15 +298,15 @@ def test_role_leader_is_not_set_by_hand(client, session, make):
     r = patch(client, headers, student, role="leader")
     assert r.status_code == 422
     error = r.get_json()["error"]
-    assert error["message"] == "社团负责人由社团任命产生 Leaders are appointed on the club"
-    assert error["fields"] == {"role": ["社团负责人由社团任命产生 Leaders are appointed on the club"]}
+    assert error["message"] == "社团负责人由社团任命产生"
+    assert error["fields"] == {"role": ["社团负责人由社团任命产生"]}
 
     leader = make.leader()
     club = make.club(leaders=[leader])
     for role in ("organizer", "admin", "student"):
         r = patch(client, headers, leader, role=role)
         assert r.status_code == 409, role
-        assert "step them down" in r.get_json()["error"]["message"]
+        assert "请先在社团页面让其卸任" in r.get_json()["error"]["message"]
     session.expire_all()
     assert session.get(User, leader.id).role == Role.LEADER
     # Stepped down on the club, they are a student again and may become staff.
@@ -499,6 +502,7 @@ def test_batch_makes_earlier_links_stop_working(client, session, make):
     student = make.student(unit=unit)
     old_url, _ = password_reset.create_reset_link(session, admin, student.id)
     [(user, url, _)] = password_reset.reset_links(session, admin, unit_id=unit.id, only_without_password=False)
+    session.commit()  # services flush; the caller commits
     assert user.id == student.id
     old = client.post("/api/v1/auth/password-reset", json={"token": token_of(old_url), "new_password": NEW_PASSWORD})
     new = client.post("/api/v1/auth/password-reset", json={"token": token_of(url), "new_password": NEW_PASSWORD})
@@ -553,11 +557,32 @@ def test_reset_link_is_mailed_through_a_real_smtp_server(app, client, session, m
     mail = message_from_bytes(envelope.original_content, policy=policy.default)
     text = mail.get_content()
     assert url in text and "张伟" in text and student.username in text
-    assert "设置密码" in text and "set the password" in text
+    # In the recipient's language: Chinese unless they chose English on the site.
+    assert "设置密码" in text and "set the password" not in text
     assert "设置第二课堂成绩单密码" in mail["Subject"]
     # The mailed link works (once).
     assert client.post("/api/v1/auth/password-reset",
                        json={"token": token_of(url), "new_password": NEW_PASSWORD}).status_code == 204
+
+
+def test_reset_link_is_mailed_in_the_language_the_recipient_chose(app, client, session, make, smtp_server):
+    from email import message_from_bytes, policy
+
+    controller, inbox = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    admin, student = make.admin(), make.student(name="Zhang Wei")
+    student.email, student.locale = "zhangwei@stu.example.edu.cn", "en"
+    session.commit()
+
+    # The admin reads the site in Chinese; the mail follows the student's choice.
+    r = client.post(f"/api/v1/users/{student.id}/password-reset", headers=make.token(admin))
+
+    assert r.status_code == 200 and r.get_json()["emailed"] is True
+    [envelope] = inbox.envelopes
+    mail = message_from_bytes(envelope.original_content, policy=policy.default)
+    text = mail.get_content()
+    assert "set the password" in text and "Zhang Wei" in text and "设置密码" not in text
+    assert mail["Subject"] == "Set your Second Transcript password"
 
 
 def test_batch_links_are_mailed_over_one_connection(app, session, make, smtp_server):

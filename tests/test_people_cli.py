@@ -52,7 +52,7 @@ def test_create_without_password_says_it_needs_an_activation_link(app, session, 
     result = run(app, "create", "lin.chuang", "--role", "student", "--student-no", "2025040001",
                  "--name", "林床", "--unit", "MED", "--class", "临床2501", "--email", "lc@stu.example.edu.cn")
     assert result.exit_code == 0, result.output
-    assert "activation link" in result.output and "reset-link lin.chuang" in result.output
+    assert "激活链接" in result.output and "reset-link lin.chuang" in result.output
     user = by_name(session, "lin.chuang")
     assert user.password_hash is None and user.school_class.name == "临床2501" and user.email == "lc@stu.example.edu.cn"
     assert session.execute(select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))).scalars().all() \
@@ -68,11 +68,11 @@ def test_list_shows_a_table_filtered_by_role_unit_class_and_text(app, session, m
     result = run(app, "list", "--unit", "CS", "--class", "计科2501")
     assert result.exit_code == 0, result.output
     assert "学生0" in result.output and "学生1" in result.output and "学生2" not in result.output
-    assert "2 in all" in result.output and "no password" in result.output
+    assert "共 2 人" in result.output and "未设密码" in result.output
     result = run(app, "list", "--role", "organizer")
     assert "王建国" in result.output and "学生0" not in result.output
     result = run(app, "list", "-q", "2025010003")
-    assert "学生3" in result.output and "1 in all" in result.output
+    assert "学生3" in result.output and "共 1 人" in result.output
 
 
 def test_edit_deactivate_and_activate(app, client, session, make):
@@ -88,7 +88,7 @@ def test_edit_deactivate_and_activate(app, client, session, make):
     assert leader.exit_code == 2  # not even offered: leaders are appointed on the club
 
     result = run(app, "deactivate", student.username)
-    assert result.exit_code == 0 and "deactivated" in result.output
+    assert result.exit_code == 0 and "已停用" in result.output
     assert client.get("/api/v1/me", headers=token).status_code == 401
     assert not by_name(session, student.username).active
     assert run(app, "activate", student.username).exit_code == 0
@@ -100,7 +100,7 @@ def test_edit_deactivate_and_activate(app, client, session, make):
 def test_the_last_admin_is_kept_from_the_command_line(app, session, make):
     admin = make.admin()
     result = run(app, "deactivate", admin.username)
-    assert result.exit_code == 1 and "last active admin" in result.output
+    assert result.exit_code == 1 and "最后一个启用的管理员" in result.output
     assert by_name(session, admin.username).active
 
 
@@ -132,7 +132,7 @@ def test_reset_links_write_a_csv_of_a_rosters_links_each_working_once(app, clien
     assert [r[0] for r in rows[1:]] == ["2025010000", "2025010001", "2025010002"]
     assert [r[1] for r in rows[1:]] == ["学生0", "学生1", "学生2"]
     assert all(r[4][:4].isdigit() and len(r[4]) == 16 for r in rows[1:])  # 2026-01-02 09:00
-    assert "3 links" in result.stderr
+    assert "3 个链接" in result.stderr
     for row in rows[1:]:
         assert use_link(client, row[3]).status_code == 204
         assert use_link(client, row[3]).status_code == 422
@@ -163,3 +163,15 @@ def test_reset_links_by_class_and_cohort_and_all_to_stdout(app, client, session,
                        ).status_code == 200
     empty = run(app, "reset-links", "--cohort", "1999")
     assert empty.exit_code == 0 and list(csv.reader(io.StringIO(empty.stdout))) == [HEADER]
+
+
+def test_what_the_command_line_does_is_stamped_with_the_system_actor(app, session, make):
+    make.unit(code="MED")
+    result = run(app, "create", "sys.made", "--role", "student", "--student-no", "2025040009", "--unit", "MED")
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    user = by_name(session, "sys.made")
+    system = by_name(session, "system")
+    assert system.role == "system" and not system.active and system.password_hash is None
+    actors = session.execute(select(AuditEvent.actor_id).where(AuditEvent.object_id == str(user.id))).scalars().all()
+    assert actors == [system.id]

@@ -139,13 +139,13 @@ def test_organizer_home_names_the_college_they_oversee(client, make, session):
     c = College(make, session)
     sign_in(client, c.secretary)
     html = client.get("/organizer").get_data(as_text=True)
-    assert "计算机学院" in html and "Clubs of the college you oversee" in html
-    assert "Clubs I advise" not in html  # advises nothing themself
+    assert "计算机学院" in html and f"{c.cs.name}的社团" in html  # "Clubs of <the college>"
+    assert "我指导的社团" not in html  # "Clubs I advise": advises nothing themself
     plain = make.organizer(unit=c.cs)
     client.post("/logout")
     sign_in(client, plain)
     html = client.get("/organizer").get_data(as_text=True)
-    assert "Clubs of the college you oversee" not in html and "机器人竞赛备赛" not in html
+    assert f"{c.cs.name}的社团" not in html and "机器人竞赛备赛" not in html
 
 
 def test_demo_school_has_a_college_secretary_and_a_handover(app, session, client):

@@ -153,7 +153,7 @@ def build(make, session, plan: Plan, name: str) -> Club:
 
 
 # Each weakness: the plan that has it, and the indicator scores it changes, worked out from
-# the rules (see the thresholds in app/services/scorecard.py).
+# the rules (see the thresholds in app/services/scorecard/indicators.py).
 WEAKNESSES = {
     "perfect": (Plan(), {}),
     "no advisor": (Plan(advisors=0), {"advisors": 0.0}),
@@ -223,21 +223,28 @@ def test_raw_figures_explain_each_score(make, session):
     items = {i.key: i for d in card.dimensions.values() for i in d.indicators}
     approved = items["approved_before_start"]
     assert approved.value == 0.75 and approved.score == 75.0
-    assert approved.detail == "4 项中 3 项在开始前获批 / 3 of 4 activities approved before start"
+    # In the reader's language (Chinese by default), and in each language on its own.
+    assert approved.detail == approved.detail_zh == "4 项中 3 项在开始前获批"
+    assert approved.detail_en == "3 of 4 activities approved before start"
     assert approved.figures == {"count": 3, "of": 4}
-    assert approved.label == "先审批后开展 Approved before the start"
+    assert approved.label == approved.label_zh == "先审批后开展"
+    assert approved.label_en == "Approved before the start"
     assert items["rejected_share"].detail_en == "1 of 17 records rejected or revoked"
     assert items["plans"].detail_zh == "4 项中 3 项活动写明了目标和预算"
     hours = items["hours_per_member"]
     assert hours.value == 12.0 and hours.figures == {"certified_hours": 48.0, "active_members": 4}
     assert items["signoff_days"].value == 2.0
     assert items["awards"].figures == {"awards": 2, "points": 8 + 3}
+    # English counts its plurals; Chinese has none.
+    assert (items["advisors"].detail_en, items["advisors"].detail_zh) == ("1 advisor", "1 位指导老师")
+    assert items["awards"].detail_en == "2 awards, 11 weighted points"
+    assert items["awards"].detail_zh == "2 个奖项，加权 11 分"
     # A weak indicator carries a hint; a strong one none.
     club2 = build(make, session, Plan(approved_late=3), "要改进的社团")
     card2 = compute(session, [TERM], as_of=AS_OF)[(club2.id, TERM)]
     weak = card2.weak
     assert [i.key for i in weak] == ["approved_before_start"]
-    assert weak[0].score == 25.0 and "批准" in weak[0].hint and "approves" in weak[0].hint
+    assert weak[0].score == 25.0 and "批准" in weak[0].hint and "approves" in weak[0].hint_en
     assert items["plans"].hint is None
 
 

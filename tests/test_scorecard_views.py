@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import openpyxl
 import pytest
+from markupsafe import escape
 
 from app.services import exports
 from tests.pdfread import text_of
@@ -60,12 +61,22 @@ def test_club_scorecard_api_answers_as_api_md_says(client, make, school):
     approved = next(i for i in body["dimensions"]["standardized"]["indicators"]
                     if i["key"] == "approved_before_start")
     assert approved["score"] == 50.0 and approved["value"] == 0.5
-    assert approved["detail"] == "4 项中 2 项在开始前获批 / 2 of 4 activities approved before start"
-    assert approved["label"] == "先审批后开展 Approved before the start"
+    # In the reader's language (Chinese by default), and each language on its own.
+    assert approved["detail"] == approved["detail_zh"] == "4 项中 2 项在开始前获批"
+    assert approved["detail_en"] == "2 of 4 activities approved before start"
+    assert approved["label"] == approved["label_zh"] == "先审批后开展"
+    assert approved["label_en"] == "Approved before the start"
     assert approved["weak"] is True and approved["hint"]
     for dim in body["dimensions"].values():
         for item in dim["indicators"]:
             assert {"key", "label", "value", "score", "detail"} <= set(item)
+    english = api(client, make, school.admin,
+                  f"/clubs/{school.b.id}/scorecard?term={TERM}&lang=en").get_json()
+    approved = next(i for i in english["dimensions"]["standardized"]["indicators"]
+                    if i["key"] == "approved_before_start")
+    assert approved["detail"] == "2 of 4 activities approved before start"
+    assert approved["label"] == "Approved before the start"
+    assert english["dimensions"]["standardized"]["label"] == "Standardized"
     # No data: nulls, not zeros.
     empty = api(client, make, school.admin, f"/clubs/{school.c.id}/scorecard?term={TERM}")
     body = empty.get_json()
@@ -139,6 +150,48 @@ def test_pages_show_each_viewer_what_they_may_see(client, school):
     assert "各院系模块学时" in overview and "志愿公益" in overview
 
 
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
+
+
+def _without_user_data(html: str, session) -> str:
+    """The page less what people typed in (names of clubs, units, categories, people; the
+    institution's name in the settings) and the language switcher's 中文, marked lang="zh-CN"."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from app.models import Club, Unit, User
+
+    html = re.sub(r'<(a|span)\b[^>]*\blang="zh-CN"[^>]*>[^<]*</\1>', "", html)
+    words = set(session.execute(select(Club.name)).scalars())
+    words |= set(session.execute(select(Club.category)).scalars())
+    words |= set(session.execute(select(Unit.name)).scalars())
+    words |= set(session.execute(select(User.display_name)).scalars())
+    words.add(current_app.config["INSTITUTION_NAME"])
+    for word in sorted(words, key=len, reverse=True):
+        html = html.replace(str(escape(word)), "").replace(word, "")
+    return html
+
+
+def test_the_pages_in_english_have_no_chinese_but_the_data(client, session, school):
+    sign_in(client, school.admin)
+    # In Chinese first (which also shows the sign-in's welcome, said in Chinese)…
+    chinese = client.get(f"/scorecards?term={TERM}").get_data(as_text=True)
+    assert "五化评分总览" in chinese and "Five-izations overview" not in chinese
+    # …then in English: no Chinese but what people typed in.
+    r = client.get(f"/scorecards?term={TERM}&lang=en")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert '<html lang="en"' in html and "Five-izations overview" in html
+    assert "Certified hours per module per unit" in html and "Volunteering" in html
+    left = CJK.findall(_without_user_data(html, session))
+    assert not left, "".join(left)
+    # A club's page too: names, raw figures and hints (club B has a weak indicator).
+    html = client.get(f"/clubs/{school.b.id}/scorecard?term={TERM}").get_data(as_text=True)
+    assert "To improve" in html and "Submit plans early" in html and "2 of 4 activities" in html
+    left = CJK.findall(_without_user_data(html, session))
+    assert not left, "".join(left)
+
+
 def _svg_scores(root) -> dict[str, float | None]:
     axes = root.findall(f"{SVG}line[@class='axis']")
     return {a.get("data-key"): (float(a.get("data-score")) if a.get("data-score") else None)
@@ -184,24 +237,33 @@ def test_tables_download_as_csv_with_bom_and_as_xlsx(client, school):
     assert "filename*=UTF-8''" in r.headers["Content-Disposition"]
     assert r.data.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 only with the BOM
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["排名 Rank", "社团 Club", "院系 Unit", "类别 Category", "总分 Overall"]
+    # The headings in the requester's language: Chinese by default, English on request.
+    assert rows[0][:5] == ["排名", "社团", "院系", "类别", "总分"]
     assert rows[1][:2] == ["1", "青年志愿者协会"] and rows[1][4] == "100.0"
-    assert rows[3][1] == "摄影协会" and rows[3][4] == "无数据 No data"
+    assert rows[3][1] == "摄影协会" and rows[3][4] == "无数据"
+    english = client.get(f"/scorecards/ranking.csv?term={TERM}&lang=en")
+    rows = list(csv.reader(io.StringIO(english.data.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["Rank", "Club", "Unit", "Category", "Overall"]
+    assert rows[1][4] == "100.0" and rows[3][4] == "No data"
 
-    r = client.get(f"/clubs/{school.b.id}/scorecard/indicators.csv?term={TERM}")
+    r = client.get(f"/clubs/{school.b.id}/scorecard/indicators.csv?term={TERM}&lang=zh")
     text = r.data.decode("utf-8")
-    assert text.startswith("\ufeff") and "先审批后开展" in text and "2 of 4 activities" in text
+    assert text.startswith("\ufeff") and "先审批后开展" in text and "4 项中 2 项在开始前获批" in text
+    r = client.get(f"/clubs/{school.b.id}/scorecard/indicators.csv?term={TERM}&lang=en")
+    text = r.data.decode("utf-8")
+    assert "Approved before the start" in text and "2 of 4 activities" in text
+    client.get("/scorecards?lang=zh")  # back to Chinese for what follows
 
     r = client.get(f"/scorecards/ranking.xlsx?term={TERM}")
     assert r.mimetype == exports.FORMATS["xlsx"]
     sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
-    assert sheet["B1"].value == "社团 Club" and sheet["B2"].value == "青年志愿者协会"
+    assert sheet["B1"].value == "社团" and sheet["B2"].value == "青年志愿者协会"
     assert sheet["E3"].value == 97.5
     heat = openpyxl.load_workbook(io.BytesIO(client.get(
         f"/scorecards/heat.xlsx?term={TERM}").data)).active
     header = [c.value for c in heat[1]]
-    assert header[0] == "院系 Unit" and "志愿公益 Volunteering" in header
-    column = header.index("志愿公益 Volunteering") + 1
+    assert header[0] == "院系" and "志愿公益" in header
+    column = header.index("志愿公益") + 1
     assert sorted(heat.cell(row=r, column=column).value for r in (2, 3)) == [48.0, 48.0]
     trend = client.get(f"/clubs/{school.a.id}/scorecard/trend.csv")
     assert trend.status_code == 200 and TERM in trend.data.decode("utf-8-sig")

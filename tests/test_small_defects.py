@@ -208,7 +208,7 @@ def test_a_failed_backup_leaves_no_file_behind(app, tmp_path, monkeypatch):
     monkeypatch.setattr(backup.shutil, "which", lambda _: "/usr/bin/pg_dump")
     target = tmp_path / "out.db"
     result = app.test_cli_runner().invoke(args=["backup", str(target)])
-    assert result.exit_code == 1 and "Error" in result.output
+    assert result.exit_code == 1 and "错误" in result.output
     assert not target.exists()
 
 

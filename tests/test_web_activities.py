@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 
 from app.models import Activity, ActivityStatus
@@ -94,6 +97,18 @@ def test_bad_plan_keeps_what_was_typed(client, make):
     assert "须大于 0 且不超过 200" in html
 
 
+def test_unknown_choice_reads_as_choose_from_the_list(client, make):
+    """The service's "One of: a, b, c" becomes "choose from the list" next to a drop-down."""
+    w = make.world()
+    sign_in(client, w.leader)
+    html = client.post(f"/clubs/{w.club.id}/activities/new",
+                       data=plan(module="astrology")).get_data(as_text=True)
+    assert '<small id="module-msg" class="field-error">请从列表中选择</small>' in html
+    html = client.post(f"/clubs/{w.club.id}/activities/new?lang=en",
+                       data=plan(module="astrology")).get_data(as_text=True)
+    assert '<small id="module-msg" class="field-error">Choose one from the list</small>' in html
+
+
 def test_leader_of_another_club_cannot_plan_or_edit(client, make, session):
     w = make.world()
     stranger = make.leader()
@@ -127,13 +142,13 @@ def test_full_lifecycle_through_buttons(client, make, session):
     draft = make.activity(w.club, status="draft")
     sign_in(client, w.leader)
     html = client.get(f"/activities/{draft.id}").get_data(as_text=True)
-    assert "提交审批" in html and "批准 Approve" not in html
+    assert "提交审批" in html and ">批准</button>" not in html
     assert client.post(f"/activities/{draft.id}/submit").status_code == 302
     client.post("/logout")
 
     sign_in(client, w.advisor)
     html = client.get(f"/activities/{draft.id}").get_data(as_text=True)
-    assert "批准 Approve" in html and "退回修改" in html and "提交审批 Submit" not in html
+    assert ">批准</button>" in html and "退回修改" in html and ">提交审批</button>" not in html
     # Return without a reason: the message sits next to the reason field, nothing changes.
     r = client.post(f"/activities/{draft.id}/return", data={"return-reason": "  "})
     assert r.status_code == 422 and 'id="return-reason-msg"' in r.get_data(as_text=True)
@@ -153,7 +168,7 @@ def test_full_lifecycle_through_buttons(client, make, session):
     assert "已批准" in r.get_data(as_text=True)
     # A second click on a stale page explains itself instead of an error page.
     r = client.post(f"/activities/{draft.id}/approve", follow_redirects=True)
-    assert r.status_code == 200 and "不能approved" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "活动状态为「已批准」，不能批准" in r.get_data(as_text=True)
     client.post("/logout")
 
     sign_in(client, w.leader)
@@ -196,7 +211,7 @@ def test_leader_cannot_approve_own_plan(client, make, session):
     w = make.world()
     submitted = make.activity(w.club, status="submitted")
     sign_in(client, w.leader)
-    assert "批准 Approve" not in client.get(f"/activities/{submitted.id}").get_data(as_text=True)
+    assert ">批准</button>" not in client.get(f"/activities/{submitted.id}").get_data(as_text=True)
     assert client.post(f"/activities/{submitted.id}/approve").status_code == 403
     session.refresh(submitted)
     assert submitted.status == "submitted"
@@ -214,3 +229,45 @@ def test_club_page_shows_people_and_activities(client, make):
     sign_in(client, w.leader)
     html = client.get(f"/clubs/{w.club.id}").get_data(as_text=True)
     assert "内部草稿" in html and "策划新活动" in html
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _page_text(html: str, institution: str) -> str:
+    """The page without the language switcher (each language is named in itself) and the
+    configured institution name: what is left is the page's own words and the data."""
+    html = re.sub(r'<ul class="languages">.*?</ul>', "", html, flags=re.S)
+    return html.replace(institution, "")
+
+
+def test_activity_page_reads_in_one_language(client, make, app, session):
+    """English with ?lang=en (no Chinese left outside the data); Chinese by default (none of
+    the English words of the page). The data here is ASCII, so any CJK would be the page's."""
+    unit = make.unit(name="School of Science")
+    advisor = make.organizer(unit=unit, name="Han Mei")
+    leader = make.leader(unit=unit, name="Li Lei")
+    club = make.club(advisors=[advisor], leaders=[leader], unit=unit, name="Chess Club", category="Games")
+    activity = make.activity(club, title="Beach cleanup", description="Pick up litter",
+                             objectives="A clean beach", budget=Decimal("120"), partners=["Sea Watch"])
+    activity.location = "North beach"
+    session.commit()
+    make.participation(activity, make.student(unit=unit, name="Lucy"), award="First prize")
+    sign_in(client, leader)
+    institution = app.config["INSTITUTION_NAME"]
+
+    chinese = _page_text(client.get(f"/activities/{activity.id}").get_data(as_text=True), institution)
+    assert 'lang="zh-CN"' in chinese
+    for words in ("模块", "级别", "时间", "名额", "不限", "操作", "记录参与者", "参与记录", "学号", "姓名"):
+        assert words in chinese, words
+    for words in ("Module", "Level", "When", "Where", "Hours", "Capacity", "No limit", "Actions",
+                  "Record participants", "Cancel the activity", "Complete with the outcome",
+                  "Student no.", "Records", "Status", "Award", "My clubs", "Sign out"):
+        assert words not in chinese, words
+
+    english = _page_text(client.get(f"/activities/{activity.id}?lang=en").get_data(as_text=True), institution)
+    assert 'lang="en"' in english
+    for words in ("Module", "Level", "When", "Capacity", "No limit", "Actions", "Record participants",
+                  "Student no.", "Beach cleanup", "First prize"):
+        assert words in english, words
+    assert not CJK.findall(english), sorted(set(CJK.findall(english)))

@@ -47,7 +47,7 @@ def test_empty_login_form_names_the_fields(client):
     r = client.post("/login", data={})
     html = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert html.count("必填 Required") == 2
+    assert html.count("必填") == 2
 
 
 def test_next_goes_back_only_to_this_site(client, make):
@@ -204,3 +204,33 @@ def test_password_guessing_on_the_sign_in_page_is_rate_limited(backend, tmp_path
         from app.extensions import db
 
         db.engine.dispose()
+
+
+def test_a_chosen_language_is_kept_on_the_next_page_and_after_signing_in_again(client, make, session):
+    from flask_babel import refresh
+
+    from app.models import User
+
+    def fresh(url):
+        # The tests share one app context, where Flask-Babel caches the locale: forget it, as a
+        # new request does, so that each page chooses its language again.
+        refresh()
+        return page(client, url)[1]
+
+    student = make.student(name="张小明")
+    sign_in(client, student)
+    html = fresh("/me")
+    assert '<html lang="zh-CN"' in html and "退出" in html  # Chinese by default
+    html = fresh("/me?lang=en")
+    assert '<html lang="en"' in html and "Sign out" in html
+    html = fresh("/me")  # no parameter: still English
+    assert '<html lang="en"' in html and "Sign out" in html
+    session.expire_all()
+    assert session.get(User, student.id).locale == "en"  # remembered on the account
+    client.post("/logout")
+    with client.session_transaction() as browser_session:
+        assert "lang" not in browser_session  # signing out forgets the browser's choice...
+    refresh()
+    sign_in(client, student)
+    html = fresh("/me")
+    assert '<html lang="en"' in html and "Sign out" in html  # ...the account keeps it

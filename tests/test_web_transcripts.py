@@ -64,3 +64,72 @@ def test_student_without_certified_records_is_told_what_to_do(client, make):
     assert "还不能开具成绩单" in html and "开具最新成绩单" not in html
     r = client.post("/me/transcripts", follow_redirects=True)
     assert r.status_code == 200 and "还没有已认证的记录" in r.get_data(as_text=True)
+
+
+# ---- the public verification page reads in the visitor's language -------------------------
+
+def _issued_link(session, make) -> tuple[str, Transcript]:
+    from urllib.parse import urlsplit
+
+    from app.services import transcripts
+
+    w, student = certified_student(make)
+    transcript = transcripts.issue_transcript(session, student, student.student_no)
+    session.commit()
+    parts = urlsplit(transcript.link)
+    return f"{parts.path}?{parts.query}", transcript
+
+
+def test_verify_page_is_chinese_by_default_and_english_for_accept_language_en(app, client, make, session):
+    url, transcript = _issued_link(session, make)
+    fast_path = app.wsgi_app
+    to_flask = []
+    flask_app = fast_path.next
+    fast_path.next = lambda environ, start_response: to_flask.append(1) or flask_app(environ, start_response)
+    chinese = client.get(url)
+    html = chinese.get_data(as_text=True)
+    assert chinese.status_code == 200 and '<html lang="zh-CN">' in html
+    assert "<h1>有效</h1>" in html and "签发单位" in html and "Genuine" not in html
+    assert "Accept-Language" in chinese.headers.get("Vary", "")
+    # the same signed link again, now from an English browser: the page Flask cached in
+    # Chinese must not be what the fast path answers
+    english = client.get(url, headers={"Accept-Language": "en-US,en;q=0.9"})
+    html = english.get_data(as_text=True)
+    assert english.status_code == 200 and '<html lang="en">' in html
+    assert "<h1>Genuine</h1>" in html and "Institution" in html and "签发单位" not in html
+    assert "Accept-Language" in english.headers.get("Vary", "")
+    assert len(to_flask) == 2  # each language rendered once by the view
+    # and both are answered again by the fast path, each in its own language
+    assert "<h1>有效</h1>" in client.get(url).get_data(as_text=True)
+    assert "<h1>Genuine</h1>" in client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h1>有效</h1>" in client.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+                                        ).get_data(as_text=True)
+    assert len(to_flask) == 2
+
+
+def test_verify_page_takes_lang_in_the_query_without_breaking_the_signed_link(app, make, session):
+    url, transcript = _issued_link(session, make)
+    client = app.test_client()
+    r = client.get(url + "&lang=en")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<h1>Genuine</h1>" in html and "Not genuine" not in html
+    # remembered in the session: the next visit (the fast path's cache is in Chinese) is English too
+    client.get(url, headers={"Accept-Language": "zh-CN"})  # another visitor's request fills nothing new
+    assert "<h1>Genuine</h1>" in client.get(url).get_data(as_text=True)
+    assert "<h1>有效</h1>" in app.test_client().get(url).get_data(as_text=True)
+    back = client.get(url + "&lang=zh_CN").get_data(as_text=True)
+    assert "<h1>有效</h1>" in back
+    # the page links to itself in the other language, keeping the signed link
+    assert 'href="{}&amp;lang=en"'.format(url.replace("&", "&amp;")) in back
+    # a forged link stays not genuine in either language
+    forged = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
+    assert "<h1>Not genuine</h1>" in client.get(forged + "&lang=en").get_data(as_text=True)
+    assert "<h1>无效</h1>" in app.test_client().get(forged).get_data(as_text=True)
+
+
+def test_verify_landing_and_unknown_serial_in_english(client):
+    assert "验证第二课堂成绩单" in client.get("/verify").get_data(as_text=True)
+    html = client.get("/verify?lang=en").get_data(as_text=True)
+    assert "Verify a second transcript" in html and "验证第二课堂成绩单" not in html
+    unknown = client.get("/v/AAAAAA-BBBBBB-CCCCCC", headers={"Accept-Language": "en"})
+    assert unknown.status_code == 404 and "No transcript with the serial" in unknown.get_data(as_text=True)

@@ -9,10 +9,16 @@ from functools import wraps
 import marshmallow as ma
 from apispec import BasePlugin
 from flask import Flask, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
+from flask_babel.speaklater import LazyString
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from app.api.reasons import in_reader_language
 from app.extensions import csrf, db
+from app.i18n import known
 from app.services.auth import user_for_token
 from app.services.errors import DomainError
 
@@ -34,9 +40,26 @@ _SLUGS = {
 }
 
 
+# The message of an HTTP error that says nothing more than its status (werkzeug's own text).
+_MESSAGES = {
+    400: _l("The request could not be understood"),
+    401: _l("Sign-in required"),
+    403: _l("Forbidden"),
+    404: _l("Nothing here: check the address"),
+    405: _l("This method is not allowed here"),
+    409: _l("Conflict"),
+    413: _l("The body is too large"),
+    415: _l("Send the body as application/json"),
+    422: _l("Invalid input"),
+    429: _l("Too many requests; try again later"),
+    500: _l("Internal server error"),
+}
+
+
 def error_body(status: int, message: str, fields: dict | None = None, code: str | None = None):
-    return {"error": {"code": code or _SLUGS.get(status, "error"), "message": message,
-                      "fields": fields or {}}}
+    """API.md's error shape; `message` and the reasons of `fields` are already in the reader's language."""
+    return {"error": {"code": code or _SLUGS.get(status, "error"), "message": str(message),
+                      "fields": {name: [str(r) for r in reasons] for name, reasons in (fields or {}).items()}}}
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -49,8 +72,8 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
                 continue
             name = f"{prefix}.{key}" if prefix else str(key)
             out.update(_flatten(value, name))
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, list) and all(isinstance(m, str | LazyString) for m in messages):
+        out[prefix or "_schema"] = [in_reader_language(m) for m in messages]
     else:
         out[prefix or "_schema"] = [str(messages)]
     return out
@@ -132,9 +155,12 @@ class JsonErrorApi(Api):
         fields = _flatten(data["messages"]) if "messages" in data else {}
         message = data.get("message") or error.description or error.name
         if error.code == 422:
-            message = "输入有误 Invalid input"
+            message = _("Invalid input")
         elif error.code == 400 and "Invalid JSON" in f"{message} {fields}":
-            message = "请求体不是合法的 JSON The body is not valid JSON"
+            message = _("The body is not valid JSON")
+        elif error.code == 429 or error.description == type(error).description or (error.code or 500) >= 500:
+            # werkzeug's English default (or a limit like "3 per 1 minute"): say it in the reader's language
+            message = _MESSAGES.get(error.code or 500, message)
         response = jsonify(error_body(error.code or 500, str(message), fields))
         response.status_code = error.code or 500
         for key, value in error.get_headers():
@@ -152,22 +178,31 @@ def current_actor():
     return g.actor
 
 
+def _speak_the_accounts_language(user) -> None:
+    """A token carries no session, so the account's saved language is read here (after ?lang=)."""
+    saved = known(getattr(user, "locale", None))
+    if saved and not getattr(g, "chosen_locale", None):
+        g.chosen_locale = saved
+        refresh()
+
+
 def token_required(view):
     """Bearer token auth: a missing or bad token is 401 before anything else happens."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         user = None
         if scheme.lower() == "bearer" and token.strip():
             user = user_for_token(db.session, token.strip())
         if user is None:
-            response = jsonify(error_body(401, "需要有效的令牌 A valid bearer token is required"))
+            response = jsonify(error_body(401, _("A valid bearer token is required")))
             response.status_code = 401
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
             return response
         g.actor, g.token = user, token.strip()
+        _speak_the_accounts_language(user)
         return view(*args, **kwargs)
 
     # The document says so: flask-smorest reads _apidoc["manual_doc"] as @blp.doc(security=...) writes it.
@@ -181,7 +216,7 @@ def init_app(app: Flask) -> None:
         "components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
         }},
-        "info": {"description": "第二课堂成绩单 Second Transcript — the JSON contract (API.md)."},
+        "info": {"description": "Second Transcript — the JSON contract (API.md)."},
     })
     api.init_app(app)
     from app.api import activities, auth, classes, clubs, people, scorecards, transcripts
@@ -207,8 +242,8 @@ def init_app(app: Flask) -> None:
         """A body nested deeper than MAX_JSON_DEPTH is refused before anything parses it recursively."""
         if is_api_request() and request.mimetype == "application/json":  # also a chunked body
             if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
-                response = jsonify(error_body(400, f"请求体嵌套过深（最多 {MAX_JSON_DEPTH} 层） "
-                                                   f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels"))
+                response = jsonify(error_body(400, _("The JSON body is nested deeper than %(max)s levels",
+                                                     max=MAX_JSON_DEPTH)))
                 response.status_code = 400
                 return response
 
@@ -220,6 +255,6 @@ def init_app(app: Flask) -> None:
             and (request.content_length or 0) > 0
             and request.mimetype not in BODY_TYPES
         ):
-            response = jsonify(error_body(415, "请求体须为 JSON Send the body as application/json"))
+            response = jsonify(error_body(415, _("Send the body as application/json")))
             response.status_code = 415
             return response

@@ -1,4 +1,7 @@
+from urllib.parse import quote
+
 from flask import current_app, jsonify, make_response, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from app.api import PREFIX, current_actor, token_required
@@ -18,8 +21,6 @@ from app.verify import verify_limit
 blp = Blueprint("transcripts", __name__, url_prefix=PREFIX, description="Transcripts and verification")
 
 
-
-
 @blp.route("/students/<student_no>/transcripts", methods=["POST"])
 @token_required
 @blp.response(201, TranscriptSchema)
@@ -36,15 +37,21 @@ def list_for_student(student_no):
     return transcripts.list_transcripts(db.session, current_actor(), student_no)
 
 
+def download_name(transcript) -> str:
+    """The file name a download is saved under, in the reader's language (ASCII fallback aside)."""
+    return _("Second transcript-%(student_no)s-%(serial)s.pdf",
+             student_no=transcript.student.student_no, serial=transcript.serial)
+
+
+def content_disposition(transcript) -> str:
+    return (f"attachment; filename=\"transcript-{transcript.serial}.pdf\"; "
+            f"filename*=UTF-8''{quote(download_name(transcript))}")
+
+
 def pdf_response(transcript):
     response = make_response(transcript.pdf)
     response.mimetype = "application/pdf"
-    filename = f"第二课堂成绩单-{transcript.student.student_no}-{transcript.serial}.pdf"
-    from urllib.parse import quote
-
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"transcript-{transcript.serial}.pdf\"; filename*=UTF-8''{quote(filename)}"
-    )
+    response.headers["Content-Disposition"] = content_disposition(transcript)
     # The bytes never change once issued; only the owner may fetch them, so cache privately.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     response.headers["ETag"] = f'"{transcript.pdf_sha256}"'
@@ -95,7 +102,7 @@ def verify_pdf(_files):
     """Public: is this PDF byte for byte one we issued?"""
     upload = request.files.get("file")
     if upload is None:
-        raise Invalid({"file": ["请上传 PDF 文件 Upload the PDF as multipart field `file`"]})
+        raise Invalid({"file": [_("Upload the PDF as multipart field `file`")]})
     return transcripts.verify_upload(db.session, upload.read())
 
 

@@ -1,11 +1,7 @@
 """Typed SQLAlchemy 2 models, one module per part of the record."""
 
 from app.models.activities import (
-    ACTIVITY_STATUS_LABELS,
-    LEVEL_LABELS,
-    MODULE_LABELS,
-    PARTICIPATION_STATUS_LABELS,
-    ROLE_LABELS,
+    CHECK_IN_OPENS,
     Activity,
     ActivityStatus,
     Level,
@@ -13,19 +9,27 @@ from app.models.activities import (
     Participation,
     ParticipationRole,
     ParticipationStatus,
+    Vocabulary,
 )
 from app.models.audit import AuditEvent, AuditHead
 from app.models.clubs import LEADER_IN_POST, Club, ClubStatus, Membership, Term, club_advisor, club_leader
-from app.models.people import STUDENT_ROLES, AuthToken, PasswordReset, Role, SchoolClass, TokenKind, Unit, User
+from app.models.people import (
+    PERSON_ROLES,
+    STUDENT_ROLES,
+    AuthToken,
+    PasswordReset,
+    Role,
+    SchoolClass,
+    TokenKind,
+    Unit,
+    User,
+)
 from app.models.transcripts import Transcript, TranscriptStatus
 
 __all__ = [
     "LEADER_IN_POST",
-    "ACTIVITY_STATUS_LABELS",
-    "LEVEL_LABELS",
-    "MODULE_LABELS",
-    "PARTICIPATION_STATUS_LABELS",
-    "ROLE_LABELS",
+    "CHECK_IN_OPENS",
+    "PERSON_ROLES",
     "STUDENT_ROLES",
     "Activity",
     "ActivityStatus",
@@ -49,6 +53,7 @@ __all__ = [
     "TranscriptStatus",
     "Unit",
     "User",
+    "Vocabulary",
     "club_advisor",
     "club_leader",
 ]

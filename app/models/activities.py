@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -17,17 +18,31 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.clubs import Club
 from app.models.people import User
-from app.models.types import UTCDateTime
+from app.models.types import Labelled, UTCDateTime
 from app.timeutil import utcnow
 from credentials.snapshot import LEVELS, MODULES, ROLES
 
 
-class Module(enum.StrEnum):
+def _titles(vocabulary: tuple[tuple[str, str, str], ...]) -> dict[str, tuple[str, str]]:
+    return {key: (zh, en) for key, zh, en in vocabulary}
+
+
+class Vocabulary(Labelled):
+    """The transcript's vocabulary (credentials.snapshot): each title is a (zh, en) pair of data."""
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """Both halves, for what prints them side by side (the PDF, the scorecard)."""
+        return type(self).__titles__[self.value]
+
+
+class Module(Vocabulary):
     IDEOLOGY = "ideology"
     PRACTICE = "practice"
     VOLUNTEERING = "volunteering"
@@ -36,63 +51,61 @@ class Module(enum.StrEnum):
     LEADERSHIP = "leadership"
     SKILLS = "skills"
 
-
-# The vocabulary is the transcript's: one list of labels, in credentials.snapshot.
-MODULE_LABELS = {Module(key): (zh, en) for key, zh, en in MODULES}
+    __titles__ = _titles(MODULES)
 
 
-class Level(enum.StrEnum):
+class Level(Vocabulary):
     NATIONAL = "national"
     PROVINCIAL = "provincial"
     SCHOOL = "school"
     COLLEGE = "college"
     CLUB = "club"
 
+    __titles__ = _titles(LEVELS)
 
-LEVEL_LABELS = {Level(key): zh for key, zh, _ in LEVELS}
 
-
-class ActivityStatus(enum.StrEnum):
+class ActivityStatus(Labelled):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     APPROVED = "approved"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
+    __titles__ = {
+        "draft": _l("Draft"),
+        "submitted": _l("Awaiting approval"),
+        "approved": _l("Approved"),
+        "completed": _l("Completed"),
+        "cancelled": _l("Cancelled"),
+    }
 
-ACTIVITY_STATUS_LABELS = {
-    ActivityStatus.DRAFT: "草稿",
-    ActivityStatus.SUBMITTED: "待审批",
-    ActivityStatus.APPROVED: "已批准",
-    ActivityStatus.COMPLETED: "已结项",
-    ActivityStatus.CANCELLED: "已取消",
-}
 
-
-class ParticipationRole(enum.StrEnum):
+class ParticipationRole(Vocabulary):
     PARTICIPANT = "participant"
     ORGANIZER = "organizer"
     VOLUNTEER = "volunteer"
     LEADER = "leader"
     AWARDEE = "awardee"
 
+    __titles__ = _titles(ROLES)
 
-ROLE_LABELS = {ParticipationRole(key): zh for key, zh, _ in ROLES}
 
-
-class ParticipationStatus(enum.StrEnum):
+class ParticipationStatus(Labelled):
     RECORDED = "recorded"
     CERTIFIED = "certified"
     REJECTED = "rejected"
     REVOKED = "revoked"
 
+    __titles__ = {
+        "recorded": _l("Awaiting sign-off"),
+        "certified": _l("Certified"),
+        "rejected": _l("Rejected"),
+        "revoked": _l("Revoked"),
+    }
 
-PARTICIPATION_STATUS_LABELS = {
-    ParticipationStatus.RECORDED: "待认证",
-    ParticipationStatus.CERTIFIED: "已认证",
-    ParticipationStatus.REJECTED: "已驳回",
-    ParticipationStatus.REVOKED: "已撤销",
-}
+
+# Students may check in from half an hour before the start until the end.
+CHECK_IN_OPENS = timedelta(minutes=30)
 
 MAX_HOURS = Decimal("200")
 
@@ -153,15 +166,23 @@ class Activity(db.Model):
 
     @property
     def module_label(self) -> str:
-        return MODULE_LABELS[Module(self.module)][0]
+        return Module(self.module).label
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS[Level(self.level)]
+        return Level(self.level).label
 
     @property
     def status_label(self) -> str:
-        return ACTIVITY_STATUS_LABELS[ActivityStatus(self.status)]
+        return ActivityStatus(self.status).label
+
+    # The check-in window, one expression for Python (a student checking in) and for SQL (a
+    # student's list of activities open for check-in): from CHECK_IN_OPENS before the start
+    # to the end. `&` is AND for both bools and SQL. Whether the activity takes check-ins
+    # at all (approved) is asked apart, with its own message.
+    @hybrid_method
+    def check_in_window_open(self, now: datetime):
+        return (self.starts_at <= now + CHECK_IN_OPENS) & (self.ends_at >= now)
 
 
 # Only one live record (recorded or certified) per student per activity; a rejected or
@@ -218,8 +239,8 @@ class Participation(db.Model):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[ParticipationRole(self.role)]
+        return ParticipationRole(self.role).label
 
     @property
     def status_label(self) -> str:
-        return PARTICIPATION_STATUS_LABELS[ParticipationStatus(self.status)]
+        return ParticipationStatus(self.status).label

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.people import Unit, User
-from app.models.types import UTCDateTime
+from app.models.types import Labelled, UTCDateTime
 from app.timeutil import term_of, utcnow
 
 
-class ClubStatus(enum.StrEnum):
+class ClubStatus(Labelled):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     DISSOLVED = "dissolved"
+
+    __titles__ = {
+        "active": _l("Active"),
+        "suspended": _l("Suspended"),
+        "dissolved": _l("Dissolved"),
+    }
 
 
 club_advisor = Table(
@@ -86,6 +92,10 @@ class Club(db.Model):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="club", cascade="all, delete-orphan"
     )
+
+    @property
+    def status_label(self) -> str:
+        return ClubStatus(self.status).label if self.status in ClubStatus._value2member_map_ else self.status
 
 
 class Membership(db.Model):

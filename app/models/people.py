@@ -5,24 +5,38 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime
+from app.models.types import Labelled, UTCDateTime
 from app.timeutil import utcnow
 
 
-class Role(enum.StrEnum):
+class Role(Labelled):
     ADMIN = "admin"
     ORGANIZER = "organizer"
     LEADER = "leader"
     STUDENT = "student"
+    # The command line: one reserved account that never signs in (app/services/system.py),
+    # so what a command did is stamped as the system's, never as a person's.
+    SYSTEM = "system"
+
+    __titles__ = {
+        "admin": _l("Admin"),
+        "organizer": _l("Organizer"),
+        "leader": _l("Club leader"),
+        "student": _l("Student"),
+        "system": _l("System (command line)"),
+    }
 
 
 # Leaders are students who lead a club: they keep every student capability.
 STUDENT_ROLES = (Role.STUDENT, Role.LEADER)
+# The roles a person can be given (the system role is the command line's alone).
+PERSON_ROLES = (Role.ADMIN, Role.ORGANIZER, Role.LEADER, Role.STUDENT)
 
 
 class Unit(db.Model):
@@ -56,7 +70,7 @@ class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('admin', 'organizer', 'leader', 'student')", name="role_known"
+            "role IN ('admin', 'organizer', 'leader', 'student', 'system')", name="role_known"
         ),
         CheckConstraint(
             "role NOT IN ('student', 'leader') OR student_no IS NOT NULL",
@@ -77,6 +91,8 @@ class User(UserMixin, db.Model):
     scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # The catalog the account reads the site in ('zh_CN', 'en'); None: the browser's choice.
+    locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])

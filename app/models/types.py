@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
@@ -28,3 +29,26 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Labelled(enum.StrEnum):
+    """A StrEnum whose members carry their label, in the reader's language.
+
+    A subclass sets `__titles__`: value → lazy_gettext text, or a (zh, en) pair of data
+    (the transcript's vocabulary). `member.label` is the text; one place per label.
+    """
+
+    __titles__: dict
+
+    @property
+    def label(self) -> str:
+        title = type(self).__titles__[self.value]
+        if isinstance(title, tuple):
+            from app.i18n import pick
+
+            return pick(title)
+        return str(title)
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]

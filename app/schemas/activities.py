@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from app.models import Level, Module, ParticipationRole
@@ -14,7 +15,7 @@ class ActivityInSchema(Schema):
     location = fields.String(required=True, validate=validate.Length(min=1, max=200))
     hours = Hours(required=True)
     capacity = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(
-        min=1, max=100000, error="须为 1–100000 的整数 A whole number from 1 to 100,000"))
+        min=1, max=100000, error=_l("A whole number from 1 to 100,000")))
     description = fields.String(load_default=None, allow_none=True)
     objectives = fields.String(load_default=None, allow_none=True)
     budget = fields.Decimal(load_default=None, allow_none=True, places=2,

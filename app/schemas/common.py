@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
 from app.timeutil import school_zone, to_local
@@ -19,14 +21,14 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 def Id(*, query: bool = False, **kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
     """A row's id. In a JSON body it must be a JSON integer (1.5 names no row, and neither does
     "3" or true); in a query string (`query=True`) it is text to be read as a whole number."""
-    messages = {"invalid": "须为编号（正整数） An id (a whole number)", **kwargs.pop("error_messages", {})}
+    messages = {"invalid": _l("An id (a whole number)"), **kwargs.pop("error_messages", {})}
     return fields.Integer(strict=not query, validate=validate.Range(min=1, max=MAX_ID),
                           error_messages=messages, **kwargs)
 
 
 def WholeNumber(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
     """A JSON integer: 1.5, "1.5", "30" and true are refused, not truncated or cast to 1."""
-    messages = {"invalid": "须为整数 A whole number", **kwargs.pop("error_messages", {})}
+    messages = {"invalid": _l("A whole number"), **kwargs.pop("error_messages", {})}
     return fields.Integer(strict=True, error_messages=messages, **kwargs)
 
 
@@ -40,9 +42,10 @@ class SchoolDateTime(fields.DateTime):
         try:
             in_utc = moment.astimezone(UTC)
         except OverflowError:
-            raise ma.ValidationError("时间超出范围 Date out of range") from None
+            raise ma.ValidationError(_("Date out of range")) from None
         if not EARLIEST_YEAR <= in_utc.year <= LATEST_YEAR:
-            raise ma.ValidationError(f"须在 {EARLIEST_YEAR}–{LATEST_YEAR} 年之间 Year out of range")
+            raise ma.ValidationError(_("The year must be from %(earliest)s to %(latest)s",
+                                       earliest=EARLIEST_YEAR, latest=LATEST_YEAR))
         return moment
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -61,7 +64,7 @@ class Hours(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ma.ValidationError("须为数字 Must be a number")
+            raise ma.ValidationError(_("Must be a number"))
         return value
 
 
@@ -85,7 +88,7 @@ class Schema(ma.Schema):
         """A NUL byte is never text a person typed; PostgreSQL cannot store it either."""
         bad = _nul_fields(data)
         if bad:
-            raise ma.ValidationError({f: ["含有非法字符 Contains a NUL character"] for f in bad})
+            raise ma.ValidationError({f: [_("Contains a NUL character")] for f in bad})
         return data
 
 

@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from app.models import Role
+from app.models import PERSON_ROLES
 from app.schemas.common import Id, PageArgsSchema, Schema, SchoolDateTime
 
 
@@ -34,7 +34,7 @@ class UserInSchema(Schema):
     username = fields.String(required=True)
     password = fields.String(load_default=None, allow_none=True, load_only=True)
     display_name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in PERSON_ROLES]))
     student_no = fields.String(load_default=None, allow_none=True)
     unit_id = Id(load_default=None, allow_none=True)
     class_id = Id(load_default=None, allow_none=True)
@@ -59,7 +59,7 @@ class UserSchema(Schema):
 
 
 class UserListArgsSchema(PageArgsSchema):
-    role = fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))
+    role = fields.String(load_default=None, validate=validate.OneOf([r.value for r in PERSON_ROLES]))
     unit_id = Id(query=True, load_default=None)
     class_id = Id(query=True, load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(max=100))
@@ -71,7 +71,7 @@ class UserPatchSchema(Schema):
 
     display_name = fields.String()
     email = fields.Email(allow_none=True)
-    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    role = fields.String(validate=validate.OneOf([r.value for r in PERSON_ROLES]))
     unit_id = Id(allow_none=True)
     class_id = Id(allow_none=True)
     scope_unit_id = Id(allow_none=True)

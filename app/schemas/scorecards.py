@@ -21,23 +21,24 @@ class OverviewArgsSchema(ScorecardArgsSchema):
 
 class IndicatorSchema(Schema):
     key = fields.String()
-    label = fields.String(metadata={"description": "中文 English"})
-    label_zh = fields.String()
-    label_en = fields.String()
+    label = fields.String(metadata={"description": "in the reader's language (Accept-Language)"})
+    label_zh = fields.String(metadata={"description": "the name in Chinese"})
+    label_en = fields.String(metadata={"description": "the name in English"})
     value = fields.Raw(allow_none=True, metadata={"description": "the raw measure (share, count, "
                                                                   "days, hours); null: no data"})
     score = fields.Float(allow_none=True, metadata={"description": "0–100; null: no data"})
-    detail = fields.String(metadata={"description": "the raw figures, 中文 / English"})
-    detail_zh = fields.String()
-    detail_en = fields.String()
+    detail = fields.String(metadata={"description": "the raw figures, in the reader's language"})
+    detail_zh = fields.String(metadata={"description": "the raw figures in Chinese"})
+    detail_en = fields.String(metadata={"description": "the raw figures in English"})
     figures = fields.Dict(keys=fields.String())
     weak = fields.Boolean()
-    hint = fields.String(allow_none=True)
+    hint = fields.String(allow_none=True, metadata={"description": "how to improve a weak indicator, "
+                                                                 "in the reader's language"})
 
 
 class DimensionSchema(Schema):
     score = fields.Float(allow_none=True)
-    label = fields.String()
+    label = fields.String(metadata={"description": "in the reader's language"})
     indicators = fields.List(fields.Nested(IndicatorSchema))
 
 

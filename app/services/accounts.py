@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import permissions
-from app.models import LEADER_IN_POST, STUDENT_ROLES, Club, Role, SchoolClass, Unit, User, club_leader
+from app.models import LEADER_IN_POST, PERSON_ROLES, STUDENT_ROLES, Club, Role, SchoolClass, Unit, User, club_leader
 from app.services import auth, password_reset
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.leadership import posts_held
 from app.services.passwords import hash_password, password_problems
-from app.services.transactions import commit_unique
+from app.services.transactions import flush_unique
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
@@ -25,20 +27,20 @@ MAX_PER_PAGE = 200
 
 def create_unit(session: Session, actor: User | None, code: str, name: str) -> Unit:
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以管理院系 Only the admin manages units")
+        raise Forbidden(_("Only the admin manages units"))
     code, name = code.strip(), name.strip()
     errors: dict[str, list[str]] = {}
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
-        errors["code"] = ["1–32 个字母、数字、- 或 _ 1–32 letters, digits, - or _"]
+        errors["code"] = [_("1–32 letters, digits, - or _")]
     if not name:
-        errors["name"] = ["不能为空 Required"]
+        errors["name"] = [_("Required")]
     if errors:
         raise Invalid(errors)
     if session.execute(select(Unit.id).where(Unit.code == code)).first():
-        raise Conflict(f"院系代码 {code} 已存在 Unit code already exists", {"code": ["已被占用 Taken"]})
+        raise Conflict(_("Unit code %(code)s already exists", code=code), {"code": [_("Taken")]})
     unit = Unit(code=code, name=name)
     session.add(unit)
-    commit_unique(session, "院系代码已存在 Unit code already exists", "code")
+    flush_unique(session, _("Unit code already exists"), "code")
     return unit
 
 
@@ -58,7 +60,7 @@ def create_user(
 ) -> User:
     """One account. Without a password none works until its owner sets one by a link (or SSO)."""
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
+        raise Forbidden(_("Only the admin manages people"))
     user = User(**check_user_values(
         session, username=username, password=password, display_name=display_name, role=role,
         student_no=student_no, unit_id=unit_id, class_id=class_id, scope_unit_id=scope_unit_id, email=email,
@@ -70,13 +72,13 @@ def create_user(
         "unit_id": user.unit_id, "class_id": user.class_id, "scope_unit_id": user.scope_unit_id,
         "has_password": user.password_hash is not None,
     })
-    commit_unique(session, "用户名或学号已存在 Username or student number taken", "username")
+    flush_unique(session, _("Username or student number taken"), "username")
     return user
 
 
 def _email_problem(email: str | None) -> list[str]:
     if email is not None and (len(email) > 200 or not EMAIL_RE.match(email)):
-        return ["请填写有效的邮箱地址 A valid e-mail address, e.g. name@school.edu.cn"]
+        return [_("A valid e-mail address, e.g. name@school.edu.cn")]
     return []
 
 
@@ -86,18 +88,18 @@ def _place_problems(
     """Unit, class and college scope: each exists, the class is of the unit, a scope only for organizers."""
     errors: dict[str, list[str]] = {}
     if unit_id is not None and session.get(Unit, unit_id) is None:
-        errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
+        errors["unit_id"] = [_("No unit #%(id)s", id=unit_id)]
     if class_id is not None:
         school_class = session.get(SchoolClass, class_id)
         if school_class is None:
-            errors["class_id"] = [f"没有编号为 {class_id} 的班级 No such class"]
+            errors["class_id"] = [_("No class #%(id)s", id=class_id)]
         elif school_class.unit_id != unit_id and "unit_id" not in errors:
-            errors["class_id"] = ["班级须属于该用户的院系 The class must belong to the user's unit"]
+            errors["class_id"] = [_("The class must belong to the user's unit")]
     if scope_unit_id is not None:
         if role != Role.ORGANIZER:
-            errors["scope_unit_id"] = ["只有指导老师（院团委）可以负责一个学院 Only an organizer oversees a college"]
+            errors["scope_unit_id"] = [_("Only an organizer oversees a college")]
         elif session.get(Unit, scope_unit_id) is None:
-            errors["scope_unit_id"] = [f"没有编号为 {scope_unit_id} 的院系 No such unit"]
+            errors["scope_unit_id"] = [_("No unit #%(id)s", id=scope_unit_id)]
     return errors
 
 
@@ -110,7 +112,7 @@ def check_user_values(session: Session, **values) -> dict:
     role = values["role"]
     email = (values.get("email") or "").strip() or None
     if not USERNAME_RE.match(username):
-        errors["username"] = ["3–64 个字母、数字或 . _ @ - 3–64 letters, digits or . _ @ -"]
+        errors["username"] = [_("3–64 letters, digits or . _ @ -")]
     password = values.get("password") or None
     if password is not None:
         # No password is fine: the owner activates the account by a one-time link or SSO.
@@ -118,13 +120,13 @@ def check_user_values(session: Session, **values) -> dict:
         if problems:
             errors["password"] = problems
     if not display_name or len(display_name) > 200:
-        errors["display_name"] = ["1–200 个字符 1–200 characters"]
-    if role not in {r.value for r in Role}:
-        errors["role"] = ["请选择角色 Choose a role: admin, organizer, leader or student"]
+        errors["display_name"] = [_("1–200 characters")]
+    if role not in {r.value for r in PERSON_ROLES}:
+        errors["role"] = [_("Choose a role: admin, organizer, leader or student")]
     if role in (Role.STUDENT, Role.LEADER) and not student_no:
-        errors["student_no"] = ["学生必须有学号 A student needs a student number"]
+        errors["student_no"] = [_("A student needs a student number")]
     if student_no and not STUDENT_NO_RE.match(student_no):
-        errors["student_no"] = ["4–32 个字母、数字或 - 4–32 letters, digits or -"]
+        errors["student_no"] = [_("4–32 letters, digits or -")]
     if problem := _email_problem(email):
         errors["email"] = problem
     unit_id, class_id = values.get("unit_id"), values.get("class_id")
@@ -133,9 +135,9 @@ def check_user_values(session: Session, **values) -> dict:
     if errors:
         raise Invalid(errors)
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict("用户名已存在 Username taken", {"username": ["已被占用 Taken"]})
+        raise Conflict(_("Username taken"), {"username": [_("Taken")]})
     if student_no and session.execute(select(User.id).where(User.student_no == student_no)).first():
-        raise Conflict("学号已存在 Student number taken", {"student_no": ["已被占用 Taken"]})
+        raise Conflict(_("Student number taken"), {"student_no": [_("Taken")]})
     return {
         "username": username,
         "password_hash": hash_password(password) if password is not None else None,
@@ -152,14 +154,14 @@ def check_user_values(session: Session, **values) -> dict:
 def student_by_number(session: Session, student_no: str) -> User:
     user = session.execute(select(User).where(User.student_no == student_no)).scalar_one_or_none()
     if user is None or not user.is_student:
-        raise NotFound(f"没有学号为 {student_no} 的学生 No such student")
+        raise NotFound(_("No student with number %(no)s", no=student_no))
     return user
 
 
 def find_unit(session: Session, code: str) -> Unit:
     unit = session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
-        raise NotFound(f"没有代码为 {code} 的院系 No unit with code {code}")
+        raise NotFound(_("No unit with code %(code)s", code=code))
     return unit
 
 
@@ -170,17 +172,16 @@ def find_class(session: Session, name: str, unit_id: int | None = None) -> Schoo
         query = query.where(SchoolClass.unit_id == unit_id)
     found = list(session.execute(query.limit(2)).scalars())
     if not found:
-        raise NotFound(f"没有名为 {name} 的班级 No class named {name}")
+        raise NotFound(_("No class named %(name)s", name=name))
     if len(found) > 1:
-        raise Invalid({"class_id": ["多个院系有同名班级，请同时指定院系 Several units have a class of this name: "
-                                    "give the unit too"]})
+        raise Invalid({"class_id": [_("Several units have a class of this name: give the unit too")]})
     return found[0]
 
 
 def find_user(session: Session, username: str) -> User:
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"没有用户名为 {username} 的用户 No user {username}")
+        raise NotFound(_("No user %(username)s", username=username))
     return user
 
 
@@ -191,16 +192,16 @@ def list_units(session: Session) -> list[Unit]:
 # ---- the account lifecycle: edit, role, deactivate / reactivate ----------------------------
 
 EDITABLE = ("display_name", "email", "role", "unit_id", "class_id", "scope_unit_id", "active")
-LEADER_BY_HAND = "社团负责人由社团任命产生 Leaders are appointed on the club"
+LEADER_BY_HAND = _l("Leaders are appointed on the club")
 
 
 def get_user(session: Session, actor: User | None, user_id: int) -> User:
     """One account, for the admin who manages it."""
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
+        raise Forbidden(_("Only the admin manages people"))
     user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"没有编号为 {user_id} 的用户 No such user")
+    if user is None or user.role == Role.SYSTEM:  # the command line's account is no one to manage
+        raise NotFound(_("No user #%(id)s", id=user_id))
     return user
 
 
@@ -249,40 +250,39 @@ def update_user(session: Session, actor: User | None, user_id: int, **values) ->
 
     errors: dict[str, list[str]] = {}
     if not new["display_name"] or len(new["display_name"]) > 200:
-        errors["display_name"] = ["1–200 个字符 1–200 characters"]
+        errors["display_name"] = [_("1–200 characters")]
     if problem := _email_problem(new["email"]):
         errors["email"] = problem
     if role_changes:
-        if new["role"] not in {r.value for r in Role}:
-            errors["role"] = ["请选择角色 Choose a role: admin, organizer or student"]
+        if new["role"] not in {r.value for r in PERSON_ROLES}:
+            errors["role"] = [_("Choose a role: admin, organizer or student")]
         elif new["role"] == Role.LEADER:
-            errors["role"] = [LEADER_BY_HAND]
+            errors["role"] = [str(LEADER_BY_HAND)]
         elif new["role"] in STUDENT_ROLES and not user.student_no:
-            errors["role"] = ["学生必须有学号，该账号没有学号 A student needs a student number; this account has none"]
+            errors["role"] = [_("A student needs a student number; this account has none")]
     if "role" not in errors:
         errors.update(_place_problems(session, new["role"], new["unit_id"], new["class_id"], new["scope_unit_id"]))
     if errors:
-        raise Invalid(errors, LEADER_BY_HAND if errors.get("role") == [LEADER_BY_HAND] else "输入有误 Invalid input")
+        by_hand = str(LEADER_BY_HAND)
+        raise Invalid(errors, by_hand if errors.get("role") == [by_hand] else _("Invalid input"))
 
     demoted = role_changes and old["role"] == Role.ADMIN
     deactivated = old["active"] and not new["active"]
     if role_changes and old["role"] == Role.LEADER and posts_held(session, user.id):
-        raise Conflict("该学生正在担任社团负责人，请先在社团页面让其卸任 "
-                       "This student leads a club now: step them down on the club first", {"role": [
-                           "请先在社团页面卸任 Step them down on the club first"]})
+        raise Conflict(_("This student leads a club now: step them down on the club first"), {"role": [
+                           _("Step them down on the club first")]})
     if actor is not None and actor.id == user.id and (demoted or deactivated):
-        raise Conflict("不能停用自己的账号或取消自己的管理员角色 You cannot deactivate or demote yourself",
-                       {"active" if deactivated else "role": ["不能对自己操作 Not on your own account"]})
+        raise Conflict(_("You cannot deactivate or demote yourself"),
+                       {"active" if deactivated else "role": [_("Not on your own account")]})
     if old["role"] == Role.ADMIN and old["active"] and (demoted or deactivated) \
             and _other_active_admins(session, user) == 0:
-        raise Conflict("这是最后一个启用的管理员账号，不能停用或降级 "
-                       "This is the last active admin: it cannot be deactivated or demoted",
-                       {"active" if deactivated else "role": ["至少保留一个管理员 Keep at least one admin"]})
+        raise Conflict(_("This is the last active admin: it cannot be deactivated or demoted"),
+                       {"active" if deactivated else "role": [_("Keep at least one admin")]})
 
     changes = {key: [old[key], new[key]] for key in EDITABLE if new[key] != old[key]}
     if not changes:
         return user
-    for key, (_, value) in changes.items():
+    for key, (_old, value) in changes.items():
         setattr(user, key, value)
     details = {key: change for key, change in changes.items() if key not in ("role", "active")}
     if details:
@@ -296,7 +296,7 @@ def update_user(session: Session, actor: User | None, user_id: int, **values) ->
         append_event(session, actor, "user.deactivate", "user", user.id, {"ended_sign_ins": ended})
     elif "active" in changes:
         append_event(session, actor, "user.reactivate", "user", user.id)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -314,10 +314,10 @@ def list_users(
     """One page of people, newest last, and how many match: by role, unit, class, active, and
     `q` — part of the name, username or student number (any case)."""
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以查看用户列表 Only the admin lists people")
+        raise Forbidden(_("Only the admin lists people"))
     page = max(1, int(page or 1))
     per_page = max(1, min(MAX_PER_PAGE, int(per_page or 50)))
-    query = select(User)
+    query = select(User).where(User.role != Role.SYSTEM)
     if role:
         query = query.where(User.role == role)
     if unit_id is not None:
@@ -344,8 +344,14 @@ def list_users(
 def class_choices(session: Session, actor: User | None, unit_id: int | None = None) -> list[tuple[int, str, int]]:
     """(id, "name（cohort 级）", unit_id) of the classes, of one unit or all, for the people pages."""
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以管理用户 Only the admin manages people")
+        raise Forbidden(_("Only the admin manages people"))
     query = select(SchoolClass).order_by(SchoolClass.unit_id, SchoolClass.cohort.desc(), SchoolClass.name)
     if unit_id is not None:
         query = query.where(SchoolClass.unit_id == unit_id)
-    return [(c.id, f"{c.name}（{c.cohort} 级）", c.unit_id) for c in session.execute(query).scalars()]
+    return [(c.id, _("%(name)s (class of %(cohort)s)", name=c.name, cohort=c.cohort), c.unit_id)
+            for c in session.execute(query).scalars()]
+
+
+def remember_language(user: User, language: str) -> None:
+    """The account reads the site in `language` from now on (a preference, not the record)."""
+    user.locale = language

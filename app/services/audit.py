@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -107,20 +108,20 @@ def verify_chain(session: Session) -> ChainReport:
     for expected_seq, event in enumerate(events, start=1):
         count += 1
         if event.seq != expected_seq:
-            return ChainReport(False, count, expected_seq, f"event #{expected_seq} is missing")
+            return ChainReport(False, count, expected_seq, _("Event #%(seq)s is missing", seq=expected_seq))
         if event.prev_hash != prev:
-            return ChainReport(False, count, event.seq, "does not follow the previous event")
+            return ChainReport(False, count, event.seq, _("It does not follow the previous event"))
         recomputed = _event_hash(
             event.seq, event.at.isoformat(), event.actor_id, event.action, event.object_type,
             event.object_id, event.data, event.prev_hash,
         )
         if recomputed != event.hash:
-            return ChainReport(False, count, event.seq, "its content was changed after writing")
+            return ChainReport(False, count, event.seq, _("Its content was changed after it was written"))
         prev = event.hash
     head = session.get(AuditHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != count or head_hash != prev:
         return ChainReport(
-            False, count, count + 1, f"the chain should hold {head_seq} events; it ends early"
+            False, count, count + 1, _("The chain should hold %(count)s events; it ends early", count=head_seq)
         )
     return ChainReport(True, count)

@@ -18,6 +18,8 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from limits import parse_many
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -29,7 +31,7 @@ from app.services.errors import DomainError, Invalid, Unauthorized
 from app.services.passwords import check_password, hash_password, password_problems
 from app.timeutil import utcnow
 
-WRONG = "用户名或密码错误 Wrong username or password"
+WRONG = _l("Wrong username or password")
 
 
 class Locked(DomainError):
@@ -41,8 +43,7 @@ class Locked(DomainError):
     def __init__(self, retry_after: int):
         minutes = max(1, round(retry_after / 60))
         super().__init__(
-            f"密码错误次数过多，账号已暂时锁定，请 {minutes} 分钟后再试 "
-            f"Too many wrong passwords: this account is locked; try again in {minutes} min"
+            _("Too many wrong passwords: this account is locked; try again in %(minutes)s min", minutes=minutes)
         )
         self.retry_after = retry_after
 
@@ -99,8 +100,8 @@ def authenticate(session: Session, username: str, password: str, *, client: str 
                   "reason": "inactive" if ok else "wrong_password"})
     if locked:
         append_event(session, None, "user.lockout", "user", object_id, {"username": username[:64], "client": client})
-    session.commit()
-    raise Unauthorized(WRONG)  # the miss that locks is still answered as a miss; the next one waits
+    session.commit()  # a refusal stays audited although the request fails and rolls back
+    raise Unauthorized(str(WRONG))  # the miss that locks is still answered as a miss; the next one waits
 
 
 def record_refused_sign_in(
@@ -109,7 +110,7 @@ def record_refused_sign_in(
     """Audit a sign-in refused before any password was asked (single sign-on), and commit."""
     append_event(session, None, "user.sign_in_failed", "user", (identity or "?")[:64],
                  {"method": method, "identity": (identity or "")[:200], "reason": reason[:200], "client": client})
-    session.commit()
+    session.commit()  # a refusal stays audited although the request fails and rolls back
 
 
 def _open(session: Session, user: User, kind: str, method: str, client: str) -> tuple[str, datetime]:
@@ -119,7 +120,7 @@ def _open(session: Session, user: User, kind: str, method: str, client: str) -> 
     session.add(AuthToken(token_hash=digest(token), kind=kind, method=method, user_id=user.id,
                           expires_at=expires_at))
     append_event(session, user, "user.sign_in", "user", user.id, {"kind": kind, "method": method, "client": client})
-    session.commit()
+    session.flush()
     return token, expires_at
 
 
@@ -131,7 +132,7 @@ def issue_token(session: Session, username: str, password: str, *, client: str =
 def open_web_session(session: Session, user: User, *, method: str = "password", client: str = "") -> str:
     """A browser session for a user already authenticated (password or single sign-on)."""
     if not user.active:
-        raise Unauthorized(WRONG)
+        raise Unauthorized(str(WRONG))
     token, _ = _open(session, user, TokenKind.WEB, method, client)
     return token
 
@@ -155,7 +156,7 @@ def sign_out(session: Session, user: User, token: str) -> None:
                                 AuthToken.ended_at.is_(None)).values(ended_at=utcnow())
     )
     append_event(session, user, "user.sign_out", "user", user.id)
-    session.commit()
+    session.flush()
 
 
 def end_sign_ins(session: Session, user_id: int, *, keep: str | None = None) -> int:
@@ -193,9 +194,9 @@ def change_password(
                      {"username": user.username, "client": client, "reason": "wrong_current_password"})
         if locked:
             append_event(session, user, "user.lockout", "user", user.id, {"username": user.username, "client": client})
-        session.commit()
-        raise Invalid({"current_password": ["当前密码不正确 The current password is wrong"]})
+        session.commit()  # a refusal stays audited although the request fails and rolls back
+        raise Invalid({"current_password": [_("The current password is wrong")]})
     user.password_hash = checked_new_password(user, new_password)
     ended = end_sign_ins(session, user.id, keep=keep)
     append_event(session, user, "user.password_change", "user", user.id, {"ended_sign_ins": ended})
-    session.commit()
+    session.flush()

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import URL, Engine
 
 PRIVATE = 0o600
@@ -28,9 +29,9 @@ def backup_database(engine: Engine, target: str | os.PathLike[str]) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     url = engine.url
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise RuntimeError(f"no backup method for {url.get_backend_name()}")
+        raise RuntimeError(_("No backup method for %(backend)s", backend=url.get_backend_name()))
     if url.get_backend_name() == "postgresql" and shutil.which("pg_dump") is None:
-        raise RuntimeError("pg_dump not found: install the PostgreSQL client (apt-get install postgresql-client)")
+        raise RuntimeError(_("pg_dump not found: install the PostgreSQL client (apt-get install postgresql-client)"))
     created = _private_file(target)
     try:
         if url.get_backend_name() == "sqlite":
@@ -39,7 +40,7 @@ def backup_database(engine: Engine, target: str | os.PathLike[str]) -> int:
             argv, env = pg_dump_command(url, target)
             result = subprocess.run(argv, env=env, capture_output=True, text=True)
             if result.returncode != 0:
-                raise RuntimeError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
+                raise RuntimeError(_("pg_dump failed: %(detail)s", detail=result.stderr.strip()[-500:]))
     except BaseException:
         if created:
             target.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -11,8 +12,8 @@ from app import permissions
 from app.models import STUDENT_ROLES, SchoolClass, Unit, User
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid
-from app.services.queries import Page
-from app.services.transactions import commit_unique
+from app.services.pages import Page
+from app.services.transactions import flush_unique
 
 MAX_NAME = 100
 FIRST_COHORT, LAST_COHORT = 1950, 2200
@@ -21,14 +22,13 @@ PER_PAGE = 50
 
 def _require_admin(actor: User | None) -> None:
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以管理班级 Only the admin manages classes")
+        raise Forbidden(_("Only the admin manages classes"))
 
 
 def cohort_problem(cohort) -> str | None:
     """Why this is not a year of entry, or None."""
     if isinstance(cohort, bool) or not isinstance(cohort, int) or not FIRST_COHORT <= cohort <= LAST_COHORT:
-        return (f"入学年级须为 {FIRST_COHORT}–{LAST_COHORT} 年之间的年份 "
-                f"A year of entry from {FIRST_COHORT} to {LAST_COHORT}")
+        return _("A year of entry from %(first)s to %(last)s", first=FIRST_COHORT, last=LAST_COHORT)
     return None
 
 
@@ -39,13 +39,13 @@ def create_class(
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name or len(name) > MAX_NAME:
-        errors["name"] = [f"1–{MAX_NAME} 个字符 1–{MAX_NAME} characters"]
+        errors["name"] = [_("1–%(n)s characters", n=MAX_NAME)]
     if (problem := cohort_problem(cohort)) is not None:
         errors["cohort"] = [problem]
     unit = session.get(Unit, unit_id) if isinstance(unit_id, int) else None
     if unit is None:
         errors["unit_id"] = [
-            "请选择院系 Choose a unit" if unit_id is None else f"没有编号为 {unit_id} 的院系 No such unit"
+            _("Choose a unit") if unit_id is None else _("No unit #%(id)s", id=unit_id)
         ]
     if errors:
         raise Invalid(errors)
@@ -53,14 +53,14 @@ def create_class(
         select(SchoolClass.id).where(SchoolClass.unit_id == unit.id, SchoolClass.name == name)
     ).first()
     if taken:
-        raise Conflict(f"{unit.name}已有班级「{name}」 This unit already has a class of that name",
-                       {"name": ["已被占用 Taken"]})
+        raise Conflict(_("%(unit)s already has a class named %(name)s", unit=unit.name, name=name),
+                       {"name": [_("Taken")]})
     school_class = SchoolClass(unit_id=unit.id, name=name, cohort=cohort)
     session.add(school_class)
     session.flush()
     append_event(session, actor, "class.create", "class", school_class.id,
                  {"unit_id": unit.id, "unit": unit.code, "name": name, "cohort": cohort})
-    commit_unique(session, "该院系已有同名班级 This unit already has a class of that name", "name")
+    flush_unique(session, _("This unit already has a class of that name"), "name")
     return school_class
 
 

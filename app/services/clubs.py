@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -14,7 +15,7 @@ from app.models import STUDENT_ROLES, Club, ClubStatus, Membership, Role, Unit, 
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.leadership import Post, appointable_students, club_posts, set_leaders
-from app.services.transactions import commit_unique
+from app.services.transactions import flush_unique
 from app.timeutil import term_of, utcnow
 
 DEFAULT_MEMBER_ROLE = "member"
@@ -24,7 +25,7 @@ MAX_MEMBER_ROLE = 32
 def get_club(session: Session, club_id: int) -> Club:
     club = session.get(Club, club_id)
     if club is None:
-        raise NotFound(f"没有编号为 {club_id} 的社团 No such club")
+        raise NotFound(_("No club #%(id)s", id=club_id))
     return club
 
 
@@ -37,13 +38,13 @@ def _people(
     for user_id in ids:
         user = found.get(user_id)
         if user is None:
-            errors.setdefault(field, []).append(f"没有编号为 {user_id} 的用户 No user {user_id}")
+            errors.setdefault(field, []).append(_("No user #%(id)s", id=user_id))
         elif user.role not in roles:
             errors.setdefault(field, []).append(
-                f"用户 {user_id} 不是 {roles[0]} User {user_id} is not a {roles[0]}"
+                _("User %(id)s is not a %(role)s", id=user_id, role=Role(roles[0]).label)
             )
         elif not user.active:
-            errors.setdefault(field, []).append(f"用户 {user_id} 已停用 User {user_id} is deactivated")
+            errors.setdefault(field, []).append(_("User %(id)s is deactivated", id=user_id))
         else:
             people.append(user)
     return people
@@ -54,20 +55,20 @@ def _club_values(session: Session, values: dict) -> dict:
     name = (values.get("name") or "").strip()
     category = (values.get("category") or "").strip()
     if not name or len(name) > 200:
-        errors["name"] = ["1–200 个字符 1–200 characters"]
+        errors["name"] = [_("1–200 characters")]
     if not category or len(category) > 64:
-        errors["category"] = ["1–64 个字符 1–64 characters"]
+        errors["category"] = [_("1–64 characters")]
     unit_id = values.get("unit_id")
     if unit_id is None:
-        errors["unit_id"] = ["请选择院系 Choose a unit"]
+        errors["unit_id"] = [_("Choose a unit")]
     elif session.get(Unit, unit_id) is None:
-        errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
+        errors["unit_id"] = [_("No unit #%(id)s", id=unit_id)]
     status = values.get("status") or ClubStatus.ACTIVE
     if status not in {s.value for s in ClubStatus}:
-        errors["status"] = ["one of active, suspended, dissolved"]
+        errors["status"] = [_("One of active, suspended, dissolved")]
     founded_on = values.get("founded_on")
     if founded_on is not None and founded_on > date.today():
-        errors["founded_on"] = ["不能晚于今天 Cannot be in the future"]
+        errors["founded_on"] = [_("Cannot be in the future")]
     advisors = _people(session, values.get("advisor_ids") or [], (Role.ORGANIZER,), "advisor_ids", errors)
     # Any student may be appointed: leadership is a post, not a kind of account.
     leaders = _people(session, values.get("leader_ids") or [], STUDENT_ROLES, "leader_ids", errors)
@@ -87,17 +88,17 @@ def _club_values(session: Session, values: dict) -> dict:
 
 def create_club(session: Session, actor: User | None, **values) -> Club:
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以建立社团 Only the admin creates clubs")
+        raise Forbidden(_("Only the admin creates clubs"))
     checked = _club_values(session, values)
     if session.execute(select(Club.id).where(Club.name == checked["name"])).first():
-        raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
+        raise Conflict(_("Club name taken"), {"name": [_("Taken")]})
     leaders = checked.pop("leaders")
     club = Club(**checked)
     session.add(club)
     session.flush()
     append_event(session, actor, "club.create", "club", club.id, _described(club))
     set_leaders(session, actor, club, leaders)
-    commit_unique(session, "社团名称已存在 Club name taken", "name")
+    flush_unique(session, _("Club name taken"), "name")
     return club
 
 
@@ -113,7 +114,7 @@ def _described(club: Club) -> dict:
 def club_for_editing(session: Session, actor: User | None, club_id: int) -> Club:
     club = get_club(session, club_id)
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以修改社团 Only the admin edits clubs")
+        raise Forbidden(_("Only the admin edits clubs"))
     return club
 
 
@@ -130,7 +131,7 @@ def _save_club(session: Session, actor: User | None, club: Club, values: dict, *
         select(Club.id).where(Club.name == checked["name"], Club.id != club.id)
     ).first()
     if clash:
-        raise Conflict("社团名称已存在 Club name taken", {"name": ["已被占用 Taken"]})
+        raise Conflict(_("Club name taken"), {"name": [_("Taken")]})
     leaders = checked.pop("leaders")
     before = _described(club)
     for key, value in checked.items():
@@ -140,7 +141,7 @@ def _save_club(session: Session, actor: User | None, club: Club, values: dict, *
     if changed:
         append_event(session, actor, "club.update", "club", club.id, changed)
     set_leaders(session, actor, club, leaders, renew=renew_leaders)
-    commit_unique(session, "社团名称已存在 Club name taken", "name")
+    flush_unique(session, _("Club name taken"), "name")
 
 
 def patch_club(session: Session, actor: User | None, club_id: int, **values) -> Club:
@@ -165,7 +166,7 @@ def patch_club(session: Session, actor: User | None, club_id: int, **values) -> 
 def list_members(session: Session, actor: User | None, club_id: int, term: str | None = None) -> list[Membership]:
     club = get_club(session, club_id)
     if not permissions.can_view_roster(actor, club):
-        raise Forbidden("只有本社团的负责人、指导老师或校团委可以查看名册 Only the club's people see its roster")
+        raise Forbidden(_("Only the club's people see its roster"))
     query = select(Membership).where(Membership.club_id == club.id).options(joinedload(Membership.user))
     if term:
         query = query.where(Membership.term == term)
@@ -175,15 +176,14 @@ def list_members(session: Session, actor: User | None, club_id: int, term: str |
 def _roster_keeper(session: Session, actor: User | None, club_id: int) -> Club:
     club = get_club(session, club_id)
     if not permissions.can_keep_roster(actor, club):
-        raise Forbidden("只有校团委、本社团的负责人或指导老师可以维护名册 "
-                        "Only the admin, the club's leaders or its advisors keep its roster")
+        raise Forbidden(_("Only the admin, the club's leaders or its advisors keep its roster"))
     return club
 
 
 def _member_role(role: str | None) -> str:
     role = (role or "").strip() or DEFAULT_MEMBER_ROLE
     if len(role) > MAX_MEMBER_ROLE:
-        raise Invalid({"role": [f"不超过 {MAX_MEMBER_ROLE} 个字符 At most {MAX_MEMBER_ROLE} characters"]})
+        raise Invalid({"role": [_("At most %(n)s characters", n=MAX_MEMBER_ROLE)]})
     return role
 
 
@@ -191,7 +191,7 @@ def _member_term(term: str | None) -> str:
     from app.services.scorecard import parse_term
 
     if term is None or not str(term).strip():
-        raise Invalid({"term": ["请填写学期，如 2026-2027-1 Give the term, e.g. 2026-2027-1"]})
+        raise Invalid({"term": [_("Give the term, e.g. 2026-2027-1")]})
     return parse_term(term)
 
 
@@ -229,7 +229,7 @@ def add_member(
     except NotFound as exc:
         errors["student_no"] = [exc.message]
     if student is not None and not student.active:
-        errors["student_no"] = [f"学号 {student.student_no} 的账号已停用 The account is deactivated"]
+        errors["student_no"] = [_("The account of student number %(no)s is deactivated", no=student.student_no)]
     for check, value in ((_member_term, term), (_member_role, role)):
         try:
             check(value)
@@ -239,8 +239,8 @@ def add_member(
         raise Invalid(errors)
     term, role = _member_term(term), _member_role(role)
     if _on_roster(session, club.id, student.id, term):
-        raise Conflict("该学生已在本学期名册中 Already on the roster for this term",
-                       {"student_no": ["已在名册中 Already on the roster"]})
+        raise Conflict(_("Already on the roster for this term"),
+                       {"student_no": [_("Already on the roster")]})
     member = Membership(
         club_id=club.id, user_id=student.id, term=term, role=role,
         elected_on=elected_on, joined_on=date.today(),
@@ -249,14 +249,14 @@ def add_member(
     session.flush()
     append_event(session, actor, "membership.create", "membership", member.id,
                  {**_member_data(member), "elected_on": elected_on})
-    commit_unique(session, "该学生已在本学期名册中 Already on the roster", "student_no")
+    flush_unique(session, _("Already on the roster"), "student_no")
     return member
 
 
 def _membership(session: Session, club: Club, membership_id: int) -> Membership:
     member = session.get(Membership, membership_id)
     if member is None or member.club_id != club.id:
-        raise NotFound(f"本社团名册中没有编号为 {membership_id} 的成员 No such member of this club")
+        raise NotFound(_("No member #%(id)s on this club's roster", id=membership_id))
     return member
 
 
@@ -282,8 +282,8 @@ def update_member(
     if errors:
         raise Invalid(errors)
     if new_term != member.term and _on_roster(session, club.id, member.user_id, new_term, but=member.id):
-        raise Conflict("该学生已在该学期名册中 Already on the roster for that term",
-                       {"term": ["该学期已有此人 Already on that term's roster"]})
+        raise Conflict(_("Already on the roster for that term"),
+                       {"term": [_("Already on that term's roster")]})
     before = {"role": member.role, "term": member.term}
     member.role, member.term = new_role, new_term
     changed = {k: v for k, v in (("role", new_role), ("term", new_term)) if before[k] != v}
@@ -291,7 +291,7 @@ def update_member(
         append_event(session, actor, "membership.update", "membership", member.id, {
             **_member_data(member), "before": {k: before[k] for k in changed},
         })
-    commit_unique(session, "该学生已在该学期名册中 Already on the roster for that term", "term")
+    flush_unique(session, _("Already on the roster for that term"), "term")
     return member
 
 
@@ -302,7 +302,7 @@ def remove_member(session: Session, actor: User | None, club_id: int, membership
     data = _member_data(member)
     session.delete(member)
     append_event(session, actor, "membership.delete", "membership", membership_id, data)
-    session.commit()
+    session.flush()
 
 
 def roster_terms(session: Session, club_id: int) -> list[str]:

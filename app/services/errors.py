@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 
 class DomainError(Exception):
     status = 400
@@ -39,8 +41,8 @@ class Invalid(DomainError):
     status = 422
     code = "validation_error"
 
-    def __init__(self, fields: dict[str, list[str]], message: str = "输入有误 Invalid input"):
-        super().__init__(message, fields)
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
+        super().__init__(message or _("Invalid input"), fields)
 
 
 MAX_REASON = 2000
@@ -50,5 +52,5 @@ def checked_reason(reason: str | None) -> str:
     """Rejections, revocations, returns and cancellations all need a reason a person can read."""
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_REASON:
-        raise Invalid({"reason": [f"请说明原因（不超过 {MAX_REASON} 字）A reason of 1–{MAX_REASON:,} characters"]})
+        raise Invalid({"reason": [_("A reason of 1–%(max)s characters", max=MAX_REASON)]})
     return reason

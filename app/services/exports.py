@@ -2,6 +2,8 @@
 
 A ``Table`` is a title, a header row and rows of plain values; the builders below turn
 the scorecard's results into tables, and ``to_csv`` / ``to_xlsx`` write any table.
+Headings, titles and the words in cells are in the requester's language (Chinese by
+default, so a file for 教务处 reads in Chinese); numbers are written as on the pages.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from app.i18n import pick
 from app.services.scorecard import (
     DIMENSION_KEYS,
     DIMENSION_LABELS,
@@ -30,7 +34,6 @@ BOM = "\ufeff"
 #: apostrophe so a club named "=HYPERLINK(…)" stays text (CSV/formula injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-NO_DATA = "无数据 No data"
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -51,7 +54,7 @@ def _text_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是 yes" if value else "否 no"
+        return _yes_no(value)
     if isinstance(value, float):
         return f"{value:.1f}"
     text = str(value)
@@ -70,9 +73,13 @@ def to_csv(table: Table) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
 def _xlsx_cell(value):
     if isinstance(value, bool):
-        return "是 yes" if value else "否 no"
+        return _yes_no(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -117,11 +124,11 @@ def render(table: Table, fmt: str) -> bytes:
 
 
 def _score(value: float | None):
-    return NO_DATA if value is None else value
+    return _("No data") if value is None else value
 
 
 def _dimension_headers() -> list[str]:
-    return [f"{DIMENSION_LABELS[k][0]} {DIMENSION_LABELS[k][1]}" for k in DIMENSION_KEYS]
+    return [pick(DIMENSION_LABELS[k]) for k in DIMENSION_KEYS]
 
 
 def indicator_table(card: Scorecard) -> Table:
@@ -130,17 +137,12 @@ def indicator_table(card: Scorecard) -> Table:
     for key in DIMENSION_KEYS:
         dim = card.dimensions[key]
         for item in dim.indicators:
-            rows.append([
-                dim.label_zh, dim.label_en, item.label_zh, item.label_en, _score(item.score),
-                item.detail_zh, item.detail_en, item.hint_zh or "", item.hint_en or "",
-            ])
-        rows.append([dim.label_zh, dim.label_en, "维度得分", "Dimension score", _score(dim.score),
-                     "", "", "", ""])
-    rows.append(["总分", "Overall", "", "", _score(card.overall), "", "", "", ""])
+            rows.append([dim.label, item.label, _score(item.score), item.detail, item.hint or ""])
+        rows.append([dim.label, _("Dimension score"), _score(dim.score), "", ""])
+    rows.append([_("Overall"), "", _score(card.overall), "", ""])
     return Table(
         f"{card.club.name} {card.term}",
-        ["维度", "Dimension", "指标", "Indicator", "得分 Score", "原始数据", "Raw figures",
-         "改进建议", "Hint"],
+        [_("Dimension"), _("Indicator"), _("Score"), _("Raw figures"), _("Hint")],
         rows, f"scorecard-{card.club.id}-{card.term}",
     )
 
@@ -150,8 +152,8 @@ def trend_table(cards: Sequence[Scorecard]) -> Table:
     rows = [[c.term, _score(c.overall), *(_score(c.dimensions[k].score) for k in DIMENSION_KEYS)]
             for c in cards]
     return Table(
-        f"{club.name if club else ''} 趋势 trend",
-        ["学期 Term", "总分 Overall", *_dimension_headers()],
+        _("%(club)s trend", club=club.name if club else ""),
+        [_("Term"), _("Overall"), *_dimension_headers()],
         rows, f"scorecard-trend-{club.id if club else 0}",
     )
 
@@ -164,26 +166,26 @@ def ranking_table(overview: Overview) -> Table:
             row.rank if row.rank is not None else "", card.club.name, card.club.unit_name,
             card.club.category, _score(card.overall),
             *(_score(card.dimensions[k].score) for k in DIMENSION_KEYS),
-            _score(row.previous.overall) if row.previous is not None else NO_DATA,
+            _score(row.previous.overall) if row.previous is not None else _("No data"),
             row.change if row.change is not None else "",
         ])
     return Table(
-        f"五化排名 {overview.term}",
-        ["排名 Rank", "社团 Club", "院系 Unit", "类别 Category", "总分 Overall",
-         *_dimension_headers(), f"上学期 {overview.previous_term}", "变化 Change"],
+        _("Five-izations ranking %(term)s", term=overview.term),
+        [_("Rank"), _("Club"), _("Unit"), _("Category"), _("Overall"),
+         *_dimension_headers(), _("Last term %(term)s", term=overview.previous_term), _("Change")],
         rows, f"scorecards-{overview.term}",
     )
 
 
 def heat_table(heat: HeatTable) -> Table:
     rows = [
-        [name, *(heat.value(uid, m) for m, _, _ in heat.modules), heat.unit_total(uid)]
+        [name, *(heat.value(uid, m) for m, _zh, _en in heat.modules), heat.unit_total(uid)]
         for uid, name in heat.units
     ]
-    rows.append(["合计 Total", *(heat.module_total(m) for m, _, _ in heat.modules),
+    rows.append([_("Total"), *(heat.module_total(m) for m, _zh, _en in heat.modules),
                  round(sum(heat.cells.values()), 1)])
     return Table(
-        f"模块学时 {heat.term}",
-        ["院系 Unit", *(f"{zh} {en}" for _, zh, en in heat.modules), "合计 Total"],
+        _("Module hours %(term)s", term=heat.term),
+        [_("Unit"), *(pick((zh, en)) for _key, zh, en in heat.modules), _("Total")],
         rows, f"module-hours-{heat.term}",
     )

@@ -8,6 +8,9 @@ memory against a handful of set queries (the units, their classes, the numbers a
 already taken), inserted in one bulk statement and audited as one event. Imported accounts
 have no password (`password_hash` None): their owners activate them by a one-time link or
 sign in by single sign-on. A roster never carries passwords.
+
+Somewhat over 400 lines on purpose: both imports share the reading (encodings, headers, line
+numbers) and the preview → confirm shape, and read best side by side.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, any_, bindparam, func, insert, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,32 +36,12 @@ from app.services.accounts import STUDENT_NO_RE, USERNAME_RE
 from app.services.activities import get_activity
 from app.services.audit import append_event
 from app.services.classes import cohort_problem
+from app.services.csv_headers import COHORT_SUFFIX, HEADERS, ROLE_NAMES
 from app.services.errors import Conflict, Forbidden, Invalid
 from app.timeutil import utcnow
 
 MAX_ROWS = 5000  # an activity's participants
 ROSTER_MAX_ROWS = 50_000  # a school's students
-
-# Header names schools use, in Chinese or English, mapped to our field names.
-HEADERS = {
-    "学号": "student_no", "student_no": "student_no", "student number": "student_no",
-    "姓名": "name", "name": "name", "display_name": "name",
-    "角色": "role", "role": "role",
-    "学时": "hours", "时长": "hours", "hours": "hours",
-    "奖项": "award", "获奖": "award", "award": "award",
-    "用户名": "username", "username": "username",
-    "密码": "password", "password": "password",
-    "院系代码": "unit", "院系": "unit", "unit": "unit", "unit_code": "unit",
-    "邮箱": "email", "email": "email",
-    "班级": "class", "团支部": "class", "class": "class", "class_name": "class",
-    "入学年级": "cohort", "年级": "cohort", "cohort": "cohort",
-}
-
-ROLE_NAMES = {
-    "参与者": "participant", "组织者": "organizer", "志愿者": "volunteer",
-    "负责人": "leader", "获奖者": "awardee",
-}
-
 
 @dataclass
 class RowError:
@@ -85,7 +70,7 @@ class Preview:
 def decode(data: bytes) -> str:
     """UTF-8 (BOM or not) first; GB18030 (a superset of GBK) for Excel's Chinese default."""
     if b"\x00" in data[:4096]:
-        raise Invalid({"file": ["不是 CSV 文本文件 Not a CSV text file"]})
+        raise Invalid({"file": [_("Not a CSV text file")]})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -93,7 +78,7 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise Invalid({"file": ["无法识别的编码，请存为 UTF-8 或 GBK Save as UTF-8 or GBK"]}) from None
+        raise Invalid({"file": [_("Unknown encoding: save as UTF-8 or GBK")]}) from None
 
 
 def read_rows(data: bytes, required: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -115,34 +100,34 @@ def read_table(
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise Invalid({"file": ["文件为空 The file is empty"]}) from None
+        raise Invalid({"file": [_("The file is empty")]}) from None
     names = [HEADERS.get(h.strip().lower(), HEADERS.get(h.strip())) for h in header]
     for name, message in (refused or {}).items():
         if name in names:
             raise Invalid({"file": [message]})
     missing = [r for r in required if r not in names]
     if missing:
-        raise Invalid({"file": [f"缺少列 Missing column(s): {', '.join(missing)}"]})
+        raise Invalid({"file": [_("Missing column(s): %(columns)s", columns=", ".join(missing))]})
     rows = []
     try:
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
             if len(rows) >= max_rows:
-                raise Invalid({"file": [f"最多 {max_rows} 行 At most {max_rows:,} rows"]})
+                raise Invalid({"file": [_("At most %(n)s rows", n=format(max_rows, ","))]})
             row = {n: v.strip() for n, v in zip(names, values, strict=False) if n}
             rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise Invalid({"file": [f"第 {reader.line_num} 行格式错误 Line {reader.line_num}: {exc}"]}) from None
+        raise Invalid({"file": [_("Line %(line)s is malformed: %(error)s", line=reader.line_num, error=exc)]}) from None
     if not rows:
-        raise Invalid({"file": ["没有数据行 No data rows"]})
+        raise Invalid({"file": [_("No data rows")]})
     return rows
 
 
 def preview_participations(session: Session, actor: User | None, activity_id: int, data: bytes) -> Preview:
     activity = get_activity(session, activity_id)
     if not permissions.can_record_participation(actor, activity):
-        raise Forbidden("只有本社团负责人可以导入 Only a leader of this club imports records")
+        raise Forbidden(_("Only a leader of this club imports records"))
     rows = read_rows(data, ("student_no",))
     entries = [
         participations.Entry(
@@ -151,9 +136,9 @@ def preview_participations(session: Session, actor: User | None, activity_id: in
             hours=row.get("hours") or None,
             award=row.get("award") or None,
         )
-        for _, row in rows
+        for _line, row in rows
     ]
-    _, bad = participations.check_entries(session, activity, entries)
+    _good, bad = participations.check_entries(session, activity, entries)
     names = dict(session.execute(
         select(User.student_no, User.display_name).where(
             User.student_no.in_({e.student_no for e in entries})
@@ -175,19 +160,18 @@ def preview_participations(session: Session, actor: User | None, activity_id: in
 def import_participations(session: Session, actor: User | None, activity_id: int, data: bytes) -> list[Participation]:
     preview = preview_participations(session, actor, activity_id, data)
     if not preview.ok:
-        raise Invalid(preview.as_fields(), f"{len({e.line for e in preview.errors})} 行有误，未导入任何记录 "
-                      "Bad rows; nothing was imported")
+        raise Invalid(preview.as_fields(), _("%(n)s bad rows; nothing was imported",
+                                                  n=len({e.line for e in preview.errors})))
     try:
         return participations.record_participations(session, actor, activity_id, preview.entries)
     except Invalid as exc:  # a concurrent writer got in between preview and import
-        raise Invalid(exc.fields, "未导入任何记录 Nothing was imported") from None
+        raise Invalid(exc.fields, _("Nothing was imported")) from None
 
 
 # --------------------------------------------------------------------------- the roster
 
-PASSWORD_REFUSED = ("名册不能包含密码列：密码从不导入，学生通过一次性激活链接或统一身份认证登录。"
-                    "A roster never carries passwords: remove the password column. Students "
-                    "activate their accounts by a one-time link or sign in by single sign-on.")
+PASSWORD_REFUSED = _l("A roster never carries passwords: remove the password column. Students "
+                      "activate their accounts by a one-time link or sign in by single sign-on.")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_NAME = 200
 MAX_EMAIL = 200
@@ -260,13 +244,13 @@ def _taken(session: Session, column, values: set[str]) -> set[str]:
 
 
 def _same_as(lines: list[int], line: int) -> str:
-    others = "、".join(str(n) for n in lines if n != line)
-    english = ", ".join(str(n) for n in lines if n != line)
-    return f"与第 {others} 行重复 Same as line {english}"
+    # The separator of a list of line numbers is a message too: "、" in Chinese.
+    others = _(", ").join(str(n) for n in lines if n != line)
+    return _("Same as line %(lines)s", lines=others)
 
 
 def _cohort_of(text: str) -> int | None:
-    text = text.removesuffix("级").strip()
+    text = text.removesuffix(COHORT_SUFFIX).strip()
     return int(text) if text.isdigit() and len(text) <= 4 else None
 
 
@@ -308,40 +292,40 @@ def _check_row(line: int, raw: dict, known: _Known) -> tuple[RosterRow, dict, li
 
     for fname in ("student_no", "name", "unit", "class", "cohort", "username", "email"):
         if "\x00" in raw.get(fname, ""):
-            problem(fname, "含有非法字符 Contains a NUL character")
+            problem(fname, _("Contains a NUL character"))
     number_ok = bool(STUDENT_NO_RE.match(number))
     if not number_ok:
-        problem("student_no", "学号须为 4–32 个字母、数字或 - 4–32 letters, digits or -" if number
-                else "学生必须有学号 A student needs a student number")
+        problem("student_no", _("The student number must be 4–32 letters, digits or -") if number
+                else _("A student needs a student number"))
     if not row.name or len(row.name) > MAX_NAME:
-        problem("name", f"姓名须为 1–{MAX_NAME} 个字符 1–{MAX_NAME} characters")
+        problem("name", _("The name must be 1–%(n)s characters", n=MAX_NAME))
     # A username taken from a malformed number: the number's reason says it already.
     if (row.named or number_ok) and not USERNAME_RE.match(row.username):
-        problem("username", "3–64 个字母、数字或 . _ @ - 3–64 letters, digits or . _ @ -")
+        problem("username", _("3–64 letters, digits or . _ @ -"))
     if row.email and (len(row.email) > MAX_EMAIL or not EMAIL_RE.match(row.email)):
-        problem("email", "邮箱格式不对 Not an e-mail address")
+        problem("email", _("Not an e-mail address"))
     unit = (known.by_code.get(row.unit) or known.by_name.get(row.unit)) if row.unit else None
     if unit is not None:
         row.unit_name, row.unit_code = unit.name, unit.code
     elif row.unit:
-        problem("unit", f"没有院系代码 {row.unit} No such unit")
+        problem("unit", _("No unit code %(code)s", code=row.unit))
     school_class = None
     if row.class_name:
         if not row.unit:
-            problem("unit", "填写班级时须填写院系代码 A class needs the row's unit")
+            problem("unit", _("A class needs the row's unit"))
         elif unit is not None:
             school_class = known.classes.get((unit.id, row.class_name))
             if school_class is None:
-                problem("class", f"{unit.name}没有班级「{row.class_name}」 No class of that name in this unit")
+                problem("class", _("%(unit)s has no class named %(name)s", unit=unit.name, name=row.class_name))
     if row.cohort:
         cohort = _cohort_of(row.cohort)
         if cohort is None or cohort_problem(cohort):
             problem("cohort", cohort_problem(None))
         elif not row.class_name:
-            problem("class", "填写入学年级时须填写班级 A cohort goes with a class")
+            problem("class", _("A cohort goes with a class"))
         elif school_class is not None and school_class.cohort != cohort:
-            problem("cohort", f"班级「{row.class_name}」是 {school_class.cohort} 级 "
-                    f"The class's cohort is {school_class.cohort}")
+            problem("cohort", _("Class %(name)s is of the cohort %(cohort)s",
+                                       name=row.class_name, cohort=school_class.cohort))
     values = {
         "username": row.username, "password_hash": None, "display_name": row.name,
         "role": Role.STUDENT.value, "student_no": number,
@@ -355,7 +339,7 @@ def _check_row(line: int, raw: dict, known: _Known) -> tuple[RosterRow, dict, li
 def roster_import_info(session: Session, actor: User | None) -> dict[str, int]:
     """What the import page shows before a file is chosen (and who may open it)."""
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以导入名册 Only the admin imports the roster")
+        raise Forbidden(_("Only the admin imports the roster"))
     return {
         "units": session.execute(select(func.count()).select_from(Unit)).scalar_one(),
         "classes": session.execute(select(func.count()).select_from(SchoolClass)).scalar_one(),
@@ -370,8 +354,8 @@ def preview_students(session: Session, actor: User | None, data: bytes) -> Roste
     unit), 入学年级 (must be the class's cohort), 用户名 (default: the student number), 邮箱.
     """
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以导入名册 Only the admin imports the roster")
-    rows = read_table(data, ("student_no", "name"), ROSTER_MAX_ROWS, refused={"password": PASSWORD_REFUSED})
+        raise Forbidden(_("Only the admin imports the roster"))
+    rows = read_table(data, ("student_no", "name"), ROSTER_MAX_ROWS, refused={"password": str(PASSWORD_REFUSED)})
     preview = RosterPreview(digest=hashlib.sha256(data).hexdigest())
     errors = preview.errors
 
@@ -405,10 +389,10 @@ def preview_students(session: Session, actor: User | None, data: bytes) -> Roste
     taken_names = _taken(session, User.username, {u for u in usernames if u and "\x00" not in u})
     for row in preview.rows:
         if row.student_no in taken_numbers:
-            errors.append(RowError(row.line, "student_no", "学号已存在 Student number taken"))
+            errors.append(RowError(row.line, "student_no", _("Student number taken")))
         # A username that is the (taken) number: the number's reason says it already.
         if row.username in taken_names and (row.named or row.student_no not in taken_numbers):
-            errors.append(RowError(row.line, "username", "用户名已存在 Username taken"))
+            errors.append(RowError(row.line, "username", _("Username taken")))
 
     errors.sort(key=lambda e: e.line)
     bad_lines = {e.line for e in errors}
@@ -427,8 +411,7 @@ def import_students(session: Session, actor: User | None, data: bytes) -> Roster
     """
     preview = preview_students(session, actor, data)
     if not preview.ok:
-        raise Invalid(preview.as_fields(), f"{preview.bad_rows} 行有误，未导入任何学生 "
-                      "Bad rows; nobody was imported")
+        raise Invalid(preview.as_fields(), _("%(n)s bad rows; nobody was imported", n=preview.bad_rows))
     now = utcnow()
     values = [{**v, "created_at": now} for v in preview.values]
     units, classes = preview.breakdown()
@@ -438,9 +421,8 @@ def import_students(session: Session, actor: User | None, data: bytes) -> Roster
         append_event(session, actor, "user.import", "roster", preview.digest[:16], {
             "count": len(values), "units": units, "classes": classes, "student_nos": numbers,
         })
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict("导入时学号或用户名被占用，未导入任何学生 "
-                       "A number or username was taken meanwhile; nobody was imported") from None
+        raise Conflict(_("A number or username was taken meanwhile; nobody was imported")) from None
     return RosterImport(count=len(values), student_nos=numbers, units=units, classes=classes)

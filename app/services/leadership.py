@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -21,11 +23,21 @@ from app import permissions
 from app.models import STUDENT_ROLES, Club, ClubStatus, Role, User, club_leader
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid
-from app.services.transactions import commit_unique, lock_row
+from app.services.transactions import flush_unique, lock_row
 from app.timeutil import term_of, utcnow
 
 MAX_LEADERS = 20
-STATUS_LABELS = {ClubStatus.SUSPENDED: ("暂停", "suspended"), ClubStatus.DISSOLVED: ("已解散", "dissolved")}
+# What a club not active means for an appointment, one message per status.
+_ADMIN_ONLY = {
+    ClubStatus.SUSPENDED: _l("The club is suspended: only the admin appoints its leaders"),
+    ClubStatus.DISSOLVED: _l("The club is dissolved: only the admin appoints its leaders"),
+}
+_NO_ACTIVITY = {
+    ClubStatus.SUSPENDED: _l("The club is suspended: its leaders are appointed, "
+                             "but it runs no activity until it is active"),
+    ClubStatus.DISSOLVED: _l("The club is dissolved: its leaders are appointed, "
+                             "but it runs no activity until it is active"),
+}
 
 
 def posts_held(session: Session, user_id: int) -> int:
@@ -120,26 +132,29 @@ def appointable_students(
     """
     errors: list[str] = []
     people: list[User] = []
-    if user_ids is not None:
-        field_name, zh_key, en_key = "leader_ids", "用户", "User"
+    by_id = user_ids is not None
+    if by_id:
+        field_name = "leader_ids"
         keys = list(dict.fromkeys(user_ids))
         found = {u.id: u for u in session.execute(select(User).where(User.id.in_(keys))).scalars()} if keys else {}
     else:
-        field_name, zh_key, en_key = "student_nos", "学号", "Student number"
+        field_name = "student_nos"
         keys = list(dict.fromkeys(n.strip() for n in (student_nos or []) if n and n.strip()))
         found = {u.student_no: u for u in session.execute(
             select(User).where(User.student_no.in_(keys))).scalars()} if keys else {}
     if len(keys) > MAX_LEADERS:
-        raise Invalid({field_name: [f"最多任命 {MAX_LEADERS} 位负责人 At most {MAX_LEADERS} leaders"]})
+        raise Invalid({field_name: [_("At most %(n)s leaders", n=MAX_LEADERS)]})
     for key in keys:
         user = found.get(key)
         if user is None:
-            errors.append(f"{zh_key} {key}：没有这个学生 {en_key} {key}: no such student")
+            errors.append(_("User %(key)s: no such student", key=key) if by_id
+                          else _("Student number %(key)s: no such student", key=key))
         elif user.role not in STUDENT_ROLES:
-            errors.append(f"{zh_key} {key}：不是学生，只有学生可以担任社团负责人 "
-                          f"{en_key} {key}: not a student; only students lead clubs")
+            errors.append(_("User %(key)s: not a student; only students lead clubs", key=key) if by_id
+                          else _("Student number %(key)s: not a student; only students lead clubs", key=key))
         elif not user.active:
-            errors.append(f"{zh_key} {key}：账号已停用 {en_key} {key}: the account is deactivated")
+            errors.append(_("User %(key)s: the account is deactivated", key=key) if by_id
+                          else _("Student number %(key)s: the account is deactivated", key=key))
         else:
             people.append(user)
     if errors:
@@ -156,16 +171,13 @@ def _plan(
 
     club = _club(session, club_id)
     if not permissions.can_appoint_leaders(actor, club):
-        raise Forbidden("只有校团委或本社团的指导老师可以任命负责人 "
-                        "Only the admin or the club's advisors appoint its leaders")
+        raise Forbidden(_("Only the admin or the club's advisors appoint its leaders"))
     warnings = []
     if club.status != ClubStatus.ACTIVE:
-        zh, en = STATUS_LABELS.get(club.status, (club.status, club.status))
+        status = ClubStatus(club.status)
         if not permissions.is_admin(actor):
-            raise Conflict(f"社团已{zh}，只有校团委可以任命负责人 "
-                           f"The club is {en}: only the admin appoints its leaders")
-        warnings.append(f"社团目前{zh}：负责人已任命，但恢复正常之前不能开展活动 "
-                        f"The club is {en}: its leaders are appointed, but it runs no activity until it is active")
+            raise Conflict(str(_ADMIN_ONLY[status]))
+        warnings.append(str(_NO_ACTIVITY[status]))
     term = parse_term(term)
     students = appointable_students(session, student_nos=student_nos, user_ids=user_ids)
     before = list(club.leaders)
@@ -203,7 +215,7 @@ def appoint_leaders(
     new = {u.id for u in appointed}
     plan.appointed, plan.stepping_down = appointed, former
     plan.continuing = [u for u in plan.leaders if u.id not in new]
-    commit_unique(session, "负责人刚被他人修改，请刷新后再试 The leaders changed meanwhile; reload and try again",
+    flush_unique(session, _("The leaders changed meanwhile; reload and try again"),
                   "student_nos" if user_ids is None else "leader_ids")
     return plan
 

@@ -14,6 +14,9 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale
+
+from app.i18n import BABEL_LOCALES, DEFAULT, known
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 10
@@ -27,6 +30,11 @@ def sender() -> str:
     config = current_app.config
     host = urlsplit(config["PUBLIC_BASE_URL"]).hostname or "localhost"
     return config.get("MAIL_DEFAULT_SENDER") or f"noreply@{host}"
+
+
+def in_language_of(user):
+    """A context in which gettext speaks the recipient's language: their saved choice, else Chinese."""
+    return force_locale(BABEL_LOCALES[known(getattr(user, "locale", None)) or DEFAULT])
 
 
 def message(to: str, subject: str, body: str) -> EmailMessage:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -21,10 +22,11 @@ from app.models import (
     User,
 )
 from app.services.accounts import student_by_number
-from app.services.activities import get_activity, parse_hours, system_user_id
+from app.services.activities import get_activity, parse_hours
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
 from app.services.scope import student_in_scope
+from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import utcnow
 
@@ -33,8 +35,6 @@ RECORDABLE = (ActivityStatus.DRAFT, ActivityStatus.SUBMITTED, ActivityStatus.APP
 CERTIFIABLE = (ActivityStatus.APPROVED, ActivityStatus.COMPLETED)
 LIVE = (ParticipationStatus.RECORDED, ParticipationStatus.CERTIFIED)
 ROLES = {r.value for r in ParticipationRole}
-# Students may check in from half an hour before the start until the end.
-CHECK_IN_OPENS = timedelta(minutes=30)
 
 
 @dataclass
@@ -45,10 +45,6 @@ class Entry:
     role: str = ParticipationRole.PARTICIPANT
     hours: object = None
     award: str | None = None
-
-
-def _actor_id(session: Session, actor: User | None) -> int:
-    return actor.id if actor is not None else system_user_id(session)
 
 
 def check_entries(
@@ -74,22 +70,22 @@ def check_entries(
         errors: dict[str, list[str]] = {}
         student = students.get(number)
         if not number:
-            errors["student_no"] = ["学号不能为空 Student number is required"]
+            errors["student_no"] = [_("Student number is required")]
         elif student is None:
-            errors["student_no"] = [f"没有学号为 {number} 的学生 No such student"]
+            errors["student_no"] = [_("No student with number %(number)s", number=number)]
         elif student.id in already:
-            errors["student_no"] = [f"{number} 已记录在本活动中 Already recorded for this activity"]
+            errors["student_no"] = [_("%(number)s is already recorded for this activity", number=number)]
         elif number in seen:
-            errors["student_no"] = [f"与第 {seen[number]} 条重复 Same student as entry {seen[number]}"]
+            errors["student_no"] = [_("Same student as entry %(entry)s", entry=seen[number])]
         else:
             seen[number] = index
         role = entry.role or ParticipationRole.PARTICIPANT
         if role not in ROLES:
-            errors["role"] = ["one of " + ", ".join(sorted(ROLES))]
+            errors["role"] = [_("One of: %(choices)s", choices=", ".join(sorted(ROLES)))]
         hours = activity.hours if entry.hours in (None, "") else parse_hours(entry.hours, errors, "hours")
         award = (entry.award or "").strip() or None
         if award and len(award) > 100:
-            errors["award"] = ["不超过 100 个字符 At most 100 characters"]
+            errors["award"] = [_("At most 100 characters")]
         if errors:
             bad[index] = errors
         else:
@@ -103,30 +99,30 @@ def record_participations(
     """Record a batch: every entry valid and stored, or none stored and each bad one named."""
     activity = get_activity(session, activity_id)
     if not permissions.can_record_participation(actor, activity):
-        raise Forbidden("只有本社团负责人可以记录参与 Only a leader of this club records participation")
+        raise Forbidden(_("Only a leader of this club records participation"))
     if activity.status not in RECORDABLE:
-        raise Conflict(f"活动已{activity.status_label}，不能记录 A {activity.status} activity takes no records")
+        raise Conflict(_("An activity that is %(status)s takes no records", status=activity.status_label))
     if not entries:
-        raise Invalid({"entries": ["至少一条 At least one entry"]})
+        raise Invalid({"entries": [_("At least one entry")]})
     rows, bad = check_entries(session, activity, entries)
     if bad:
         raise Invalid(
             {f"entries.{i}.{field}": msgs for i, errs in bad.items() for field, msgs in errs.items()},
-            f"{len(bad)} 条有误，未保存任何记录 {len(bad)} bad entries; nothing was stored",
+            ngettext("%(num)s bad entry; nothing was stored", "%(num)s bad entries; nothing was stored", len(bad)),
         )
-    recorder = _actor_id(session, actor)
+    recorder = acting(session, actor).id
     created = [
         Participation(activity_id=activity.id, recorded_by_id=recorder, **row) for row in rows
     ]
     session.add_all(created)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         # A concurrent request recorded one of these students first.
         session.rollback()
-        _, bad = check_entries(session, activity, entries)
+        _rows, bad = check_entries(session, activity, entries)
         fields = {f"entries.{i}.{f}": m for i, errs in bad.items() for f, m in errs.items()}
-        raise Invalid(fields or {"entries": ["已被同时记录 Recorded concurrently"]}) from None
+        raise Invalid(fields or {"entries": [_("Recorded concurrently")]}) from None
     return created
 
 
@@ -134,39 +130,39 @@ def check_in(session: Session, actor: User, activity_id: int) -> Participation:
     """A student checks in while the activity is on; it is recorded for sign-off."""
     activity = get_activity(session, activity_id)
     if not permissions.can_check_in(actor):
-        raise Forbidden("只有学生可以签到 Only students check in")
+        raise Forbidden(_("Only students check in"))
     lock_row(session, Activity, activity.id)  # the last free place goes to one student only
     if activity.status != ActivityStatus.APPROVED:
-        raise Conflict("活动未在进行 Only an approved activity takes check-ins")
+        raise Conflict(_("Only an approved activity takes check-ins"))
     now = utcnow()
-    if not (activity.starts_at - CHECK_IN_OPENS <= now <= activity.ends_at):
-        raise Conflict("不在签到时间内 Check-in is open from 30 minutes before the start to the end")
+    if not activity.check_in_window_open(now):
+        raise Conflict(_("Check-in is open from 30 minutes before the start to the end"))
     live = session.execute(
         select(func.count(Participation.id)).where(
             Participation.activity_id == activity.id, Participation.status.in_(LIVE)
         )
     ).scalar_one()
     if activity.capacity is not None and live >= activity.capacity:
-        raise Conflict("名额已满 The activity is full")
+        raise Conflict(_("The activity is full"))
     rows, bad = check_entries(session, activity, [Entry(student_no=actor.student_no)])
     if bad:
-        raise Conflict("你已签到 You are already recorded for this activity")
+        raise Conflict(_("You are already recorded for this activity"))
     record = Participation(
         activity_id=activity.id, recorded_by_id=actor.id, checked_in_at=now, **rows[0]
     )
     session.add(record)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict("你已签到 You are already recorded for this activity") from None
+        raise Conflict(_("You are already recorded for this activity")) from None
     return record
 
 
 def list_participations(session: Session, actor: User | None, activity_id: int) -> list[Participation]:
     activity = get_activity(session, activity_id)
     if not permissions.can_view_participations(actor, activity):
-        raise Forbidden("无权查看该活动的参与记录 You may not see this activity's records")
+        raise Forbidden(_("You may not see this activity's records"))
     return list(
         session.execute(
             select(Participation)
@@ -179,7 +175,7 @@ def list_participations(session: Session, actor: User | None, activity_id: int) 
 
 def _check_certifier(actor: User | None, activity: Activity) -> None:
     if not permissions.can_certify(actor, activity):
-        raise Forbidden("只有本社团的指导老师或校团委可以认证 Only the club's advisor or the admin signs off")
+        raise Forbidden(_("Only the club's advisor or the admin signs off"))
 
 
 def certify(
@@ -193,10 +189,7 @@ def certify(
     activity = get_activity(session, activity_id)
     _check_certifier(actor, activity)
     if activity.status not in CERTIFIABLE:
-        raise Conflict(
-            f"活动状态为「{activity.status_label}」，不能认证 "
-            f"A {activity.status} activity cannot be signed off"
-        )
+        raise Conflict(_("An activity that is %(status)s cannot be signed off", status=activity.status_label))
     query = select(Participation).where(Participation.activity_id == activity.id)
     if participation_ids is None:
         query = query.where(Participation.status == ParticipationStatus.RECORDED)
@@ -207,25 +200,26 @@ def certify(
         missing = set(participation_ids) - {r.id for r in records}
         if missing:
             raise Invalid({"participation_ids": [
-                f"不属于本活动 Not records of this activity: {sorted(missing)}"
+                _("Not records of this activity: %(ids)s", ids=sorted(missing))
             ]})
         closed = [r.id for r in records if r.status in (ParticipationStatus.REJECTED,
                                                         ParticipationStatus.REVOKED)]
         if closed:
-            raise Conflict(f"已驳回或撤销的记录不能认证 Rejected or revoked records: {closed}")
+            raise Conflict(_("Rejected or revoked records cannot be signed off: %(ids)s", ids=closed))
     if any(permissions.is_participant(actor, r) for r in records):
-        raise Forbidden("不能认证自己参与的记录 Nobody signs off their own participation")
+        raise Forbidden(_("Nobody signs off their own participation"))
     candidates = [r.id for r in records if r.status == ParticipationStatus.RECORDED]
     if not candidates:
         session.rollback()
         return 0
     note = (note or "").strip() or None
+    actor = acting(session, actor)
     # A conditional UPDATE: of two signers at once, only one moves each record.
     fresh = list(session.execute(
         update(Participation)
         .where(Participation.id.in_(candidates), Participation.status == ParticipationStatus.RECORDED)
         .values(status=ParticipationStatus.CERTIFIED, certified_at=utcnow(),
-                certified_by_id=_actor_id(session, actor), certify_note=note)
+                certified_by_id=actor.id, certify_note=note)
         .returning(Participation.id)
         .execution_options(synchronize_session=False)
     ).scalars())
@@ -234,7 +228,7 @@ def certify(
             session, actor, "participation.certify", "activity", activity.id,
             {"participation_ids": sorted(fresh), "note": note},
         )
-    session.commit()
+    session.flush()
     session.expire_all()
     return len(fresh)
 
@@ -246,42 +240,45 @@ def _get_participation(session: Session, participation_id: int) -> Participation
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if record is None:
-        raise NotFound(f"没有编号为 {participation_id} 的参与记录 No such participation")
+        raise NotFound(_("No participation #%(id)s", id=participation_id))
     return record
 
 
 def _close(
     session: Session, actor: User | None, participation_id: int, reason: str, *,
-    expected: ParticipationStatus, target: ParticipationStatus, verb: str, wrong_state: str,
+    expected: ParticipationStatus, target: ParticipationStatus, verb: str, wrong_state,
 ) -> Participation:
     """Reject a recorded record or revoke a certified one: same people, same rules."""
     record = _get_participation(session, participation_id)
     _check_certifier(actor, record.activity)
     if permissions.is_participant(actor, record):
-        raise Forbidden("不能处理自己参与的记录 Nobody signs off their own participation")
+        raise Forbidden(_("Nobody rejects or revokes their own participation"))
     reason = checked_reason(reason)
     if record.status != expected:
-        raise Conflict(f"{wrong_state} (it is {record.status})")
+        raise Conflict(wrong_state(record.status_label))
+    actor = acting(session, actor)
     record.status = target
     setattr(record, f"{target.value}_at", utcnow())
-    setattr(record, f"{target.value}_by_id", _actor_id(session, actor))
+    setattr(record, f"{target.value}_by_id", actor.id)
     setattr(record, f"{verb}_reason", reason)
     append_event(session, actor, f"participation.{verb}", "participation", record.id,
                  {"reason": reason, "activity_id": record.activity_id})
-    session.commit()
+    session.flush()
     return record
 
 
 def reject(session: Session, actor: User | None, participation_id: int, reason: str) -> Participation:
     return _close(session, actor, participation_id, reason,
                   expected=ParticipationStatus.RECORDED, target=ParticipationStatus.REJECTED,
-                  verb="reject", wrong_state="只能驳回待认证的记录 Only a recorded record can be rejected")
+                  verb="reject", wrong_state=lambda status: _(
+                      "Only a record awaiting sign-off can be rejected (it is %(status)s)", status=status))
 
 
 def revoke(session: Session, actor: User | None, participation_id: int, reason: str) -> Participation:
     return _close(session, actor, participation_id, reason,
                   expected=ParticipationStatus.CERTIFIED, target=ParticipationStatus.REVOKED,
-                  verb="revoke", wrong_state="只能撤销已认证的记录 Only a certified record can be revoked")
+                  verb="revoke", wrong_state=lambda status: _(
+                      "Only a certified record can be revoked (it is %(status)s)", status=status))
 
 
 @dataclass
@@ -296,7 +293,7 @@ def student_records(session: Session, actor: User | None, student_no: str) -> St
     student = student_by_number(session, student_no)
     in_scope = actor is not None and actor.role == Role.ORGANIZER and student_in_scope(session, actor, student)
     if not permissions.can_view_student_records(actor, student, in_scope=in_scope):
-        raise Forbidden("无权查看该学生的记录 You may not see this student's records")
+        raise Forbidden(_("You may not see this student's records"))
     items = list(
         session.execute(
             select(Participation)

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -25,8 +27,8 @@ from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.timeutil import to_local, utcnow
 
-USED = "链接已失效或已被使用 This link has expired or was already used"
-INACTIVE = "该账号已停用，请联系校团委 This account is deactivated; ask the Youth League office"
+USED = _l("This link has expired or was already used")
+INACTIVE = _l("This account is deactivated; ask the Youth League office")
 PATH = "/password/reset/"
 
 
@@ -58,7 +60,7 @@ def _new_token() -> tuple[str, str]:
 
 def _require_admin(actor: User | None) -> None:
     if not permissions.can_manage_people(actor):
-        raise Forbidden("只有校团委可以生成密码设置链接 Only the admin makes password links")
+        raise Forbidden(_("Only the admin makes password links"))
 
 
 def end_open_links(session: Session, user_ids) -> None:
@@ -78,9 +80,9 @@ def create_reset_link(session: Session, actor: User | None, user_id: int) -> Res
     _require_admin(actor)
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"没有编号为 {user_id} 的用户 No such user")
+        raise NotFound(_("No user #%(id)s", id=user_id))
     if not user.active:
-        raise Conflict("账号已停用，请先启用再生成链接 The account is deactivated: reactivate it first")
+        raise Conflict(_("The account is deactivated: reactivate it first"))
     end_open_links(session, [user.id])
     token, token_hash = _new_token()
     expires_at = utcnow() + _lifetime()
@@ -89,7 +91,7 @@ def create_reset_link(session: Session, actor: User | None, user_id: int) -> Res
     append_event(session, actor, "user.password_reset_link", "user", user.id,
                  {"count": 1, "user_ids": [user.id], "expires_at": expires_at.isoformat(),
                   "email": bool(user.email)})
-    session.commit()
+    session.flush()
     url = _url(token)
     emailed = None
     if user.email and mail.configured():
@@ -106,9 +108,9 @@ def reset_links(
     _require_admin(actor)
     errors = {}
     if unit_id is not None and session.get(Unit, unit_id) is None:
-        errors["unit_id"] = [f"没有编号为 {unit_id} 的院系 No such unit"]
+        errors["unit_id"] = [_("No unit #%(id)s", id=unit_id)]
     if class_id is not None and session.get(SchoolClass, class_id) is None:
-        errors["class_id"] = [f"没有编号为 {class_id} 的班级 No such class"]
+        errors["class_id"] = [_("No class #%(id)s", id=class_id)]
     if errors:
         raise Invalid(errors)
     where = [User.active.is_(True), User.role.in_(STUDENT_ROLES)]
@@ -136,7 +138,7 @@ def reset_links(
         "filters": {"unit_id": unit_id, "class_id": class_id, "cohort": cohort,
                     "only_without_password": only_without_password},
     })
-    session.commit()
+    session.flush()
     return [(user, _url(token), expires_at) for user, (token, _) in zip(users, tokens, strict=True)]
 
 
@@ -149,20 +151,20 @@ def mail_links(links: list[tuple[User, str, datetime]]) -> int:
 
 
 def _message(user: User, url: str, expires_at: datetime):
+    """The link's e-mail, in the recipient's language (their choice on the site, else Chinese)."""
     until = to_local(expires_at).strftime("%Y-%m-%d %H:%M")
     school = current_app.config["INSTITUTION_NAME"]
-    body = (
-        f"{user.display_name}，你好：\n\n"
-        f"请打开下面的链接，为你的第二课堂成绩单账号（用户名 {user.username}）设置密码。"
-        f"链接只能使用一次，{until} 前有效。\n\n{url}\n\n"
-        "如果你没有申请，请忽略这封邮件；你的账号不会有任何变化。\n\n"
-        f"Hello {user.display_name},\n\n"
-        f"open the link below to set the password of your Second Transcript account "
-        f"(username {user.username}). It works once, until {until} (school time).\n\n{url}\n\n"
-        "If you did not ask for it, ignore this e-mail; nothing changes on your account.\n\n"
-        f"— {school} 第二课堂成绩单 Second Transcript\n"
-    )
-    return mail.message(user.email, "设置第二课堂成绩单密码 Set your Second Transcript password", body)
+    with mail.in_language_of(user):
+        body = _(
+            "Hello %(name)s,\n\n"
+            "open the link below to set the password of your Second Transcript account "
+            "(username %(username)s). It works once, until %(until)s (school time).\n\n%(url)s\n\n"
+            "If you did not ask for it, ignore this e-mail; nothing changes on your account.\n\n"
+            "— %(school)s Second Transcript\n",
+            name=user.display_name, username=user.username, until=until, url=url, school=school,
+        )
+        subject = _("Set your Second Transcript password")
+    return mail.message(user.email, subject, body)
 
 
 # ---- using a link ---------------------------------------------------------------------------
@@ -174,9 +176,9 @@ def _usable(session: Session, token: str | None) -> PasswordReset:
             select(PasswordReset).where(PasswordReset.token_hash == auth.digest(token))
         ).scalar_one_or_none()
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
-        raise Invalid({"token": [USED]}, USED)
+        raise Invalid({"token": [str(USED)]}, str(USED))
     if not link.user.active:
-        raise Conflict(INACTIVE, {"token": [INACTIVE]})
+        raise Conflict(str(INACTIVE), {"token": [str(INACTIVE)]})
     return link
 
 
@@ -198,12 +200,12 @@ def reset_password(session: Session, token: str | None, new_password: str | None
     ).rowcount
     if claimed != 1:  # used by a request that got in first
         session.rollback()
-        raise Invalid({"token": [USED]}, USED)
+        raise Invalid({"token": [str(USED)]}, str(USED))
     end_open_links(session, [user.id])
     user.password_hash = password_hash
     ended = auth.end_sign_ins(session, user.id)
     append_event(session, user, "user.password_set", "user", user.id,
                  {"via": "reset_link", "link_id": link.id, "ended_sign_ins": ended})
-    session.commit()
+    session.flush()
     session.expire(link)
     return user

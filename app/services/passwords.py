@@ -10,6 +10,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 10
@@ -59,14 +60,13 @@ def password_problems(password: str | None, *, personal: tuple[str | None, ...] 
     """Why this password may not be set (empty when it may). `personal`: the username, name, number."""
     password = password or ""
     if len(password) < MIN_LENGTH:
-        return [f"至少 {MIN_LENGTH} 个字符 At least {MIN_LENGTH} characters"]
+        return [_("At least %(n)s characters", n=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"最多 {MAX_LENGTH} 个字符 At most {MAX_LENGTH} characters"]
+        return [_("At most %(n)s characters", n=MAX_LENGTH)]
     inputs = [p for p in personal if p]
     lowered = password.casefold()
     if any(len(p) >= 4 and p.casefold() in lowered for p in inputs):
-        return ["不能包含用户名、姓名或学号 Must not contain your username, name or number"]
+        return [_("Must not contain your username, name or number")]
     if zxcvbn(password, user_inputs=inputs)["score"] < MIN_SCORE:
-        return ["密码太常见或太容易猜到，请换一个更长、不常见的 "
-                "Too common or too easy to guess; choose a longer, unusual one"]
+        return [_("Too common or too easy to guess; choose a longer, unusual one")]
     return []

@@ -8,6 +8,7 @@ message that tells them whom to ask.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,18 +37,16 @@ def account_for_identity(session: Session, match_field: str, value: str | None) 
     value = (value or "").strip()
     if not value or len(value) > MAX_VALUE:
         raise Unauthorized(
-            "统一身份认证没有提供可用的账号标识，请联系学校信息中心。 "
-            "The school sign-in did not say which account this is; ask the IT office."
+            _("The school sign-in did not say which account this is; ask the IT office.")
         )
     user = session.execute(select(User).where(column == value)).scalar_one_or_none()
     if user is None:
         raise Forbidden(
-            f"统一身份认证账号 {value} 在本系统中没有对应账号，请联系校团委开通。 "
-            f"The school account {value} has no account here; ask the Youth League office."
+            _("The school account %(value)s has no account here; ask the Youth League office.", value=value)
         )
     if not user.active:
         raise Forbidden(
-            f"统一身份认证账号 {value} 对应的账号已停用，请联系校团委。 "
-            f"The account for the school account {value} is deactivated; ask the Youth League office."
+            _("The account for the school account %(value)s is deactivated; ask the Youth League office.",
+              value=value)
         )
     return user

@@ -7,6 +7,7 @@ in the same transaction cannot be overtaken by another writer.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,12 +17,16 @@ def lock_row(session: Session, model, row_id: int) -> None:
     session.execute(update(model).where(model.id == row_id).values(id=model.id))
 
 
-def commit_unique(session: Session, message: str, field: str) -> None:
-    """Commit; a unique constraint lost to a concurrent writer is a 409, not a 500."""
+def flush_unique(session: Session, message: str, field: str) -> None:
+    """Flush; a unique constraint lost to a concurrent writer is a 409, not a 500.
+
+    The whole transaction is rolled back, not only this statement: the use case failed, so
+    nothing it did stays (on PostgreSQL the transaction is aborted anyway).
+    """
     from app.services.errors import Conflict
 
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict(message, {field: ["已被占用 Taken"]}) from None
+        raise Conflict(message, {field: [_("Taken")]}) from None

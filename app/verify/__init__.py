@@ -10,23 +10,27 @@ from flask import (
     Flask,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
+from app import i18n
 from app.extensions import csrf, db, limiter
 from app.lru import LRU
-from app.models import LEVEL_LABELS, MODULE_LABELS, ROLE_LABELS
 from app.services import transcripts
 from app.services.errors import NotFound
+from credentials.snapshot import LEVELS, MODULES, ROLES
 
 bp = Blueprint("verify", __name__)
-# Rendered pages keyed by everything they show that can change (PublicView.version).
+# Rendered pages keyed by everything they show that can change (PublicView.version), the
+# language they are in and the signed query they were asked with (the page links to itself).
 _pages = LRU(512)
 
 
@@ -65,7 +69,7 @@ def verify_limit(view):
         if not counted and not verify_budget_allows(current_app.config, get_remote_address()):
             item = _limits(current_app.config["VERIFY_RATE_LIMIT"])[0]
             reset_at = limiter.limiter.get_window_stats(item, "verify", get_remote_address()).reset_time
-            raise TooManyRequests("请求过于频繁，请稍后再试 Too many requests; try again later",
+            raise TooManyRequests(_("Too many requests; try again later"),
                                   retry_after=max(1, int(reset_at - time.time())))
         return view(*args, **kwargs)
 
@@ -73,9 +77,16 @@ def verify_limit(view):
 
 
 def _labels() -> dict:
-    return {"modules": {k.value: v for k, v in MODULE_LABELS.items()},
-            "levels": {k.value: v for k, v in LEVEL_LABELS.items()},
-            "roles": {k.value: v for k, v in ROLE_LABELS.items()}}
+    """The transcript's vocabulary as (zh, en) pairs; the page shows the reader's half (pick)."""
+    return {"modules": {key: (zh, en) for key, zh, en in MODULES},
+            "levels": {key: (zh, en) for key, zh, en in LEVELS},
+            "roles": {key: (zh, en) for key, zh, en in ROLES}}
+
+
+def signed_query(query: str) -> str:
+    """The query of a QR link without `lang=` (the reader's choice of language is not part of
+    what was signed); the fast path and the view both use it, so they agree on the link."""
+    return "&".join(part for part in query.split("&") if part and part.split("=", 1)[0] != "lang")
 
 
 @bp.route("/healthz")
@@ -105,23 +116,26 @@ def landing():
 @verify_limit
 def page(serial):
     """The QR link's target. A presented signature must check out; the status comes from us."""
-    link = request.url if request.query_string else None
-    if link is not None:
-        # The link was signed with the public base URL; rebuild it the way it was printed.
-        link = current_app.config["PUBLIC_BASE_URL"] + request.full_path
+    query = signed_query(request.query_string.decode("latin-1"))
+    # The link was signed with the public base URL; rebuild it the way it was printed.
+    link = f"{current_app.config['PUBLIC_BASE_URL']}{request.path}?{query}" if query else None
     try:
         view = transcripts.public_view(db.session, serial, link)
     except NotFound:
         return render_template("verify/unknown.html", serial=serial), 404
-    html = cached_page(view)
+    language = i18n.current()
+    html = cached_page(view, language, query)
     if html is None:
         html = render_template("verify/page.html", view=view, **_labels())
-        _pages.put(view.version, html)
-    return html
+        _pages.put((view.version, language, query), html)
+    response = make_response(html)
+    response.vary.add("Accept-Language")
+    return response
 
 
-def cached_page(view: transcripts.PublicView) -> str | None:
-    return _pages.get(view.version)
+def cached_page(view: transcripts.PublicView, language: str, query: str) -> str | None:
+    """The page already rendered for this state, in `language` ('zh_CN' or 'en'), for this query."""
+    return _pages.get((view.version, language, query))
 
 
 @bp.route("/verify/upload", methods=["POST"])
@@ -132,7 +146,7 @@ def upload():
     file = request.files.get("file")
     expected = (request.form.get("serial") or "").strip() or None
     if file is None or not file.filename:
-        return render_template("verify/landing.html", error="请选择 PDF 文件 Choose a PDF file"), 422
+        return render_template("verify/landing.html", error=_("Choose a PDF file")), 422
     verdict = transcripts.verify_upload(db.session, file.read())
     mismatch = expected is not None and verdict.serial not in (None, expected)
     return render_template("verify/upload.html", verdict=verdict, expected=expected,

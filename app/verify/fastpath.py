@@ -6,12 +6,19 @@ signature (cached per link and key set); only a page already rendered for exactl
 state is sent without going through Flask. Anything else — a first visit, an unknown
 serial, a spent budget — goes to the Flask view, which renders and fills the cache.
 This is the public path employers hit, so it is kept as short as it can be.
+
+The page is in the visitor's language, chosen as app/i18n.py chooses it. Only the browser's
+Accept-Language can be read without Flask: a `?lang=` (which is remembered in the session)
+or a session cookie (which may carry a choice, or a signed-in account's) goes to the view.
 """
 
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
 
+from app import i18n
 from app.security import headers_for
 from app.services import transcripts
 from app.services.errors import NotFound
@@ -21,7 +28,8 @@ class VerifyFastPath:
     def __init__(self, app: Flask):
         self.app = app
         self.next = app.wsgi_app
-        self.headers = headers_for(app.config, html=True)
+        self.headers = [*headers_for(app.config, html=True), ("Vary", "Accept-Language")]
+        self.session_cookie = app.config.get("SESSION_COOKIE_NAME") or "session"
 
     def __call__(self, environ, start_response):
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
@@ -40,10 +48,20 @@ class VerifyFastPath:
                 return [body]
         return self.next(environ, start_response)
 
+    def language(self, environ) -> str | None:
+        """'zh_CN' or 'en' as the view would choose it, or None when only the view can tell."""
+        if self.session_cookie in parse_cookie(environ.get("HTTP_COOKIE", "")):
+            return None
+        accept = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
+        return i18n.known(accept.best_match(i18n.ACCEPTED)) or i18n.DEFAULT
+
     def _cached_page(self, environ, path: str, query: str) -> str | None:
         from app.extensions import db
-        from app.verify import COUNTED, cached_page, verify_budget_allows
+        from app.verify import COUNTED, cached_page, signed_query, verify_budget_allows
 
+        language = self.language(environ)
+        if language is None or signed_query(query) != query:
+            return None  # a ?lang= choice or a session: the view answers (and remembers)
         with self.app.app_context():
             if not verify_budget_allows(self.app.config, environ.get("REMOTE_ADDR", "")):
                 return None  # the Flask view answers 429
@@ -53,4 +71,4 @@ class VerifyFastPath:
                 view = transcripts.public_view(db.engine, path[3:], link)
             except NotFound:
                 return None
-            return cached_page(view)
+            return cached_page(view, language, query)

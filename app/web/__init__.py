@@ -12,6 +12,8 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Flask, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -24,41 +26,40 @@ bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
 
 ERROR_TITLES = {
-    400: ("请求有误", "Bad request"),
-    401: ("请先登录", "Sign-in required"),
-    403: ("无权访问", "Forbidden"),
-    404: ("找不到页面", "Not found"),
-    405: ("不支持的操作", "Method not allowed"),
-    409: ("操作冲突", "Conflict"),
-    413: ("上传内容太大", "Too large"),
-    415: ("不支持的格式", "Unsupported media type"),
-    422: ("输入有误", "Invalid input"),
-    429: ("请求太频繁", "Too many requests"),
-    500: ("服务器出错了", "Server error"),
+    400: _l("Bad request"),
+    401: _l("Sign-in required"),
+    403: _l("Forbidden"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    415: _l("Unsupported media type"),
+    422: _l("Invalid input"),
+    429: _l("Too many requests"),
+    500: _l("Server error"),
 }
 ERROR_HINTS = {
-    403: "你的账号不能打开这个页面。如需权限，请联系校团委。 "
-         "Your account cannot open this page; ask the Youth League office if you need access.",
-    404: "链接可能已失效，或记录已不存在。 The link may be old, or the record no longer exists.",
-    409: "记录已被修改，请刷新后再试。 The record changed meanwhile; reload and try again.",
-    413: "文件太大，请拆分后再上传。 The file is too large; split it and upload again.",
-    429: "请稍后再试。 Please wait a moment and try again.",
-    500: "请稍后再试；如果一直出现，请联系管理员。 "
-         "Try again later; if it persists, tell the admin.",
+    403: _l("Your account cannot open this page; ask the Youth League office if you need access."),
+    404: _l("The link may be old, or the record no longer exists."),
+    409: _l("The record changed meanwhile; reload and try again."),
+    413: _l("The file is too large; split it and upload again."),
+    429: _l("Please wait a moment and try again."),
+    500: _l("Try again later; if it persists, tell the admin."),
 }
 
 
 def _error_page(code: int, message: str, fields: dict | None = None):
-    zh, en = ERROR_TITLES.get(code, ("出错了", "Error"))
+    title = str(ERROR_TITLES.get(code, _l("Error")))
+    hint = ERROR_HINTS.get(code)
     try:
         html = render_template(
-            "web/error.html", code=code, title_zh=zh, title_en=en, message=message,
-            hint=ERROR_HINTS.get(code), fields=fields or {},
+            "web/error.html", code=code, title=title, message=message,
+            hint=str(hint) if hint else None, fields=fields or {},
         )
     except Exception:  # the layout needs the database; never fail while reporting a failure
         log.exception("error page could not be rendered")
         html = (f'<!doctype html><meta charset="utf-8"><title>{code}</title>'
-                f"<h1>{code} {zh} {en}</h1><p>{escape(message)}</p>")
+                f"<h1>{code} {escape(title)}</h1><p>{escape(message)}</p>")
     return html, code
 
 
@@ -68,10 +69,11 @@ def render_http_error(error: HTTPException):
     except Exception:  # pragma: no cover - a broken connection must not hide the error
         log.exception("rollback failed")
     if isinstance(error, CSRFError):
-        message = ("表单已过期或来源不明，请返回刷新后重试。 "
-                   "The form expired; go back, reload and try again.")
+        message = _("The form expired; go back, reload and try again.")
     elif (error.code or 500) >= 500:
-        message = "服务器内部错误 Internal server error"
+        message = _("Internal server error")
+    elif error.description == type(error).description:
+        message = ""  # werkzeug's English default says no more than the title and the hint
     else:
         message = error.description or error.name
     response = _error_page(error.code or 500, message)
@@ -124,7 +126,8 @@ def init_app(app: Flask) -> None:
     )
 
     login_manager.login_view = "web.login"
-    login_manager.login_message = "请先登录 Please sign in"
+    login_manager.login_message = _l("Please sign in")
+    login_manager.localize_callback = str  # the lazy message, in the reader's language when flashed
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
     app.config.setdefault("CSV_IMPORT_MAX_BYTES", 256 * 1024)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.extensions import db
-from app.services import activities, participations, queries
+from app.services import activities, participations
 from app.services.errors import Conflict, Invalid
+from app.services.pages import activity as activity_pages
+from app.services.pages import choices
 from app.timeutil import school_zone, to_local
 from app.web import bp
 from app.web.forms import ActionForm, ActivityForm, OutcomeForm, ReasonForm
@@ -22,24 +25,25 @@ from app.web.support import (
 
 
 def _choices(form: ActivityForm) -> ActivityForm:
-    form.module.choices = [("", "— 请选择 Choose —"), *queries.module_choices()]
-    form.level.choices = [("", "— 请选择 Choose —"), *queries.level_choices()]
+    choose = ("", _("— Choose —"))
+    form.module.choices = [choose, *choices.module_choices()]
+    form.level.choices = [choose, *choices.level_choices()]
     return form
 
 
 def _all_problems(form: ActivityForm) -> None:
     """Some fields did not parse: add the plan's other problems so all show at once."""
-    put_errors(form, queries.plan_problems(form.values(school_zone())), only_clean=True)
+    put_errors(form, activities.plan_problems(form.values(school_zone())), only_clean=True)
 
 
 @bp.route("/clubs/<int:club_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def new_activity(club_id: int):
-    club = queries.club_for_planning(db.session, actor(), club_id)
+    club = activities.club_for_planning(db.session, actor(), club_id)
     form = _choices(ActivityForm())
     done = create_once(
         form, lambda: activities.create_activity(db.session, actor(), club_id, **form.values(school_zone())),
-        lambda _: "活动已保存为草稿，确认无误后请提交审批 Saved as a draft; submit it for approval when ready",
+        lambda _activity: _("Saved as a draft; submit it for approval when ready"),
         lambda activity: url_for("web.activity_page", activity_id=activity.id),
         on_invalid=lambda: _all_problems(form),
     )
@@ -54,7 +58,7 @@ def new_activity(club_id: int):
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_activity(activity_id: int):
-    activity = queries.activity_for_editing(db.session, actor(), activity_id)
+    activity = activities.activity_for_editing(db.session, actor(), activity_id)
     form = ActivityForm()
     if not form.is_submitted():
         form = ActivityForm(data={
@@ -76,7 +80,7 @@ def edit_activity(activity_id: int):
         except FORM_ERRORS as error:
             show_error(form, error)
         else:
-            flash("活动已保存 Saved", "success")
+            flash(_("Saved"), "success")
             return redirect(url_for("web.activity_page", activity_id=activity_id))
     elif form.is_submitted():
         _all_problems(form)
@@ -87,7 +91,7 @@ def edit_activity(activity_id: int):
 
 
 def _detail(activity_id: int, status: int = 200, **forms):
-    page = queries.activity_page(db.session, actor(), activity_id)
+    page = activity_pages.activity_page(db.session, actor(), activity_id)
     forms.setdefault("return_form", ReasonForm(prefix="return", formdata=None))
     forms.setdefault("cancel_form", ReasonForm(prefix="cancel", formdata=None))
     forms.setdefault("complete_form", OutcomeForm(prefix="complete", formdata=None))
@@ -109,7 +113,7 @@ def _back(activity_id: int):
 def _step(activity_id: int, call, done: str):
     """A lifecycle button: call the service; a stale click (Conflict) says why, never a 409 page."""
     if not ActionForm().validate_on_submit():
-        flash("表单已失效，请重试 The form expired; try again", "error")
+        flash(_("The form expired; try again"), "error")
         return _back(activity_id)
     try:
         call()
@@ -125,7 +129,7 @@ def _step(activity_id: int, call, done: str):
 def submit_activity(activity_id: int):
     return _step(
         activity_id, lambda: activities.submit_activity(db.session, actor(), activity_id),
-        "已提交审批 Submitted for approval",
+        _("Submitted for approval"),
     )
 
 
@@ -134,7 +138,7 @@ def submit_activity(activity_id: int):
 def approve_activity(activity_id: int):
     return _step(
         activity_id, lambda: activities.approve_activity(db.session, actor(), activity_id),
-        "已批准 Approved",
+        _("Approved"),
     )
 
 
@@ -159,7 +163,7 @@ def return_activity(activity_id: int):
     return _with_reason(
         activity_id, "return",
         lambda reason: activities.return_activity(db.session, actor(), activity_id, reason),
-        "已退回修改 Returned to the leader",
+        _("Returned to the leader"),
     )
 
 
@@ -169,7 +173,7 @@ def cancel_activity(activity_id: int):
     return _with_reason(
         activity_id, "cancel",
         lambda reason: activities.cancel_activity(db.session, actor(), activity_id, reason),
-        "活动已取消 Activity cancelled",
+        _("Activity cancelled"),
     )
 
 
@@ -184,7 +188,7 @@ def complete_activity(activity_id: int):
     except Conflict as error:
         show_error(None, error)
         return _back(activity_id)
-    flash("活动已结项 Activity completed", "success")
+    flash(_("Activity completed"), "success")
     return _back(activity_id)
 
 
@@ -197,5 +201,5 @@ def check_in(activity_id: int):
         except FORM_ERRORS as error:
             show_error(None, error)
         else:
-            flash("签到成功，记录待认证 Checked in; the record awaits sign-off", "success")
+            flash(_("Checked in; the record awaits sign-off"), "success")
     return redirect(url_for("web.student_home"))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.extensions import db
 from app.models import Role
-from app.services import accounts, clubs, queries
+from app.services import accounts, clubs
+from app.services.pages import admin as admin_pages
+from app.services.pages import choices
 from app.web import bp
 from app.web.forms import ClubEditForm, ClubForm, UnitForm
 from app.web.support import (
@@ -29,20 +32,20 @@ def admin_units():
     form = UnitForm()
     done = create_once(
         form, lambda: accounts.create_unit(db.session, actor(), form.code.data or "", form.name.data or ""),
-        lambda unit: f"已创建院系「{unit.name}」 Unit created", lambda _: url_for("web.admin_units"),
+        lambda unit: _("Unit %(name)s created", name=unit.name), lambda _: url_for("web.admin_units"),
     )
     if done:
         return done
     status = status_of(form)
-    units = queries.units_page(db.session, actor(), _page_arg())
+    units = admin_pages.units_page(db.session, actor(), _page_arg())
     return render_template("web/admin_units.html", form=form, units=units), status
 
 
 def _club_choices(form: ClubForm) -> None:
     session, who = db.session, actor()
-    form.unit_id.choices = [("", "— 请选择 Choose —"), *queries.unit_choices(session, who)]
-    form.advisor_ids.choices = queries.people_choices(session, who, Role.ORGANIZER)
-    form.leader_ids.choices = queries.people_choices(session, who, Role.LEADER)
+    form.unit_id.choices = [("", _("Choose —")), *choices.unit_choices(session, who)]
+    form.advisor_ids.choices = choices.people_choices(session, who, Role.ORGANIZER)
+    form.leader_ids.choices = choices.people_choices(session, who, Role.LEADER)
 
 
 @bp.route("/admin/clubs", methods=["GET", "POST"])
@@ -52,12 +55,12 @@ def admin_clubs():
     _club_choices(form)
     done = create_once(
         form, lambda: clubs.create_club(db.session, actor(), **form.values()),
-        lambda club: f"已创建社团「{club.name}」 Club created", lambda _: url_for("web.admin_clubs"),
+        lambda club: _("Club %(name)s created", name=club.name), lambda _: url_for("web.admin_clubs"),
     )
     if done:
         return done
     status = status_of(form)
-    rows = queries.clubs_page(db.session, actor(), _page_arg())
+    rows = admin_pages.clubs_page(db.session, actor(), _page_arg())
     return render_template("web/admin_clubs.html", form=form, clubs=rows), status
 
 
@@ -82,6 +85,6 @@ def admin_club_edit(club_id: int):
         except FORM_ERRORS as error:
             show_error(form, error)
         else:
-            flash(f"已保存社团「{club.name}」 Club saved", "success")
+            flash(_("Club %(name)s saved", name=club.name), "success")
             return redirect(url_for("web.club_page", club_id=club.id))
     return render_template("web/club_edit.html", form=form, club=club), status_of(form)

@@ -7,6 +7,7 @@ token, and every request is let in only while that sign-in is open.
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db, limiter, login_manager
@@ -72,7 +73,7 @@ def login():
             status = 401
         else:
             begin_session(user)
-            flash(f"欢迎，{user.display_name} Welcome", "success")
+            flash(_("Welcome, %(name)s", name=user.display_name), "success")
             return redirect(safe_next(form.next.data) or home_url(user))
     elif form.is_submitted():
         status = 422
@@ -87,7 +88,7 @@ def logout():
         auth.sign_out(db.session, actor(), session.get(SESSION_KEY, ""))
         logout_user()
         session.clear()
-        flash("已退出登录 Signed out", "success")
+        flash(_("Signed out"), "success")
     return redirect(url_for("web.login"))
 
 
@@ -107,7 +108,7 @@ def change_password():
         except Invalid as error:
             status = show_error(form, error)
         else:
-            flash("密码已修改，其他设备上的登录已退出 Password changed; your other sessions were signed out",
+            flash(_("Password changed; your other sessions were signed out"),
                   "success")
             return redirect(home_url(actor()))
     elif form.is_submitted():

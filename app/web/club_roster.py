@@ -6,29 +6,34 @@ from __future__ import annotations
 import re
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
 from app.extensions import db
-from app.services import clubs, leadership, queries
+from app.services import clubs, leadership
+from app.services.pages import club as club_pages
 from app.web import bp
 from app.web.forms import ActionForm
 from app.web.support import FORM_ERRORS, actor, show_error
 
-ROLE_SUGGESTIONS = ("会长", "副会长", "秘书长", "干事", "成员")
-_NUMBERS = re.compile(r"[\s,，、;；]+")
+# Offered in the reader's language; the role is free text, kept as typed.
+ROLE_SUGGESTIONS = (_l("President"), _l("Vice president"), _l("Secretary-general"), _l("Officer"), _l("Member"))
+# Spaces, commas, semicolons, and their full-width forms (，、；).
+_NUMBERS = re.compile(r"[\s,\uff0c\u3001;\uff1b]+")
 
 
 class MemberForm(FlaskForm):
     student_no = StringField(
-        "学号 Student number", render_kw={"maxlength": 32, "autocomplete": "off", "inputmode": "text"}
+        _l("Student number"), render_kw={"maxlength": 32, "autocomplete": "off", "inputmode": "text"}
     )
     role = StringField(
-        "角色 Role", render_kw={"maxlength": 32, "list": "member-roles", "placeholder": "成员"}
+        _l("Role"), render_kw={"maxlength": 32, "list": "member-roles", "placeholder": _l("Member")}
     )
     term = StringField(
-        "学期 Term", render_kw={"maxlength": 11, "placeholder": "2026-2027-1", "pattern": r"\d{4}-\d{4}-[12]"}
+        _l("Term"), render_kw={"maxlength": 11, "placeholder": "2026-2027-1", "pattern": r"\d{4}-\d{4}-[12]"}
     )
 
 
@@ -38,18 +43,17 @@ class RoleForm(FlaskForm):
     class Meta:
         csrf = False
 
-    role = StringField("角色 Role", render_kw={"maxlength": 32, "list": "member-roles"})
+    role = StringField(_l("Role"), render_kw={"maxlength": 32, "list": "member-roles"})
 
 
 class AppointForm(FlaskForm):
     student_nos = TextAreaField(
-        "负责人学号 Student numbers of the leaders",
+        _l("Student numbers of the leaders"),
         render_kw={"rows": 2, "autocomplete": "off", "placeholder": "2023010001 2023010002"},
-        description="多个学号用空格、逗号或换行分隔；未列出的现任负责人将卸任 "
-                    "Separate numbers by spaces, commas or lines; leaders in post not listed step down",
+        description=_l("Separate numbers by spaces, commas or lines; leaders in post not listed step down"),
     )
     term = StringField(
-        "任期学期 Term", render_kw={"maxlength": 11, "placeholder": "2026-2027-1", "pattern": r"\d{4}-\d{4}-[12]"}
+        _l("Term of office"), render_kw={"maxlength": 11, "placeholder": "2026-2027-1", "pattern": r"\d{4}-\d{4}-[12]"}
     )
     confirm = HiddenField()
 
@@ -59,7 +63,7 @@ class AppointForm(FlaskForm):
 
 def _render(club_id: int, status: int = 200, *, term: str | None = None, member_form=None,
             appoint_form=None, preview=None):
-    page = queries.club_page(db.session, actor(), club_id, term or request.args.get("term"))
+    page = club_pages.club_page(db.session, actor(), club_id, term or request.args.get("term"))
     people = page.people
     member_form = member_form or MemberForm(formdata=None, term=people.term)
     appoint_form = appoint_form or AppointForm(
@@ -97,8 +101,8 @@ def club_member_add(club_id: int):
     except FORM_ERRORS as error:
         status = show_error(form, error)
         return _render(club_id, status, term=term, member_form=form)
-    flash(f"已将 {member.user.display_name}（{member.user.student_no}）加入 {member.term} 名册 "
-          f"Added to the {member.term} roster", "success")
+    flash(_("Added %(name)s (%(no)s) to the %(term)s roster",
+            name=member.user.display_name, no=member.user.student_no, term=member.term), "success")
     return _back(club_id, member.term, "roster")
 
 
@@ -111,7 +115,7 @@ def club_member_role(club_id: int, membership_id: int):
     except FORM_ERRORS as error:
         show_error(None, error)
         return _back(club_id, request.args.get("term"), "roster")
-    flash(f"{member.user.display_name} 的角色已改为「{member.role}」 Role changed", "success")
+    flash(_("%(name)s's role is now %(role)s", name=member.user.display_name, role=member.role), "success")
     return _back(club_id, member.term, "roster")
 
 
@@ -120,7 +124,7 @@ def club_member_role(club_id: int, membership_id: int):
 def club_member_remove(club_id: int, membership_id: int):
     term = request.args.get("term")
     clubs.remove_member(db.session, actor(), club_id, membership_id)
-    flash("已从名册中移除；其参与记录不受影响 Removed from the roster; their records stay", "success")
+    flash(_("Removed from the roster; their records stay"), "success")
     return _back(club_id, term, "roster")
 
 
@@ -140,10 +144,10 @@ def club_leaders(club_id: int):
     except FORM_ERRORS as error:
         status = show_error(form, error)
         return _render(club_id, status, appoint_form=form)
-    names = "、".join(u.display_name for u in done.leaders) or "无 none"
-    flash(f"已任命 {done.term} 学期负责人：{names} Leaders appointed for {done.term}", "success")
+    names = _(", ").join(u.display_name for u in done.leaders) or _("none")
+    flash(_("Leaders appointed for %(term)s: %(names)s", term=done.term, names=names), "success")
     if done.stepping_down:
-        flash("卸任 Stepped down: " + "、".join(u.display_name for u in done.stepping_down), "info")
+        flash(_("Stepped down: %(names)s", names=_(", ").join(u.display_name for u in done.stepping_down)), "info")
     for warning in done.warnings:
         flash(warning, "warning")
     return _back(club_id, None, "leaders")

@@ -3,7 +3,8 @@
 Validators here only parse (a date, a whole number, a file was sent). Every rule of the
 record (lengths, ranges, lifecycles, who may act) is the services' and comes back as
 `Invalid.fields`, which the views put next to the same-named fields.
-Labels are "中文 English": the field macro shows the English part smaller.
+Labels, hints and messages are English message ids (lazy_gettext: they are read at render
+time, in the reader's language).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -26,9 +29,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
+from app.models.clubs import ClubStatus
 from app.schemas.common import EARLIEST_YEAR, LATEST_YEAR
 
-REQUIRED = "必填 Required"
+REQUIRED = _l("Required")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
 
@@ -64,12 +68,11 @@ class LocalDateTimeField(Field):
                 continue
             # The API's range: year 1 or 9999 cannot even be turned into UTC to be stored.
             if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-                raise ValueError(f"须在 {EARLIEST_YEAR}–{LATEST_YEAR} 年之间 Year out of range")
+                raise ValueError(_("The year must be between %(first)s and %(last)s",
+                                   first=EARLIEST_YEAR, last=LATEST_YEAR))
             self.data = moment
             return
-        raise ValueError(
-            "须为日期和时间，如 2026-10-20 09:00 A date and time, e.g. 2026-10-20 09:00"
-        )
+        raise ValueError(_("A date and time, e.g. %(example)s", example="2026-10-20 09:00"))
 
 
 class WholeNumberField(Field):
@@ -91,7 +94,7 @@ class WholeNumberField(Field):
             self.data = int(text)
         except ValueError:
             self.data = None
-            raise ValueError("须为正整数 A positive whole number") from None
+            raise ValueError(_("A positive whole number")) from None
 
 
 class IdListField(Field):
@@ -102,7 +105,7 @@ class IdListField(Field):
         for value in valuelist:
             number = int_or_none(value)
             if number is None:
-                raise ValueError("编号有误 Not a record number")
+                raise ValueError(_("Not a record number"))
             ids.append(number)
         self.data = ids
 
@@ -123,11 +126,11 @@ class OnceForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "用户名 Username", validators=[DataRequired(REQUIRED)],
+        _l("Username"), validators=[DataRequired(REQUIRED)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "autofocus": True},
     )
     password = PasswordField(
-        "密码 Password", validators=[DataRequired(REQUIRED)],
+        _l("Password"), validators=[DataRequired(REQUIRED)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -138,34 +141,34 @@ class ActionForm(FlaskForm):
 
 
 class UnitForm(OnceForm):
-    code = StringField("院系代码 Code", render_kw={"maxlength": 32, "placeholder": "CS"})
-    name = StringField("院系名称 Name", render_kw={"maxlength": 200, "placeholder": "计算机学院"})
+    code = StringField(_l("Unit code"), render_kw={"maxlength": 32, "placeholder": "CS"})
+    name = StringField(_l("Unit name"), render_kw={"maxlength": 200, "placeholder": _l("School of Computer Science")})
 
 
 class ClassForm(OnceForm):
-    unit_id = SelectField("所属院系 Unit", coerce=int_or_none, validate_choice=False)
-    name = StringField("班级名称 Name", render_kw={"maxlength": 100, "placeholder": "计算机2301"})
-    cohort = WholeNumberField("入学年级 Cohort", render_kw={"inputmode": "numeric", "placeholder": "2023"})
+    unit_id = SelectField(_l("Unit"), coerce=int_or_none, validate_choice=False)
+    name = StringField(_l("Class name"), render_kw={"maxlength": 100, "placeholder": _l("Computer Science 2301")})
+    cohort = WholeNumberField(_l("Cohort"), render_kw={"inputmode": "numeric", "placeholder": "2023"})
 
 
 class ClubForm(OnceForm):
-    name = StringField("社团名称 Name", render_kw={"maxlength": 200})
+    name = StringField(_l("Club name"), render_kw={"maxlength": 200})
     category = StringField(
-        "类别 Category",
-        render_kw={"maxlength": 64, "placeholder": "学术科技 / 文化体育 / 志愿公益"},
+        _l("Category"),
+        render_kw={"maxlength": 64, "placeholder": _l("Academic / Culture and sports / Volunteering")},
     )
-    unit_id = SelectField("所属院系 Unit", coerce=int_or_none, validate_choice=False)
+    unit_id = SelectField(_l("Unit"), coerce=int_or_none, validate_choice=False)
     advisor_ids = SelectMultipleField(
-        "指导老师 Advisors", coerce=int_or_none, validate_choice=False
+        _l("Advisors"), coerce=int_or_none, validate_choice=False
     )
     leader_ids = SelectMultipleField(
-        "社团负责人 Leaders", coerce=int_or_none, validate_choice=False
+        _l("Club leaders"), coerce=int_or_none, validate_choice=False
     )
     founded_on = DateField(
-        "成立日期 Founded on", validators=[Optional()],
+        _l("Founded on"), validators=[Optional()],
         format="%Y-%m-%d",
     )
-    charter = TextAreaField("章程 Charter", render_kw={"rows": 3})
+    charter = TextAreaField(_l("Charter"), render_kw={"rows": 3})
 
     def values(self) -> dict:
         return {
@@ -180,8 +183,9 @@ class ClubForm(OnceForm):
 
 
 class ClubEditForm(ClubForm):
-    status = SelectField("状态 Status", validate_choice=False)
-    STATUS_CHOICES = [("active", "正常 Active"), ("suspended", "暂停 Suspended"), ("dissolved", "已解散 Dissolved")]
+    status = SelectField(_l("Status"), validate_choice=False)
+    # The labels stay lazy: the list is built at import and read in the reader's language.
+    STATUS_CHOICES = [(status.value, ClubStatus.__titles__[status.value]) for status in ClubStatus]
 
     def values(self) -> dict:
         return {**super().values(), "status": self.status.data}
@@ -189,19 +193,20 @@ class ClubEditForm(ClubForm):
 
 class UserForm(OnceForm):
     username = StringField(
-        "用户名 Username",
+        _l("Username"),
         render_kw={"maxlength": 64, "autocomplete": "off", "autocapitalize": "none"},
     )
-    display_name = StringField("姓名 Name", render_kw={"maxlength": 200})
-    role = SelectField("角色 Role", validate_choice=False)
+    display_name = StringField(_l("Full name"), render_kw={"maxlength": 200})
+    role = SelectField(_l("Role"), validate_choice=False)
     student_no = StringField(
-        "学号 Student number", render_kw={"maxlength": 32, "placeholder": "学生与社团负责人必填"}
+        _l("Student number"),
+        render_kw={"maxlength": 32, "placeholder": _l("Required for students and leaders")},
     )
-    unit_id = SelectField("院系 Unit", coerce=int_or_none, validate_choice=False)
-    class_id = SelectField("班级 Class", coerce=int_or_none, validate_choice=False)
-    email = StringField("邮箱 Email", render_kw={"maxlength": 200, "type": "email"})
+    unit_id = SelectField(_l("Unit"), coerce=int_or_none, validate_choice=False)
+    class_id = SelectField(_l("Class"), coerce=int_or_none, validate_choice=False)
+    email = StringField(_l("Email"), render_kw={"maxlength": 200, "type": "email"})
     password = PasswordField(
-        "初始密码 Initial password", render_kw={"autocomplete": "new-password", "minlength": 10}
+        _l("Initial password"), render_kw={"autocomplete": "new-password", "minlength": 10}
     )
 
     def values(self) -> dict:
@@ -220,12 +225,12 @@ class UserForm(OnceForm):
 class UserEditForm(FlaskForm):
     """The admin edits a person (app.web.people); the view sends only the fields it showed."""
 
-    display_name = StringField("姓名 Name", render_kw={"maxlength": 200})
-    email = StringField("邮箱 Email", render_kw={"maxlength": 200, "type": "email"})
-    role = SelectField("角色 Role", validate_choice=False)
-    unit_id = SelectField("院系 Unit", coerce=int_or_none, validate_choice=False)
-    class_id = SelectField("班级 Class", coerce=int_or_none, validate_choice=False)
-    scope_unit_id = SelectField("院团委负责学院 College overseen", coerce=int_or_none, validate_choice=False)
+    display_name = StringField(_l("Full name"), render_kw={"maxlength": 200})
+    email = StringField(_l("Email"), render_kw={"maxlength": 200, "type": "email"})
+    role = SelectField(_l("Role"), validate_choice=False)
+    unit_id = SelectField(_l("Unit"), coerce=int_or_none, validate_choice=False)
+    class_id = SelectField(_l("Class"), coerce=int_or_none, validate_choice=False)
+    scope_unit_id = SelectField(_l("College overseen"), coerce=int_or_none, validate_choice=False)
 
     def values(self, *, role: bool, scope: bool) -> dict:
         values = {
@@ -245,49 +250,48 @@ class PasswordResetForm(FlaskForm):
     """A new password, twice (the one-time link's page)."""
 
     new_password = PasswordField(
-        "新密码 New password", validators=[DataRequired(REQUIRED)],
+        _l("New password"), validators=[DataRequired(REQUIRED)],
         render_kw={"autocomplete": "new-password", "minlength": 10, "maxlength": 128},
-        description="至少 10 个字符，不要用常见密码或自己的姓名、学号 "
-                    "At least 10 characters; not a common password, your name or number",
+        description=_l("At least 10 characters; not a common password, your name or number"),
     )
     confirm = PasswordField(
-        "再输入一次 Repeat the new password", validators=[DataRequired(REQUIRED)],
+        _l("Repeat the new password"), validators=[DataRequired(REQUIRED)],
         render_kw={"autocomplete": "new-password"},
     )
 
     def validate_confirm(self, field):
         if field.data != self.new_password.data:
-            raise ValidationError("两次输入的密码不一致 The two passwords differ")
+            raise ValidationError(_("The two passwords differ"))
 
 
 class PasswordChangeForm(PasswordResetForm):
     """The signed-in person's change: the current password first."""
 
     current_password = PasswordField(
-        "当前密码 Current password", validators=[DataRequired(REQUIRED)],
+        _l("Current password"), validators=[DataRequired(REQUIRED)],
         render_kw={"autocomplete": "current-password"},
     )
 
 
 class ActivityForm(OnceForm):
-    title = StringField("活动名称 Title", render_kw={"maxlength": 200})
-    module = SelectField("模块 Module", validate_choice=False)
-    level = SelectField("级别 Level", validate_choice=False)
-    starts_at = LocalDateTimeField("开始时间 Starts at", validators=[InputRequired(REQUIRED)])
-    ends_at = LocalDateTimeField("结束时间 Ends at", validators=[InputRequired(REQUIRED)])
-    location = StringField("地点 Location", render_kw={"maxlength": 200})
+    title = StringField(_l("Title"), render_kw={"maxlength": 200})
+    module = SelectField(_l("Module"), validate_choice=False)
+    level = SelectField(_l("Level"), validate_choice=False)
+    starts_at = LocalDateTimeField(_l("Starts at"), validators=[InputRequired(REQUIRED)])
+    ends_at = LocalDateTimeField(_l("Ends at"), validators=[InputRequired(REQUIRED)])
+    location = StringField(_l("Location"), render_kw={"maxlength": 200})
     hours = StringField(
-        "学时 Hours", render_kw={"inputmode": "decimal", "placeholder": "例如 Eg. 2.5"}
+        _l("Hours"), render_kw={"inputmode": "decimal", "placeholder": _l("e.g. %(example)s", example="2.5")}
     )
     capacity = WholeNumberField(
-        "名额 Capacity",
-        render_kw={"inputmode": "numeric", "placeholder": "不限可留空 Empty: no limit"},
+        _l("Capacity"),
+        render_kw={"inputmode": "numeric", "placeholder": _l("Empty: no limit")},
     )
-    description = TextAreaField("活动简介 Description", render_kw={"rows": 3})
-    objectives = TextAreaField("活动目标 Objectives", render_kw={"rows": 3})
-    budget = StringField("预算（元）Budget (CNY)", render_kw={"inputmode": "decimal"})
+    description = TextAreaField(_l("Description"), render_kw={"rows": 3})
+    objectives = TextAreaField(_l("Objectives"), render_kw={"rows": 3})
+    budget = StringField(_l("Budget (CNY)"), render_kw={"inputmode": "decimal"})
     partners = TextAreaField(
-        "合作单位 Partners", render_kw={"rows": 2, "placeholder": "每行一个 One per line"}
+        _l("Partners"), render_kw={"rows": 2, "placeholder": _l("One per line")}
     )
 
     def values(self, zone) -> dict:
@@ -322,44 +326,45 @@ class _PageTokenForm(FlaskForm):
 
 
 class ReasonForm(_PageTokenForm):
-    reason = TextAreaField("原因 Reason", render_kw={"rows": 2, "maxlength": 2000})
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 2000})
 
 
 class OutcomeForm(_PageTokenForm):
     outcome = TextAreaField(
-        "成果报告 Outcome report", render_kw={"rows": 4, "placeholder": "活动成效、获奖、影响…"}
+        _l("Outcome report"),
+        render_kw={"rows": 4, "placeholder": _l("What it achieved: awards, reach, impact…")},
     )
 
 
 class RecordForm(FlaskForm):
     student_no = StringField(
-        "学号 Student number",
+        _l("Student number"),
         render_kw={"maxlength": 32, "autocomplete": "off", "inputmode": "text"},
     )
-    role = SelectField("角色 Role", validate_choice=False)
+    role = SelectField(_l("Role"), validate_choice=False)
     hours = StringField(
-        "学时 Hours",
-        render_kw={"inputmode": "decimal", "placeholder": "留空按活动学时 Empty: activity's"},
+        _l("Hours"),
+        render_kw={"inputmode": "decimal", "placeholder": _l("Empty: the activity's hours")},
     )
-    award = StringField("奖项 Award", render_kw={"maxlength": 100, "placeholder": "如 一等奖"})
+    award = StringField(_l("Award"), render_kw={"maxlength": 100, "placeholder": _l("e.g. First prize")})
 
 
 class CsvUploadForm(FlaskForm):
     file = FileField(
-        "名单文件 CSV file",
-        validators=[FileRequired("请选择文件 Choose a file")],
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a file"))],
         render_kw={"accept": ".csv,text/csv"},
     )
 
 
 class CsvConfirmForm(FlaskForm):
-    payload = HiddenField(validators=[DataRequired("上传已失效 The upload is missing")])
+    payload = HiddenField(validators=[DataRequired(_l("The upload is missing"))])
 
 
 class CertifyForm(FlaskForm):
     ids = IdListField()
-    note = StringField("认证备注 Note", render_kw={"maxlength": 500})
+    note = StringField(_l("Note"), render_kw={"maxlength": 500})
 
     def validate_ids(self, field):
         if not field.data:
-            raise ValidationError("请至少选择一条记录 Select at least one record")
+            raise ValidationError(_("Select at least one record"))

@@ -3,37 +3,45 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models import Role
-from app.services import queries
+from app.services.pages import admin as admin_pages
+from app.services.pages import leader as leader_pages
+from app.services.pages import organizer as organizer_pages
+from app.services.pages import student as student_pages
 from app.web import bp
 from app.web.forms import ActionForm, OnceForm
 from app.web.support import actor
 
-TRANSCRIPT_LABELS = {"valid": "有效", "superseded": "已被新版取代", "revoked": "已撤销"}
+TRANSCRIPT_LABELS = {
+    "valid": _l("Valid"),
+    "superseded": _l("Superseded by a newer one"),
+    "revoked": _l("Revoked"),
+}
 
 NAV = {
     Role.ADMIN: [
-        ("web.admin_home", "总览", "Overview"),
-        ("web.admin_units", "院系", "Units"),
-        ("web.admin_classes", "班级", "Classes"),
-        ("web.admin_clubs", "社团", "Clubs"),
-        ("web.admin_people", "人员", "People"),
-        ("web.admin_transcripts", "成绩单", "Transcripts"),
-        ("scorecard_pages.overview", "五化评估", "Scorecards"),
+        ("web.admin_home", _l("Overview")),
+        ("web.admin_units", _l("Units")),
+        ("web.admin_classes", _l("Classes")),
+        ("web.admin_clubs", _l("Clubs")),
+        ("web.admin_people", _l("People")),
+        ("web.admin_transcripts", _l("Transcripts")),
+        ("scorecard_pages.overview", _l("Scorecards")),
     ],
     Role.ORGANIZER: [
-        ("web.organizer_home", "待办", "To do"),
-        ("scorecard_pages.overview", "五化评估", "Scorecards"),
+        ("web.organizer_home", _l("To do")),
+        ("scorecard_pages.overview", _l("Scorecards")),
     ],
     Role.LEADER: [
-        ("web.leader_home", "我的社团", "My clubs"),
-        ("scorecard_pages.overview", "五化评估", "Scorecards"),
-        ("web.student_home", "我的记录", "My records"),
+        ("web.leader_home", _l("My clubs")),
+        ("scorecard_pages.overview", _l("Scorecards")),
+        ("web.student_home", _l("My records")),
     ],
-    Role.STUDENT: [("web.student_home", "我的记录", "My records")],
+    Role.STUDENT: [("web.student_home", _l("My records"))],
 }
 
 
@@ -41,10 +49,9 @@ def navigation() -> dict:
     """Layout context: the signed-in person's menu and role label."""
     if not current_user.is_authenticated:
         return {"nav": [], "nav_role_label": None, "logout_form": None}
-    zh, en = queries.USER_ROLE_LABELS.get(current_user.role, ("", ""))
     return {
         "nav": NAV.get(current_user.role, []),
-        "nav_role_label": f"{zh} {en}",
+        "nav_role_label": Role(current_user.role).label,
         "logout_form": ActionForm(),
     }
 
@@ -52,28 +59,28 @@ def navigation() -> dict:
 @bp.get("/admin")
 @login_required
 def admin_home():
-    overview = queries.admin_overview(db.session, actor())
+    overview = admin_pages.admin_overview(db.session, actor())
     return render_template("web/admin_home.html", o=overview, form=ActionForm())
 
 
 @bp.get("/organizer")
 @login_required
 def organizer_home():
-    data = queries.organizer_home(db.session, actor())
+    data = organizer_pages.organizer_home(db.session, actor())
     return render_template("web/organizer_home.html", data=data, form=ActionForm())
 
 
 @bp.get("/leader")
 @login_required
 def leader_home():
-    clubs = queries.leader_home(db.session, actor())
+    clubs = leader_pages.leader_home(db.session, actor())
     return render_template("web/leader_home.html", clubs=clubs)
 
 
 @bp.get("/me")
 @login_required
 def student_home():
-    data = queries.student_home(db.session, actor())
+    data = student_pages.student_home(db.session, actor())
     return render_template(
         "web/student_home.html", data=data, form=ActionForm(), issue_form=OnceForm(),
         transcript_labels=TRANSCRIPT_LABELS,

@@ -5,18 +5,21 @@ public page where the owner of a link sets their password."""
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from app.extensions import db, limiter
-from app.models import Role
-from app.services import accounts, password_reset, queries
+from app.models import PERSON_ROLES, Role
+from app.services import accounts, password_reset
 from app.services.errors import Conflict, Invalid
+from app.services.pages import PER_PAGE, Page, choices
 from app.web import bp
 from app.web.forms import ActionForm, PasswordResetForm, UserEditForm, UserForm
 from app.web.support import FORM_ERRORS, actor, create_once, login_limit, show_error, status_of
 
-NONE = ("", "— 无 None —")
-ACTIVE_CHOICES = (("1", "正常 Active"), ("0", "停用 Deactivated"))
+NONE = ("", _l("— None —"))
+ACTIVE_CHOICES = (("1", _l("Active")), ("0", _l("Deactivated")))
 # Shown once; never kept by a cache, never sent on as a referrer.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -29,7 +32,7 @@ def _int_arg(name: str) -> int | None:
 def _class_choices(unit_names: dict[int, str], unit_id: int | None = None) -> list[tuple[int, str]]:
     rows = accounts.class_choices(db.session, actor(), unit_id)
     if unit_id is not None:
-        return [(cid, label) for cid, label, _ in rows]
+        return [(cid, label) for cid, label, _unit in rows]
     return [(cid, f"{unit_names.get(uid, '')} · {label}") for cid, label, uid in rows]
 
 
@@ -38,15 +41,15 @@ def _class_choices(unit_names: dict[int, str], unit_id: int | None = None) -> li
 def admin_people():
     form = UserForm()
     # No role is preselected: a hurried click must not create an admin.
-    form.role.choices = [("", "— 请选择 Choose —"), *queries.user_role_choices()]
-    units = queries.unit_choices(db.session, actor())
+    form.role.choices = [("", _("Choose —")), *choices.user_role_choices()]
+    units = choices.unit_choices(db.session, actor())
     unit_names = {uid: label for uid, label in units}
     form.unit_id.choices = [NONE, *units]
     form.class_id.choices = [NONE, *_class_choices(unit_names)]
     done = create_once(
         form, lambda: accounts.create_user(db.session, actor(), **form.values()),
-        lambda user: f"已创建用户 {user.username}（{user.display_name}） User created",
-        lambda _: url_for("web.admin_people"),
+        lambda user: _("User %(username)s (%(name)s) created", username=user.username, name=user.display_name),
+        lambda _user: url_for("web.admin_people"),
     )
     if done:
         return done
@@ -59,15 +62,15 @@ def admin_people():
         "q": (request.args.get("q") or "").strip()[:100] or None,
         "active": {"1": True, "0": False}.get(request.args.get("active", "")),
     }
-    if filters["role"] not in {r.value for r in Role}:
+    if filters["role"] not in {r.value for r in PERSON_ROLES}:
         filters["role"] = None
     unit_classes = _class_choices(unit_names, filters["unit_id"]) if filters["unit_id"] else []
-    if _int_arg("class_id") in {cid for cid, _ in unit_classes}:
+    if _int_arg("class_id") in {cid for cid, _label in unit_classes}:
         filters["class_id"] = _int_arg("class_id")
-    users, total = accounts.list_users(db.session, actor(), page, queries.PER_PAGE, **filters)
-    people = queries.Page(users, total, max(1, page), queries.PER_PAGE)
+    users, total = accounts.list_users(db.session, actor(), page, PER_PAGE, **filters)
+    people = Page(users, total, max(1, page), PER_PAGE)
     return render_template(
-        "web/admin_people.html", form=form, people=people, f=filters, roles=queries.user_role_choices(),
+        "web/admin_people.html", form=form, people=people, f=filters, roles=choices.user_role_choices(),
         units=units, unit_classes=unit_classes, active_choices=ACTIVE_CHOICES,
         filtered=any(v is not None for v in filters.values()),
     ), status
@@ -81,8 +84,8 @@ def _edit_form(user, *, from_post: bool) -> UserEditForm:
         "unit_id": user.unit_id, "class_id": user.class_id, "scope_unit_id": user.scope_unit_id,
     })
     # Leaders are appointed on the club, never chosen here.
-    form.role.choices = [(v, label) for v, label in queries.user_role_choices() if v != Role.LEADER]
-    units = queries.unit_choices(db.session, actor())
+    form.role.choices = [(v, label) for v, label in choices.user_role_choices() if v != Role.LEADER]
+    units = choices.unit_choices(db.session, actor())
     form.unit_id.choices = [NONE, *units]
     form.class_id.choices = [NONE, *_class_choices(dict(units))]
     form.scope_unit_id.choices = [NONE, *units]
@@ -93,7 +96,7 @@ def _edit_page(user, form: UserEditForm, status: int = 200, link=None):
     response = make_response(render_template(
         "web/user_edit.html", user=user, form=form, action_form=ActionForm(), link=link,
         clubs=accounts.clubs_led(db.session, actor(), user.id),
-        user_role_label=dict(queries.user_role_choices()).get(user.role, user.role),
+        user_role_label=dict(choices.user_role_choices()).get(user.role, user.role),
     ), status)
     if link is not None:
         response.headers.update(PRIVATE_HEADERS)
@@ -114,7 +117,7 @@ def admin_user(user_id: int):
         except FORM_ERRORS as error:
             show_error(form, error)
         else:
-            flash(f"已保存 {user.display_name} Saved", "success")
+            flash(_("Saved %(name)s", name=user.display_name), "success")
             return redirect(url_for("web.admin_user", user_id=user.id))
     return _edit_page(user, form, status_of(form))
 
@@ -127,8 +130,8 @@ def _set_active(user_id: int, active: bool):
         except (Invalid, Conflict) as error:
             show_error(None, error)
             return _edit_page(user, _edit_form(user, from_post=False), error.status)
-        flash(f"已启用 {user.display_name}；本人需重新登录 Reactivated; they sign in again" if active else
-              f"已停用 {user.display_name}，其登录已全部退出 Deactivated; every sign-in of theirs ended", "success")
+        flash(_("%(name)s reactivated; they sign in again", name=user.display_name) if active else
+              _("%(name)s deactivated; every sign-in of theirs ended", name=user.display_name), "success")
     return redirect(url_for("web.admin_user", user_id=user.id))
 
 
@@ -181,7 +184,7 @@ def password_reset_page(token: str):
                 return page, 410, PRIVATE_HEADERS
             status = show_error(form, error)
         else:
-            flash("密码已设置，请用新密码登录 Your password is set: sign in with it", "success")
+            flash(_("Your password is set: sign in with it"), "success")
             return redirect(url_for("web.login"))
     elif form.is_submitted():
         status = 422

@@ -6,12 +6,15 @@ import base64
 import zlib
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.extensions import db
-from app.services import imports, participations, queries
+from app.services import imports, participations
 from app.services.errors import Conflict, Invalid
+from app.services.pages import activity as activity_pages
+from app.services.pages import choices
 from app.services.participations import Entry
 from app.web import bp
 from app.web.forms import (
@@ -28,7 +31,17 @@ from app.web.support import FORM_ERRORS, actor, read_upload, show_error, status_
 # so what is imported is byte for byte what was previewed and the server keeps no state.
 PAYLOAD_SALT = "web.csv-import"
 PAYLOAD_MAX_AGE = 3600
-CSV_TEMPLATE = "\ufeff学号,角色,学时,奖项\r\n2025000001,参与者,,\r\n2025000002,志愿者,3,一等奖\r\n"
+
+
+def _sample_csv() -> str:
+    """The sample file, in the reader's language (the import reads headers and roles in either)."""
+    lines = [
+        # The header and the roles must be names the import knows (app.services.imports).
+        _("student_no,role,hours,award"),
+        _("2025000001,participant,,"),
+        _("2025000002,volunteer,3,First prize"),
+    ]
+    return "\ufeff" + "".join(line + "\r\n" for line in lines)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -55,12 +68,12 @@ def _unpack(activity_id: int, payload: str) -> bytes | None:
 
 def _record_forms(record_form=None, upload_form=None):
     record_form = record_form or RecordForm(formdata=None)
-    record_form.role.choices = queries.role_choices()
+    record_form.role.choices = choices.role_choices()
     return record_form, upload_form or CsvUploadForm(formdata=None)
 
 
 def _participants(activity_id: int, status: int = 200, record_form=None, upload_form=None):
-    page = queries.recording_page(db.session, actor(), activity_id)
+    page = activity_pages.recording_page(db.session, actor(), activity_id)
     record_form, upload_form = _record_forms(record_form, upload_form)
     return render_template(
         "web/participants.html", page=page, a=page.activity, form=record_form,
@@ -73,7 +86,7 @@ def _participants(activity_id: int, status: int = 200, record_form=None, upload_
 def participants(activity_id: int):
     if request.method == "GET":
         return _participants(activity_id)
-    form, _ = _record_forms(RecordForm())
+    form, _upload = _record_forms(RecordForm())
     if form.validate_on_submit():
         entry = Entry(
             student_no=(form.student_no.data or "").strip(), role=form.role.data or "participant",
@@ -84,7 +97,7 @@ def participants(activity_id: int):
         except FORM_ERRORS as error:
             show_error(form, error)
         else:
-            flash(f"已记录 {entry.student_no} Recorded", "success")
+            flash(_("Recorded %(student_no)s", student_no=entry.student_no), "success")
             return redirect(url_for("web.participants", activity_id=activity_id))
     return _participants(activity_id, status_of(form), record_form=form)
 
@@ -92,16 +105,16 @@ def participants(activity_id: int):
 @bp.get("/activities/<int:activity_id>/participants/template.csv")
 @login_required
 def csv_template(activity_id: int):
-    queries.recording_page(db.session, actor(), activity_id)
+    activity_pages.recording_page(db.session, actor(), activity_id)
     return current_app.response_class(
-        CSV_TEMPLATE.encode("utf-8"), mimetype="text/csv",
+        _sample_csv().encode("utf-8"), mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=participants-template.csv"},
     )
 
 
 def _preview(activity_id: int, data: bytes, status: int = 200):
     preview = imports.preview_participations(db.session, actor(), activity_id, data)
-    page = queries.recording_page(db.session, actor(), activity_id)
+    page = activity_pages.recording_page(db.session, actor(), activity_id)
     by_line: dict[int, list] = {}
     for error in preview.errors:
         by_line.setdefault(error.line, []).append(error)
@@ -112,7 +125,7 @@ def _preview(activity_id: int, data: bytes, status: int = 200):
         status = 422
     return render_template(
         "web/csv_preview.html", a=page.activity, preview=preview, by_line=by_line,
-        bad_lines=bad_lines, confirm=confirm, role_labels=dict(queries.role_choices()),
+        bad_lines=bad_lines, confirm=confirm, role_labels=dict(choices.role_choices()),
     ), status
 
 
@@ -136,8 +149,7 @@ def csv_confirm(activity_id: int):
     form = CsvConfirmForm()
     data = _unpack(activity_id, form.payload.data) if form.validate_on_submit() else None
     if data is None:
-        flash("上传已失效，请重新上传文件 The upload expired or was altered; upload the file again",
-              "error")
+        flash(_("The upload expired or was altered; upload the file again"), "error")
         return redirect(url_for("web.participants", activity_id=activity_id))
     try:
         created = imports.import_participations(db.session, actor(), activity_id, data)
@@ -154,7 +166,7 @@ def csv_confirm(activity_id: int):
     except FORM_ERRORS as error:
         show_error(None, error)
         return redirect(url_for("web.participants", activity_id=activity_id))
-    flash(f"已导入 {len(created)} 条记录 Imported {len(created)} records", "success")
+    flash(_("Imported %(n)s records", n=len(created)), "success")
     return redirect(url_for("web.participants", activity_id=activity_id))
 
 
@@ -162,7 +174,7 @@ def csv_confirm(activity_id: int):
 
 
 def _signoff(activity_id: int, status: int = 200, certify_form=None, reason_errors=None):
-    page = queries.signoff_page(db.session, actor(), activity_id)
+    page = activity_pages.signoff_page(db.session, actor(), activity_id)
     return render_template(
         "web/signoff.html", page=page, a=page.activity,
         form=certify_form or CertifyForm(formdata=None), action=ActionForm(),
@@ -188,14 +200,14 @@ def certify(activity_id: int):
         except FORM_ERRORS as error:
             show_error(form, error, {"participation_ids": "ids"})
         else:
-            flash(f"已认证 {count} 条记录 Certified {count} records", "success")
+            flash(_("Certified %(n)s records", n=count), "success")
             return redirect(url_for("web.signoff", activity_id=activity_id))
     return _signoff(activity_id, status_of(form), certify_form=form)
 
 
 def _close_record(participation_id: int, call, done: str):
     """Reject or revoke one record with a reason; back to its activity's sign-off page."""
-    activity_id = queries.activity_of_participation(db.session, participation_id)
+    activity_id = activity_pages.activity_of_participation(db.session, participation_id)
     form = ReasonForm(prefix=f"r{participation_id}")
     try:
         call(form.reason.data or "")
@@ -215,7 +227,7 @@ def reject(participation_id: int):
     return _close_record(
         participation_id,
         lambda reason: participations.reject(db.session, actor(), participation_id, reason),
-        "已驳回该记录 Record rejected",
+        _("Record rejected"),
     )
 
 
@@ -225,5 +237,5 @@ def revoke(participation_id: int):
     return _close_record(
         participation_id,
         lambda reason: participations.revoke(db.session, actor(), participation_id, reason),
-        "已撤销该认证 Certification revoked",
+        _("Certification revoked"),
     )

@@ -13,12 +13,15 @@ import base64
 import zlib
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from itsdangerous import BadSignature, TimestampSigner
 
 from app.extensions import db
-from app.services import classes, imports, queries
+from app.services import classes, imports
+from app.services.csv_headers import ROSTER_TEMPLATE
 from app.services.errors import Invalid
+from app.services.pages import choices
 from app.web import bp
 from app.web.forms import ClassForm, CsvConfirmForm, CsvUploadForm
 from app.web.support import FORM_ERRORS, actor, create_once, read_upload, show_error, status_of
@@ -28,9 +31,6 @@ PAYLOAD_MAX_AGE = 3600
 ROSTER_MAX_BYTES = 8 * 1024 * 1024
 PREVIEW_FIRST = 200  # rows shown from the top; every bad row is shown as well
 SUMMARY_LIMIT = 100  # bad rows listed in the summary above the table
-ROSTER_TEMPLATE = ("\ufeff学号,姓名,院系代码,班级,入学年级,用户名,邮箱\r\n"
-                   "2025000001,欧阳娜娜,CS,计算机2501,2025,,\r\n"
-                   "2025000002,王小明,CS,计算机2501,2025,wangxm,wangxm@example.edu.cn\r\n")
 
 
 # --------------------------------------------------------------------------- classes
@@ -46,12 +46,12 @@ def admin_classes():
     session, who = db.session, actor()
     unit_id, cohort = _int_arg("unit_id"), _int_arg("cohort")
     form = ClassForm()
-    form.unit_id.choices = [("", "— 请选择 Choose —"), *queries.unit_choices(session, who)]
+    form.unit_id.choices = [("", _("Choose —")), *choices.unit_choices(session, who)]
     if request.method == "GET" and unit_id:
         form.unit_id.data = unit_id
     done = create_once(
         form, lambda: classes.create_class(session, who, form.unit_id.data, form.name.data, form.cohort.data),
-        lambda c: f"已创建班级「{c.name}」（{c.cohort} 级） Class created",
+        lambda c: _("Class %(name)s (class of %(cohort)s) created", name=c.name, cohort=c.cohort),
         lambda c: url_for("web.admin_classes", unit_id=c.unit_id, cohort=c.cohort),
     )
     if done:
@@ -167,8 +167,7 @@ def roster_confirm():
     data = _unpack(actor().id, form.payload.data) if form.validate_on_submit() else None
     if data is None:
         imports.roster_import_info(db.session, actor())  # a stranger gets 403, not a hint
-        flash("上传已失效，请重新上传文件，未导入任何学生 "
-              "The upload expired or was altered; nobody was imported. Upload the file again", "error")
+        flash(_("The upload expired or was altered; nobody was imported. Upload the file again"), "error")
         return redirect(url_for("web.roster_import"))
     try:
         result = imports.import_students(db.session, actor(), data)
@@ -184,7 +183,6 @@ def roster_confirm():
     except FORM_ERRORS as error:
         show_error(None, error)
         return redirect(url_for("web.roster_import"))
-    flash(f"已导入 {result.count} 名学生，账号尚无密码：请发送激活链接或使用统一身份认证登录。 "
-          f"Imported {result.count} students without passwords: send them activation links, "
-          "or they sign in by single sign-on.", "success")
+    flash(_("Imported %(n)s students without passwords: send them activation links, "
+            "or they sign in by single sign-on.", n=result.count), "success")
     return redirect(url_for("web.admin_people"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -99,7 +100,7 @@ def report(club_id: int):
         generated_on=datetime.now(school_zone()).date(),
     )
     return _file(pdf, "application/pdf", f"scorecard-{card.club.id}-{card.term}.pdf",
-                 f"{card.club.name}-五化报告-{card.term}.pdf")
+                 _("%(club)s-five-izations-report-%(term)s", club=card.club.name, term=card.term) + ".pdf")
 
 
 @bp.get("/clubs/<int:club_id>/scorecard/indicators.<fmt>")

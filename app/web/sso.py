@@ -30,10 +30,13 @@ from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from cas import CASClient
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from joserfc.errors import JoseError
 
 from app.extensions import db, limiter
+from app.i18n import pick
 from app.services import auth, sso
 from app.services.errors import DomainError, Forbidden, Unauthorized
 from app.web import ERROR_TITLES, bp
@@ -47,14 +50,11 @@ TIMEOUT = 10  # seconds for each call to the identity server
 NEXT_KEY = "sso_next"
 CAS_STATE_KEY = "sso_cas_state"
 
-STARTED_ELSEWHERE = ("登录已过期或不是从本站发起的，请返回登录页重新点击统一身份认证登录。 "
-                     "This sign-in expired or did not start here; go back to the sign-in page and try again.")
-BAD_TICKET = ("统一身份认证票据无效或已过期，请重新登录。 "
-              "The school sign-in ticket is invalid or expired; please sign in again.")
-REFUSED = ("统一身份认证未完成登录（已取消或被拒绝），请重新登录。 "
-           "The school sign-in was cancelled or refused; please sign in again.")
-UNREACHABLE = ("暂时无法连接学校统一身份认证服务，请稍后再试。 "
-               "The school sign-in service cannot be reached; try again later.")
+# Lazy: each is turned into text (str) in the reader's language when it is raised.
+STARTED_ELSEWHERE = _l("This sign-in expired or did not start here; go back to the sign-in page and try again.")
+BAD_TICKET = _l("The school sign-in ticket is invalid or expired; please sign in again.")
+REFUSED = _l("The school sign-in was cancelled or refused; please sign in again.")
+UNREACHABLE = _l("The school sign-in service cannot be reached; try again later.")
 
 
 class Unreachable(DomainError):
@@ -95,11 +95,17 @@ def _refused(error: DomainError, method: str, value: str | None = None):
     db.session.rollback()
     log.warning("single sign-on (%s) refused%s: %s", method, f" for {value!r}" if value else "", error.message)
     auth.record_refused_sign_in(db.session, method, value, error.code, client=request.remote_addr or "")
-    zh, en = ERROR_TITLES.get(error.status, ("登录失败", "Sign-in failed"))
-    if error.status == 403:
-        zh, en = "无法登录", "Cannot sign in"
-    return render_template("web/sso_error.html", code=error.status, title_zh=zh, title_en=en,
+    return render_template("web/sso_error.html", code=error.status, title=_title(error.status),
                            message=error.message), error.status
+
+
+def _title(status: int) -> str:
+    if status == 403:
+        return _("Cannot sign in")
+    title = ERROR_TITLES.get(status)
+    if title is None:
+        return _("Sign-in failed")
+    return pick(title) if isinstance(title, tuple) else str(title)
 
 
 def _remember_next() -> None:
@@ -119,7 +125,7 @@ def _sign_in(value: str | None, method: str):
         return _refused(error, method, value)
     target = safe_next(session.pop(NEXT_KEY, None))
     begin_session(user, method)
-    flash(f"欢迎，{user.display_name} Welcome", "success")
+    flash(_("Welcome, %(name)s", name=user.display_name), "success")
     return redirect(target or home_url(user))
 
 
@@ -150,8 +156,7 @@ def _cas_identity(user: str, attributes: dict | None) -> str | None:
         value = value[0] if value else None
     if value is None:
         raise Forbidden(
-            f"统一身份认证没有提供 {name} 属性，请联系学校信息中心。 "
-            f"The school sign-in did not release the attribute {name}; ask the IT office."
+            _("The school sign-in did not release the attribute %(name)s; ask the IT office.", name=name)
         )
     return str(value)
 
@@ -173,17 +178,17 @@ def sso_cas():
     expected = session.pop(CAS_STATE_KEY, None)
     given = request.args.get("state", "")
     if not expected or not hmac.compare_digest(expected, given):
-        return _refused(DomainError(STARTED_ELSEWHERE), "cas")
+        return _refused(DomainError(str(STARTED_ELSEWHERE)), "cas")
     try:
         user, attributes, _ = _cas_client(expected).verify_ticket(ticket)
     except requests.RequestException as error:
         log.warning("CAS validation failed: %s", error)
-        return _refused(Unreachable(UNREACHABLE), "cas")
+        return _refused(Unreachable(str(UNREACHABLE)), "cas")
     except Exception as error:  # an answer that is not CAS XML
         log.warning("CAS validation answer unreadable: %r", error)
-        return _refused(Unauthorized(BAD_TICKET), "cas")
+        return _refused(Unauthorized(str(BAD_TICKET)), "cas")
     if not user:
-        return _refused(Unauthorized(BAD_TICKET), "cas")
+        return _refused(Unauthorized(str(BAD_TICKET)), "cas")
     try:
         value = _cas_identity(user, attributes)
     except DomainError as error:
@@ -209,7 +214,7 @@ def sso_oidc():
         return client.authorize_redirect(_public_url("web.sso_oidc_callback"))
     except (requests.RequestException, ValueError) as error:  # discovery failed
         log.warning("OpenID Connect discovery failed: %s", error)
-        return _refused(Unreachable(UNREACHABLE), "oidc")
+        return _refused(Unreachable(str(UNREACHABLE)), "oidc")
 
 
 def _check_issuer(client, iss: str | None) -> None:
@@ -218,7 +223,7 @@ def _check_issuer(client, iss: str | None) -> None:
     named = (client.load_server_metadata().get("issuer") or "").rstrip("/")
     if named != issuer or (iss is not None and iss.rstrip("/") != issuer):
         log.warning("OpenID Connect issuer mismatch: configured %r, discovery %r, answer %r", issuer, named, iss)
-        raise Unauthorized(BAD_TICKET)
+        raise Unauthorized(str(BAD_TICKET))
 
 
 def _oidc_identity(client, token: dict) -> str | None:
@@ -226,11 +231,11 @@ def _oidc_identity(client, token: dict) -> str | None:
     claims = dict(token.get("userinfo") or {})
     name = current_app.config.get("OIDC_CLAIM") or "preferred_username"
     if not claims.get("sub"):
-        raise Unauthorized(BAD_TICKET)
+        raise Unauthorized(str(BAD_TICKET))
     if name not in claims and client.load_server_metadata().get("userinfo_endpoint"):
         extra = client.userinfo(token=token)
         if extra.get("sub") != claims["sub"]:  # OIDC Core 5.3.2: must be the same person
-            raise Unauthorized(BAD_TICKET)
+            raise Unauthorized(str(BAD_TICKET))
         claims.update({k: v for k, v in extra.items() if k not in claims})
     value = claims.get(name) or claims["sub"]
     return str(value)
@@ -246,16 +251,16 @@ def sso_oidc_callback():
         value = _oidc_identity(client, token)
     except MismatchingStateError:  # no sign-in with this state was started in this browser
         session.pop(NEXT_KEY, None)
-        return _refused(DomainError(STARTED_ELSEWHERE), "oidc")
+        return _refused(DomainError(str(STARTED_ELSEWHERE)), "oidc")
     except DomainError as error:
         return _refused(error, "oidc")
     except OAuthError as error:  # the provider said no (error=…), or refused the code
         log.warning("OpenID Connect refused: %s %s", error.error, error.description)
-        return _refused(Unauthorized(REFUSED), "oidc")
+        return _refused(Unauthorized(str(REFUSED)), "oidc")
     except JoseError as error:  # a bad ID token: signature, issuer, audience, nonce, expiry
         log.warning("OpenID Connect ID token refused: %s", error)
-        return _refused(Unauthorized(BAD_TICKET), "oidc")
+        return _refused(Unauthorized(str(BAD_TICKET)), "oidc")
     except requests.RequestException as error:
         log.warning("OpenID Connect token request failed: %s", error)
-        return _refused(Unreachable(UNREACHABLE), "oidc")
+        return _refused(Unreachable(str(UNREACHABLE)), "oidc")
     return _sign_in(value, "oidc")

@@ -8,6 +8,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -20,8 +22,8 @@ from app.services.errors import Conflict, DomainError, Invalid
 FORM_ERRORS = (Invalid, Conflict)
 _ENTRY = re.compile(r"^entries\.\d+\.")
 _DONE_KEY = "done_forms"
-CHOOSE = "请从列表中选择 Choose one from the list"
-CHECK_FIELDS = "输入有误，请检查标出的字段 Invalid input: see the marked fields"
+CHOOSE = _l("Choose one from the list")
+CHECK_FIELDS = _l("Invalid input: see the marked fields")
 _DONE_KEEP = 12
 T = TypeVar("T")
 
@@ -95,9 +97,19 @@ def put_errors(
         if only_clean and field.errors:
             continue
         if isinstance(field, SelectField):
-            reasons = [CHOOSE if r.startswith("one of") else r for r in reasons]
+            reasons = [str(CHOOSE) if _lists_choices(r) else r for r in reasons]
         field.errors = [*field.errors, *reasons]
     return leftovers
+
+
+def _lists_choices(reason: str) -> bool:
+    """A service's "One of: a, b, c" (app.services.activities, participations, clubs), in
+    English or as the catalog words it: the same message ids as the services'."""
+    if reason.lower().startswith("one of"):
+        return True
+    prefix = _("One of: %(choices)s", choices="\0").split("\0")[0]
+    return (bool(prefix.strip()) and reason.startswith(prefix)) or \
+        reason == _("One of active, suspended, dissolved")
 
 
 def status_of(form: FlaskForm) -> int:
@@ -106,7 +118,7 @@ def status_of(form: FlaskForm) -> int:
     if not (form.is_submitted() and form.errors):
         return 200
     if not any(category == "error" for category, _ in session.get("_flashes", [])):
-        flash(CHECK_FIELDS, "error")
+        flash(str(CHECK_FIELDS), "error")
     return getattr(form, "error_status", 422)
 
 
@@ -128,8 +140,7 @@ def mark_done(form: FlaskForm, target: str) -> None:
 
 
 def flash_once_again() -> None:
-    flash("这张表单已经提交过，未重复保存。 "
-          "This form was already submitted; nothing was saved twice.", "info")
+    flash(_("This form was already submitted; nothing was saved twice."), "info")
 
 
 def create_once(form: FlaskForm, create: Callable[[], T], message: Callable[[T], str],
@@ -163,7 +174,6 @@ def read_upload(form, limit: int) -> bytes | None:
     """The uploaded file's bytes, or None with a message on the field when it exceeds `limit`."""
     data = form.file.data.read(limit + 1)
     if len(data) > limit:
-        kb = limit // 1024
-        form.file.errors = [f"文件超过 {kb} KB，请拆分 Larger than {kb} KB; split it"]
+        form.file.errors = [_("Larger than %(kb)s KB; split it", kb=limit // 1024)]
         return None
     return data

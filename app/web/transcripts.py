@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
+from app.api.transcripts import content_disposition
 from app.extensions import db
-from app.services import queries, transcripts
+from app.services import transcripts
 from app.services.errors import Invalid
+from app.services.pages import transcripts as transcript_pages
 from app.web import bp
 from app.web.forms import ActionForm, OnceForm, ReasonForm
 from app.web.home import TRANSCRIPT_LABELS as STATUS_LABELS
@@ -37,7 +38,7 @@ def issue_transcript():
         except FORM_ERRORS as error:
             show_error(None, error)
         else:
-            flash(f"成绩单已开具，编号 {transcript.serial} Transcript issued", "success")
+            flash(_("Transcript issued, serial %(serial)s", serial=transcript.serial), "success")
             mark_done(form, target)
     return redirect(target)
 
@@ -48,18 +49,14 @@ def transcript_pdf(serial: str):
     transcript = transcripts.transcript_pdf(db.session, actor(), serial)
     response = make_response(transcript.pdf)
     response.mimetype = "application/pdf"
-    name = f"第二课堂成绩单-{transcript.student.student_no}-{transcript.serial}.pdf"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"transcript-{transcript.serial}.pdf\"; "
-        f"filename*=UTF-8''{quote(name)}"
-    )
+    response.headers["Content-Disposition"] = content_disposition(transcript)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 def _admin_page(q: str, status: int = 200, reason_errors=None):
     page = request.args.get("page", 1, type=int) or 1
-    items = queries.transcripts_page(db.session, actor(), q, page)
+    items = transcript_pages.transcripts_page(db.session, actor(), q, page)
     return render_template(
         "web/admin_transcripts.html", q=q, items=items, form=ActionForm(),
         labels=STATUS_LABELS, reason_errors=reason_errors or {},
@@ -85,5 +82,5 @@ def revoke_transcript(serial: str):
     except FORM_ERRORS as error:
         show_error(None, error)
     else:
-        flash(f"已撤销成绩单 {serial} Transcript revoked", "success")
+        flash(_("Transcript %(serial)s revoked", serial=serial), "success")
     return redirect(url_for("web.admin_transcripts", q=q or None))

@@ -7,13 +7,30 @@ cases per fuzz test); the default run does a few hundred.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from credentials import KeyRing, generate_key, make_link, render_pdf, snapshot_digest
+from credentials import (
+    KeyRing,
+    catalog_translator,
+    generate_key,
+    make_link,
+    render_pdf,
+    snapshot_digest,
+    verify_pdf,
+)
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 
 SLOW = os.environ.get("SLOW", "") not in ("", "0")
+#: The app's catalogs: the labels' Chinese comes from there, as when the app issues.
+CATALOG = Path(__file__).resolve().parents[2] / "app" / "translations"
+ZH = catalog_translator(CATALOG)
+
+
+def verify(data, keys):
+    """verify_pdf with the issuer's catalog, so an unsigned file can be re-rendered."""
+    return verify_pdf(data, keys, zh=ZH)
 
 
 def cases(default: int, slow: int) -> int:
@@ -39,7 +56,7 @@ def ring(tmp_path_factory):
 
 def issue(snapshot, key, base_url=SAMPLE_BASE_URL, *, sign_file=True):
     link = make_link(base_url, snapshot.serial, snapshot_digest(snapshot), snapshot.issued_at, key)
-    return link, render_pdf(snapshot, link, key if sign_file else None)
+    return link, render_pdf(snapshot, link, key if sign_file else None, zh=ZH)
 
 
 @pytest.fixture(scope="session")

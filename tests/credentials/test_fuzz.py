@@ -11,9 +11,9 @@ import os
 import random
 import re
 
-from credentials import Verdict, verify_link, verify_pdf
+from credentials import Verdict, verify_link
 
-from .conftest import cases
+from .conftest import cases, verify
 
 SEED = int(os.environ.get("FUZZ_SEED", "20250630"))
 URL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~:/?#[]@!$&'()*+,;=%"
@@ -92,7 +92,7 @@ def _run_pdf_fuzz(pdf: bytes, key, n: int, seed: int) -> collections.Counter:
     codes: collections.Counter = collections.Counter()
     accepted = []
     for name, mutant in pdf_mutants(pdf, n, rnd):
-        v = verify_pdf(mutant, key)
+        v = verify(mutant, key)
         assert isinstance(v, Verdict) and v.reason
         codes[v.code] += 1
         if v.genuine:

@@ -29,13 +29,13 @@ from credentials import (
     get_font,
     render_pdf,
     snapshot_digest,
-    verify_pdf,
 )
 from credentials.pdf import COLUMNS, M_L, M_R, PAGE_H, PAGE_W
 from credentials.sample import sample_records, sample_snapshot
 from credentials.snapshot import canonical_bytes
+from credentials.text_layout import text_width, wrap
 
-from .conftest import cases, issue
+from .conftest import CATALOG, ZH, cases, issue, verify
 from .strategies import snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def squash(text: str) -> str:
 def column_text(pdf: bytes, key: str) -> str:
     """The text of one table column over all pages, lines joined, whitespace removed."""
     x0 = M_L
-    for k, _zh, _en, width, _align in COLUMNS:
+    for k, _label, width, _align in COLUMNS:
         if k == key:
             break
         x0 += width
@@ -171,12 +171,13 @@ def test_font_is_loaded_once():
 def test_wrapped_lines_fit_their_width(text, width, size):
     font = get_font()
     clean = font.clean(text)
-    lines = font.wrap(clean, width, size)
+    lines = wrap(font, clean, width, size)
     for line in lines:
-        assert font.width(line, size) <= width + 1e-6 or len(line) == 1
+        assert text_width(font, line, size) <= width + 1e-6 or len(line) == 1
     assert "".join(lines).replace(" ", "") == clean.replace(" ", "")  # nothing lost
-    cut = font.wrap(clean, width, size, max_lines=2)
-    assert len(cut) <= 2 and all(font.width(x, size) <= width + 1e-6 or len(x) == 1 for x in cut)
+    cut = wrap(font, clean, width, size, max_lines=2)
+    assert len(cut) <= 2 and all(text_width(font, x, size) <= width + 1e-6 or len(x) == 1 for x in cut)
+    assert font.wrap(clean, width, size) == lines  # the font's shortcut is the same breaker
 
 
 # -- determinism -----------------------------------------------------------------------------
@@ -184,19 +185,19 @@ def test_wrapped_lines_fit_their_width(text, width, size):
 
 def test_same_inputs_same_bytes(issued60, key):
     s, link, pdf = issued60
-    assert render_pdf(s, link, key) == pdf
-    assert render_pdf(s, link, key) == pdf
+    assert render_pdf(s, link, key, zh=ZH) == pdf
+    assert render_pdf(s, link, key, zh=ZH) == pdf
 
 
 _CHILD = """
 import hashlib, sys, datetime as dt
-from credentials import make_link, render_pdf, snapshot_digest, load_key
+from credentials import catalog_translator, make_link, render_pdf, snapshot_digest, load_key
 from credentials.sample import sample_snapshot
 s = sample_snapshot(60)
 key = load_key(sys.argv[1])
 link = make_link("https://dekt.example-university.edu.cn", s.serial, snapshot_digest(s),
                  s.issued_at, key)
-print(hashlib.sha256(render_pdf(s, link, key)).hexdigest())
+print(hashlib.sha256(render_pdf(s, link, key, zh=catalog_translator(sys.argv[2]))).hexdigest())
 """
 
 
@@ -208,7 +209,7 @@ def test_same_bytes_in_another_process_hash_seed_and_time_zone(tmp_path, key, sn
     want = hashlib.sha256(pdf).hexdigest()
     for seed, tz in (("1", "America/New_York"), ("4242", "Asia/Shanghai")):
         env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "PYTHONPATH": str(ROOT)}
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "k.pem")], env=env,
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "k.pem"), str(CATALOG)], env=env,
                              capture_output=True, text=True, check=True, cwd=tmp_path)
         assert out.stdout.strip() == want
 
@@ -217,11 +218,11 @@ def test_render_refuses_a_link_for_another_snapshot(issued60, key, other_key):
     s, link, _pdf = issued60
     other = sample_snapshot(3)
     with pytest.raises(ValueError):
-        render_pdf(other, link)
+        render_pdf(other, link, zh=ZH)
     with pytest.raises(ValueError):
-        render_pdf(s, link, other_key)  # not the key that signed the link
+        render_pdf(s, link, other_key, zh=ZH)  # not the key that signed the link
     with pytest.raises(ValueError):
-        render_pdf(s, "https://example.com/")
+        render_pdf(s, "https://example.com/", zh=ZH)
 
 
 # -- bad inputs: render, wrap, never overflow --------------------------------------------------
@@ -270,7 +271,7 @@ def test_no_records(key):
     assert assert_inside_the_page(pdf) == 1
     text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "No certified records" in text and "第 1 页 / 共 1 页" in text
-    assert verify_pdf(pdf, key).genuine
+    assert verify(pdf, key).genuine
 
 
 def test_long_names_and_titles_wrap_inside_their_cells(key):
@@ -291,7 +292,7 @@ def test_long_names_and_titles_wrap_inside_their_cells(key):
     assert squash(title) in titles and "A" * 200 in titles
     first = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "欧阳龘龘" in first
-    assert verify_pdf(pdf, key).genuine
+    assert verify(pdf, key).genuine
 
 
 def test_rare_characters_do_not_crash_and_stay_searchable(key):
@@ -304,7 +305,7 @@ def test_rare_characters_do_not_crash_and_stay_searchable(key):
     text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "龘" in text and "𠮷" in text  # the text layer keeps characters the font lacks
     assert "Ünïcødé café" in text and "中英 mixed 混排" in text
-    assert verify_pdf(pdf, key).genuine
+    assert verify(pdf, key).genuine
 
 
 def test_500_records(key):
@@ -318,7 +319,7 @@ def test_500_records(key):
     titles = column_text(pdf, "activity")
     missing = [r.activity for r in s.records if squash(r.activity) not in titles]
     assert missing == []
-    assert verify_pdf(pdf, key).genuine
+    assert verify(pdf, key).genuine
 
 
 @settings(max_examples=cases(12, 60), deadline=None,
@@ -327,5 +328,5 @@ def test_500_records(key):
 def test_any_valid_snapshot_renders_inside_the_page_and_verifies(key, s):
     link, pdf = issue(s, key, sign_file=False)
     assert_inside_the_page(pdf)
-    assert verify_pdf(pdf, key).genuine
+    assert verify(pdf, key).genuine
     assert snapshot_digest(extract_embedded(pdf)[0]) == snapshot_digest(s)

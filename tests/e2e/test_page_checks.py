@@ -12,6 +12,11 @@ tests/test_page_matrix.py that the role may open was reached. Then:
   either narrow enough or shown as stacked cards (app.css, labels from app.js), so every column
   (hours, status, Approve, Reject) is in view without sideways scrolling.
 
+All of it in Chinese (the browser's locale zh-CN, as tests/browser.py sets it), and again in
+English (locale en-US, which the site follows) for the same pages, except that axe looks only at
+each person's home page in English. Every page is photographed in both languages at 390 and
+1280 px: tests/e2e/artifacts/pages/<zh-CN|en-US>/<person>_<route>-<width>.png.
+
 The checkers live in tests/e2e/checkers (package.json + lock), `npm ci` when node_modules is missing.
 """
 
@@ -26,7 +31,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import BIN, PHONE, ROOT, LiveServer
+from tests.browser import LOCALE
+from tests.e2e.conftest import ARTIFACTS, BIN, PHONE, ROOT, LiveServer
 from tests.test_page_matrix import PAGES
 
 CHECKERS = Path(__file__).resolve().parent / "checkers"
@@ -42,6 +48,9 @@ UNREACHABLE: dict[str, set[str]] = {}
 # Known failures still to fix: {(check, route): reason}. Empty: every page passes.
 EXPECTED_FAILURES: dict[tuple[str, str], str] = {}
 MAX_PAGES_PER_ROLE = 40
+DESKTOP = {"width": 1280, "height": 900}
+ENGLISH = "en-US"  # what an English Chromium sends; the site answers in English
+SCREENS = ARTIFACTS / "pages"
 # The pages anyone may open (the matrix's anonymous 200s): checked once, by a visitor not signed in.
 PUBLIC = {re.sub(r"<int:\w+>", "<id>", p.rule) for p in PAGES if p.expected["anonymous"] == 200}
 
@@ -145,15 +154,18 @@ def _links(page, base: str) -> list[str]:
 
 
 def _visit(browser, base: str, axe_js: Path, username: str | None, start: list[str], folder: Path,
-           public_links: dict[str, str]) -> dict:
+           public_links: dict[str, str], locale: str = LOCALE, axe_everywhere: bool = True) -> dict:
     """Open every route reachable from `start`; returns {route: {"path", "html", "clipped", "axe"}}.
 
-    Each page is loaded once at 390 × 844 (the phone check), then widened to 1280 × 900 for axe.
-    The context bypasses the CSP only so Playwright may add axe's script (the page's CSP is
-    script-src 'self'); the app's own scripts and styles are all 'self' or allowed inline styles,
-    so what the page shows is the same with or without it.
+    Each page is loaded once at 390 × 844 (the phone check), then widened to 1280 × 900 for axe;
+    it is photographed at both sizes. Without `axe_everywhere` axe looks at the first page only
+    (the person's home). The context bypasses the CSP only so Playwright may add axe's script
+    (the page's CSP is script-src 'self'); the app's own scripts and styles are all 'self' or
+    allowed inline styles, so what the page shows is the same with or without it.
     """
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+    screens = SCREENS / locale
+    screens.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PHONE, locale=locale, bypass_csp=True)
     if username:
         _sign_in(context, base, username)
     seen: dict[str, dict] = {}
@@ -173,14 +185,21 @@ def _visit(browser, base: str, axe_js: Path, username: str | None, start: list[s
             if route_of(final) != route:  # a redirect: look at where it went instead
                 queue.insert(0, final)
                 continue
-            name = f"{username or 'public'}{route}".replace("/", "_").replace("<", "").replace(">", "") + ".html"
+            stem = f"{username or 'public'}{route}".replace("/", "_").replace("<", "").replace(">", "")
+            name = f"{locale}_{stem}.html"
             (folder / name).write_text(response.text(), encoding="utf-8")
             entry = {"path": path, "status": response.status, "html": name, "clipped": page.evaluate(CLIPPED_JS),
                      "headings": page.evaluate(HEADINGS_JS)}
+            page.screenshot(path=str(screens / f"{stem}-{PHONE['width']}.png"), full_page=True)
             links = _links(page, base)
-            page.set_viewport_size({"width": 1280, "height": 900})
-            page.add_script_tag(path=str(axe_js))
-            entry["axe"] = page.evaluate(AXE_JS)
+            page.set_viewport_size(DESKTOP)
+            page.screenshot(path=str(screens / f"{stem}-{DESKTOP['width']}.png"), full_page=True)
+            if axe_everywhere or not seen:
+                page.add_script_tag(path=str(axe_js))
+                entry["axe"] = page.evaluate(AXE_JS)
+            else:
+                entry["axe"] = []
+            entry["lang"] = page.evaluate("document.documentElement.lang")
             seen[route] = entry
             if username:  # the public pages are checked once, signed out; note where they were linked
                 for p in links:
@@ -195,17 +214,23 @@ def _visit(browser, base: str, axe_js: Path, username: str | None, start: list[s
 
 @pytest.fixture(scope="module")
 def visited(browser, demo_server, checkers, tmp_path_factory):
+    """{who: {route: entry}}: who is a demo login or "public" in Chinese, "en:<who>" in English."""
     folder = tmp_path_factory.mktemp("pages")
     axe_js = checkers / "axe-core" / "axe.min.js"
     base = demo_server.url
-    pages, public_links = {}, {}
-    for username in ROLES:
-        pages[username] = _visit(browser, base, axe_js, username, [HOME[username], "/account/password"], folder,
-                                 public_links)
-    # the public pages once, by a visitor who is not signed in: among them a demo transcript's
-    # verify link (/v/<serial>) found on the office's and the student's pages
-    start = ["/login", "/verify", "/password/reset/not-a-link", *public_links.values()]
-    pages["public"] = _visit(browser, base, axe_js, None, start, folder, {})
+    shutil.rmtree(SCREENS, ignore_errors=True)  # this run's photographs only
+    pages: dict[str, dict] = {}
+    for locale, prefix in ((LOCALE, ""), (ENGLISH, "en:")):
+        chinese = locale == LOCALE
+        public_links: dict[str, str] = {}
+        for username in ROLES:
+            pages[prefix + username] = _visit(browser, base, axe_js, username, [HOME[username], "/account/password"],
+                                              folder, public_links, locale, axe_everywhere=chinese)
+        # the public pages once, by a visitor who is not signed in: among them a demo transcript's
+        # verify link (/v/<serial>) found on the office's and the student's pages
+        start = ["/login", "/verify", "/password/reset/not-a-link", *public_links.values()]
+        pages[prefix + "public"] = _visit(browser, base, axe_js, None, start, folder, {}, locale,
+                                          axe_everywhere=chinese)
     return folder, pages
 
 
@@ -269,3 +294,16 @@ def test_every_page_has_one_title_and_headings_that_skip_no_level(visited):
     found = {f"{who} {route}": entry["headings"] for who, seen in pages.items() for route, entry in seen.items()}
     bad = _failures("headings", found)
     assert not bad, "heading levels:\n" + "\n".join(bad)
+
+
+def test_pages_are_in_the_browsers_language(visited):
+    """A Chinese browser gets Chinese pages, an English one English: <html lang> says which."""
+    _, pages = visited
+    wrong = [f"{who} {route}: lang={entry['lang']!r}" for who, seen in pages.items() for route, entry in seen.items()
+             if entry["lang"] != ("en" if who.startswith("en:") else "zh-CN")]
+    assert not wrong, "pages in the other language:\n" + "\n".join(wrong)
+    for username in ROLES:
+        assert set(pages["en:" + username]) == set(pages[username]), f"{username} reaches other pages in English"
+    shots = {p.name for p in SCREENS.glob("*/*.png")}
+    assert len(shots) >= 4 and all(f"{name}-{w}.png" in shots for name in ("admin_admin", "zhang.wei_me")
+                                   for w in (PHONE["width"], DESKTOP["width"]))

@@ -50,7 +50,7 @@ def _sign_in_at_oidc(page, login: str) -> None:
 def test_cas_sign_in_through_a_real_server(sso_live_server, cas_server, sso_page):
     page = sso_page()
     page.goto(f"{sso_live_server.url}/login")
-    page.get_by_role("button", name=re.compile(r"统一身份认证登录 Sign in with the school account \(CAS\)")).click()
+    page.get_by_role("button", name=re.compile(r"统一身份认证登录（CAS）")).click()
     page.wait_for_url(f"{cas_server.url}login?**")
     _sign_in_at_cas(page, "li.tongxue")
     page.wait_for_url(f"{sso_live_server.url}/me")
@@ -61,7 +61,7 @@ def test_cas_sign_in_through_a_real_server(sso_live_server, cas_server, sso_page
 def test_oidc_sign_in_through_a_real_server(sso_live_server, oidc_server, sso_page):
     page = sso_page()
     page.goto(f"{sso_live_server.url}/login")
-    page.get_by_role("button", name=re.compile(r"Sign in with the school account \(OpenID Connect\)")).click()
+    page.get_by_role("button", name=re.compile(r"统一身份认证登录（OpenID Connect）")).click()
     page.wait_for_url(f"{oidc_server.issuer}/interaction/**")
     _sign_in_at_oidc(page, "zhao.oidc")
     page.wait_for_url(f"{sso_live_server.url}/me")
@@ -76,7 +76,7 @@ def test_an_identity_without_an_account_here_is_refused_and_nothing_is_created(
     page = sso_page()
     page.goto(f"{sso_live_server.url}/login?next=/me")
     label = "CAS" if protocol == "cas" else "OpenID Connect"
-    page.get_by_role("button", name=re.compile(rf"\({label}\)")).click()
+    page.get_by_role("button", name=re.compile(rf"（{label}）")).click()
     with page.expect_response(lambda r: "/login/cas?" in r.url or "/login/oidc/callback?" in r.url) as answer:
         if protocol == "cas":
             _sign_in_at_cas(page, "stranger")
@@ -85,8 +85,8 @@ def test_an_identity_without_an_account_here_is_refused_and_nothing_is_created(
     assert answer.value.status == 403
     page.wait_for_load_state()
     text = page.locator("main").inner_text()
-    assert f"统一身份认证账号 stranger {NO_ACCOUNT_ZH}" in text and NO_ACCOUNT_EN in text
-    assert text.index(NO_ACCOUNT_ZH) < text.index(NO_ACCOUNT_EN)  # Chinese first
+    assert f"统一身份认证账号 stranger {NO_ACCOUNT_ZH}" in text
+    assert "无法登录" in text and NO_ACCOUNT_EN not in text  # Chinese by default, one language at a time
     assert sso_live_server.user_count() == before
     page.goto(f"{sso_live_server.url}/me")
     assert urlsplit(page.url).path == "/login"
@@ -96,7 +96,8 @@ def test_sign_in_page_shows_both_buttons_and_keeps_next(sso_live_server):
     html = requests.get(f"{sso_live_server.url}/login?next=/me", timeout=10).text
     assert 'href="/login/cas?next=/me"' in html and 'href="/login/oidc?next=/me"' in html
     html = requests.get(f"{sso_live_server.url}/login?next=https://evil.example/", timeout=10).text
-    assert 'href="/login/cas"' in html and "evil" not in html
+    main = html.split("<main", 1)[1]  # the language links repeat the page's own address
+    assert 'href="/login/cas"' in main and "evil" not in main
 
 
 # ---- the test client, against the same servers -----------------------------------------------
@@ -215,7 +216,7 @@ def test_forged_and_replayed_cas_tickets_are_refused(sso_app):
     forged = client.get(_with_query(_local(service), ticket="ST-1-forgedforgedforgedforged-cas"))
     html = forged.get_data(as_text=True)
     assert forged.status_code == 401
-    assert "统一身份认证票据无效或已过期" in html and "The school sign-in ticket is invalid" in html
+    assert "统一身份认证票据无效或已过期" in html and "请重新登录" in html
     assert client.get("/me").status_code == 302
     # A real ticket, but for someone else's sign-in (login CSRF): another state → refused.
     ticket_url = _cas_ticket_url(app.test_client(), "li.tongxue")
@@ -233,7 +234,7 @@ def test_deactivated_account_is_refused_over_cas(sso_app):
     client = app.test_client()
     answer = client.get(_cas_ticket_url(client, "li.tongxue"))
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 403 and "已停用" in html and "deactivated" in html
+    assert answer.status_code == 403 and "已停用" in html and "请联系校团委" in html
     assert client.get("/me").status_code == 302
 
 
@@ -267,7 +268,7 @@ def test_oidc_unknown_identity_creates_nothing(sso_app):
     client = app.test_client()
     answer = client.get(_oidc_callback_url(client, "nobody.here"))
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 403 and "统一身份认证账号 nobody.here" in html and NO_ACCOUNT_EN in html
+    assert answer.status_code == 403 and "统一身份认证账号 nobody.here" in html and NO_ACCOUNT_ZH in html
     assert _users() == before
     assert client.get("/me").status_code == 302
     refused = db.session.execute(select(AuditEvent).where(AuditEvent.action == "user.sign_in_failed")).scalars().all()

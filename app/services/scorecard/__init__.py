@@ -9,7 +9,7 @@ How a score is made
 * The term's activities of a club are those that start in the term (``Activity.term``)
   and were not cancelled; drafts count (a plan is an activity in the making).
 * Each indicator maps a raw figure to 0–100 with a straight line between two named
-  thresholds (``_ramp``), or is all-or-nothing (an advisor is assigned or not).
+  thresholds (``scoring._ramp``), or is all-or-nothing (an advisor is assigned or not).
 * An indicator whose figure has no basis yet (no activity has ended, nothing to sign
   off) is ``None`` — "no data", never zero.  A dimension is the mean of its indicators
   that have data, the overall score the mean of the dimensions that have data.
@@ -26,8 +26,9 @@ are read once, grouped by activity: each activity's sums are added up per club h
 its sign-off delay (computed in SQL) feeds the median, taken in Python because SQLite has
 no median aggregate.  Distinct active members are counted by (club, term) in SQL.
 
-The package: ``indicators`` holds the rules (thresholds, scoring, the data they read),
-``facts`` the SQL that gathers those data, and this module the services and pages.
+The package: ``indicators`` holds the thresholds and the vocabulary (data only),
+``scoring`` the rules that turn figures into scores, ``facts`` the SQL that gathers the
+figures, and this module the services and pages.
 Permissions live in ``app.permissions``: the admin sees every club; an organizer the clubs
 they advise or whose college they oversee (院团委); a leader the clubs they lead; students none.
 """
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     func,
     select,
@@ -48,10 +50,10 @@ from sqlalchemy.orm import Session
 from app import permissions
 from app.models import (
     LEADER_IN_POST,
-    MODULE_LABELS,
     Activity,
     ActivityStatus,
     Club,
+    Module,
     Participation,
     ParticipationStatus,
     Role,
@@ -70,12 +72,8 @@ from app.services.scorecard.indicators import (
     DIMENSIONS,
     INDICATORS,
     WEAK_SCORE,
-    Dimension,
-    Facts,
-    Indicator,
-    Scorecard,
-    score_facts,
 )
+from app.services.scorecard.scoring import Dimension, Facts, Indicator, Scorecard, score_facts
 from app.timeutil import term_bounds, term_of, to_local, utcnow
 
 TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-([12])$")
@@ -99,9 +97,7 @@ def parse_term(value: str | None, field_name: str = "term") -> str:
     value = str(value).strip()
     match = TERM_PATTERN.match(value)
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
-        raise Invalid({field_name: [
-            "学期格式为 YYYY-YYYY-N，如 2026-2027-1 A term is written YYYY-YYYY-N, e.g. 2026-2027-1"
-        ]})
+        raise Invalid({field_name: [_("A term is written YYYY-YYYY-N, e.g. 2026-2027-1")]})
     return value
 
 
@@ -144,7 +140,7 @@ def _visible_club_ids(session: Session, actor: User | None) -> list[int] | None:
     elif actor.role == Role.LEADER:
         query = select(club_leader.c.club_id).where(club_leader.c.user_id == actor.id, LEADER_IN_POST)
     else:
-        raise Forbidden("学生不能查看社团五化评分 Students do not see club scorecards")
+        raise Forbidden(_("Students do not see club scorecards"))
     return list(session.execute(query).scalars())
 
 
@@ -157,8 +153,7 @@ def club_scorecard(
 ) -> Scorecard:
     club = get_club(session, club_id)
     if not permissions.can_view_scorecard(actor, club):
-        raise Forbidden("只有校团委、本社团指导老师和负责人可以查看 "
-                        "Only the admin, the club's advisors and its leaders see its scorecard")
+        raise Forbidden(_("Only the admin, the club's advisors and its leaders see its scorecard"))
     term = parse_term(term)
     return compute(session, [term], club_ids=[club.id], as_of=as_of)[(club.id, term)]
 
@@ -170,8 +165,7 @@ def club_trend(
     """The club's scorecard in every known term, oldest first."""
     club = get_club(session, club_id)
     if not permissions.can_view_scorecard(actor, club):
-        raise Forbidden("只有校团委、本社团指导老师和负责人可以查看 "
-                        "Only the admin, the club's advisors and its leaders see its scorecard")
+        raise Forbidden(_("Only the admin, the club's advisors and its leaders see its scorecard"))
     terms = sorted(terms or known_terms(session, club.id))
     cards = compute(session, terms, club_ids=[club.id], as_of=as_of)
     return [cards[(club.id, t)] for t in terms]
@@ -230,7 +224,7 @@ def _overview(session, club_ids, term, unit_id, category, as_of, compare) -> Ove
 
 def _check_unit(session: Session, unit_id: int | None) -> None:
     if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise Invalid({"unit": [f"没有编号为 {unit_id} 的院系 No such unit"]})
+        raise Invalid({"unit": [_("No unit #%(id)s", id=unit_id)]})
 
 
 def overview(
@@ -244,7 +238,7 @@ def overview(
     The admin's view of the whole school (API ``GET /scorecards``).
     """
     if not permissions.can_view_overview(actor):
-        raise Forbidden("只有校团委可以查看全校五化排名 Only the admin sees the school's ranking")
+        raise Forbidden(_("Only the admin sees the school's ranking"))
     term = parse_term(term)
     _check_unit(session, unit_id)
     return _overview(session, None, term, unit_id, category or None, as_of, compare)
@@ -317,7 +311,7 @@ def module_hours_by_unit(
     for uid, uname, module, hours in session.execute(query):
         units[uid] = uname
         cells[(uid, module)] = round(float(hours or Decimal(0)), 1)
-    modules = [(m.value, zh, en) for m, (zh, en) in MODULE_LABELS.items()]
+    modules = [(m.value, *m.pair) for m in Module]
     return HeatTable(term, sorted(units.items(), key=lambda u: u[1]), modules, cells)
 
 
@@ -377,8 +371,7 @@ def club_scorecard_page(
     term = parse_term(term)
     club = get_club(session, club_id)
     if not permissions.can_view_scorecard(actor, club):
-        raise Forbidden("只有校团委、本社团指导老师和负责人可以查看 "
-                        "Only the admin, the club's advisors and its leaders see its scorecard")
+        raise Forbidden(_("Only the admin, the club's advisors and its leaders see its scorecard"))
     terms = sorted(set(known_terms(session, club.id)) | {term})
     cards = compute(session, terms, club_ids=[club.id], as_of=as_of)
     trend = [cards[(club.id, t)] for t in terms]

@@ -43,11 +43,8 @@ from app.services.scorecard.indicators import (
     LIVE,
     REACH_LEVELS,
     SCHOOL_MARKERS,
-    ClubInfo,
-    Facts,
-    Scorecard,
-    score_facts,
 )
+from app.services.scorecard.scoring import ClubInfo, Facts, Scorecard, score_facts
 from app.timeutil import term_bounds, utcnow
 
 #: Statements one call of ``compute`` issues, however many clubs and terms it covers.

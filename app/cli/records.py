@@ -1,0 +1,210 @@
+"""The record's commands: signing keys, transcripts, the audit chain, CSV imports, demo data, backup."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask_babel import gettext as _
+
+from app.cli import audit_cli, command, fail, import_cli, keys_cli, transcripts_cli
+from app.extensions import db
+from app.i18n import pick
+from app.services.audit import verify_chain
+from app.services.errors import DomainError
+from app.services.system import system_actor
+
+
+@keys_cli.command("generate")
+def keys_generate():
+    """Create the signing key if none exists (idempotent)."""
+    from flask import current_app
+
+    import credentials
+
+    directory = current_app.config["SIGNING_KEY_DIR"]
+    ring = credentials.KeyRing.generate_in_dir(directory)
+    click.echo(_("Signing key %(kid)s in %(directory)s (%(count)s key(s))",
+                 kid=ring.active.kid, directory=directory, count=len(ring.keys)))
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Make a new active key; old transcripts still verify with the retired ones."""
+    from flask import current_app
+
+    import credentials
+
+    directory = current_app.config["SIGNING_KEY_DIR"]
+    ring = credentials.KeyRing.rotate_in_dir(directory)
+    click.echo(_("New active key %(kid)s; retired: %(retired)s",
+                 kid=ring.active.kid, retired=", ".join(k.kid for k in ring.retired)))
+
+
+@keys_cli.command("jwks")
+def keys_jwks():
+    """Print the public keys as JWKS (for offline verifiers)."""
+    import json
+
+    from app.services import transcripts
+
+    try:
+        click.echo(json.dumps(transcripts.jwks(), indent=2))
+    except DomainError as error:
+        fail(error)
+
+
+@transcripts_cli.command("issue")
+@click.option("--unit", "unit_code", default=None, help="Unit code, e.g. CS")
+@click.option("--term", default=None, help="Only students with certified records in this term")
+@click.option("--student-no", "student_nos", multiple=True, help="Issue for these students only")
+def transcripts_issue(unit_code, term, student_nos):
+    """Issue transcripts in a batch; one student's failure does not stop the rest."""
+    from rich.progress import Progress
+
+    from app.services import transcripts
+
+    numbers = list(student_nos) or transcripts.students_to_issue(db.session, unit_code, term)
+    if not numbers:
+        click.echo(_("No student with certified records matches"))
+        return
+    issued, failed = [], []
+    with Progress(transient=False) as progress:
+        task = progress.add_task(_("Issuing"), total=len(numbers))
+        for number in numbers:
+            try:
+                issued.append(transcripts.issue_transcript(db.session, system_actor(db.session), number))
+                db.session.commit()  # each transcript is one use case
+            except DomainError as error:
+                db.session.rollback()
+                failed.append((number, error.message))
+            except Exception as error:  # noqa: BLE001 — report it and go on with the batch
+                db.session.rollback()
+                failed.append((number, f"{type(error).__name__}: {error}"))
+            progress.advance(task)
+    click.secho(_("Issued %(issued)s transcripts, %(failed)s failed", issued=len(issued), failed=len(failed)),
+                fg="green" if not failed else "yellow")
+    for number, reason in failed:
+        click.secho(f"  {number}: {reason}", fg="red")
+    if issued:
+        click.echo(_("e.g. %(link)s", link=issued[0].link))
+    if failed:
+        sys.exit(1)
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Recompute the audit hash chain; report OK or the first broken event."""
+    report = verify_chain(db.session)
+    if report.ok:
+        click.secho(_("OK: %(count)s events, chain intact", count=report.events), fg="green")
+        return
+    click.secho(_("BROKEN at event #%(seq)s: %(reason)s", seq=report.broken_seq, reason=report.reason),
+                fg="red", err=True)
+    sys.exit(1)
+
+
+@import_cli.command("students")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_students(file):
+    """Import a roster CSV: 学号, 姓名, [院系代码, 班级, 入学年级, 用户名, 邮箱]; never passwords."""
+    from app.services import imports
+
+    with open(file, "rb") as fh:
+        data = fh.read()
+    try:
+        result = imports.import_students(db.session, system_actor(db.session), data)
+        db.session.commit()
+    except DomainError as error:
+        fail(error)
+    click.secho(_("Imported %(count)s students (no password yet)", count=result.count), fg="green")
+    click.echo(_("Students activate their accounts by a one-time link (or sign in by SSO); "
+                 "print the links with:"))
+    for code in sorted(c for c in result.units if c != "—") or ["CODE"]:
+        click.echo(f"  flask --app app user reset-links --unit {code}")
+
+
+@import_cli.command("participations")
+@click.argument("activity_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_participations(activity_id, file):
+    """Record an activity's participants from CSV: 学号/student_no, [角色/role, 学时/hours, 奖项/award]."""
+    from app.services import imports
+
+    with open(file, "rb") as fh:
+        data = fh.read()
+    try:
+        created = imports.import_participations(db.session, system_actor(db.session), activity_id, data)
+        db.session.commit()
+    except DomainError as error:
+        fail(error)
+    click.secho(_("Recorded %(count)s participations for activity %(id)s", count=len(created), id=activity_id),
+                fg="green")
+
+
+@command("demo-data")
+def demo_data():
+    """Fill an empty database with a believable school (does nothing if people exist)."""
+    from app.services import demo
+
+    if demo.load_demo(db.session):
+        db.session.commit()
+        click.secho(_("Demo school loaded"), fg="green")
+    else:
+        click.echo(_("The database already has people; demo data left as it is"))
+
+
+@command("demo-logins")
+def demo_logins():
+    """Print the demo accounts."""
+    from flask import current_app
+
+    from app.services import demo
+
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo("")
+    click.secho(_("Second Transcript — %(url)s", url=base), bold=True)
+    click.echo(_("Demo logins (password for all: %(password)s)", password=demo.DEMO_PASSWORD))
+    for login in demo.DEMO_LOGINS:
+        click.echo(f"  {login.role:<10} {login.username:<12} {login.name:<10} {pick(login.note)}")
+    link = demo.demo_verify_link(db.session)
+    if link:
+        click.echo(_("A demo transcript's verify link (what its QR code opens):"))
+        click.echo(f"  {link}")
+    click.echo("")
+
+
+@transcripts_cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def transcripts_verify(file):
+    """Is this PDF byte for byte one we issued, and does its own signature check out?"""
+    import credentials
+    from app.services import transcripts
+
+    with open(file, "rb") as fh:
+        data = fh.read()
+    ours = transcripts.verify_upload(db.session, data)
+    offline = credentials.verify_pdf(data, transcripts.jwks())
+    click.echo(_("Issued by this service: yes — %(reason)s", reason=ours.reason) if ours.genuine
+               else _("Issued by this service: no — %(reason)s", reason=ours.reason))
+    offline_reason = pick((offline.reason_zh or offline.reason, offline.reason))
+    click.echo(_("Signature (offline): valid — %(reason)s", reason=offline_reason) if offline.genuine
+               else _("Signature (offline): invalid — %(reason)s", reason=offline_reason))
+    if ours.status:
+        click.echo(_("Status: %(status)s  serial: %(serial)s", status=ours.status, serial=ours.serial))
+    sys.exit(0 if ours.genuine and offline.genuine else 1)
+
+
+@command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+def backup(target):
+    """Back up the database: a consistent SQLite copy, or pg_dump's custom format for PostgreSQL."""
+    from app.services.backup import backup_database
+
+    try:
+        size = backup_database(db.engine, target)
+    except (RuntimeError, OSError) as error:
+        click.secho(_("Error: %(message)s", message=str(error)), fg="red", err=True)
+        sys.exit(1)
+    size_text = f"{size:,}"
+    click.secho(_("Backed up to %(target)s (%(size)s bytes)", target=target, size=size_text), fg="green")

@@ -1,0 +1,132 @@
+"""An activity's pages: its detail page, the recording page and the sign-off table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from app import permissions
+from app.models import Activity, ActivityStatus, Participation, ParticipationStatus, User
+from app.services import lifecycle
+from app.services.activities import counts_by_status, get_activity
+from app.services.errors import Forbidden
+from app.services.pages.common import PUBLIC_STATUSES, insider
+from app.services.participations import CERTIFIABLE, LIVE, RECORDABLE
+from app.timeutil import utcnow
+
+
+@dataclass
+class ActivityPage:
+    activity: Activity
+    counts: dict[str, int]
+    actions: set[str]
+    records: list[Participation] | None
+    my_record: Participation | None
+
+
+def activity_actions(session: Session, actor: User | None, activity: Activity) -> set[str]:
+    """What the viewer may do with this activity now (the page shows only these): the steps
+    of the lifecycle table, and what may be done with its records."""
+    actions = lifecycle.available(actor, activity)
+    if permissions.can_record_participation(actor, activity) and activity.status in RECORDABLE:
+        actions.add("record")
+    if permissions.can_certify(actor, activity):
+        actions.add("signoff")
+    if permissions.can_view_participations(actor, activity):
+        actions.add("view_records")
+    return actions
+
+
+def activity_page(session: Session, actor: User | None, activity_id: int) -> ActivityPage:
+    activity = get_activity(session, activity_id)
+    if not insider(actor, activity.club) and activity.status not in (*PUBLIC_STATUSES, ActivityStatus.CANCELLED):
+        raise Forbidden(_("This activity is not approved yet"))
+    actions = activity_actions(session, actor, activity)
+    records = None
+    if "view_records" in actions:
+        records = list(session.execute(
+            select(Participation).where(Participation.activity_id == activity.id)
+            .options(joinedload(Participation.student), joinedload(Participation.certified_by))
+            .order_by(Participation.id)
+        ).scalars())
+    my_record = None
+    if actor is not None and actor.is_student:
+        my_record = session.execute(
+            select(Participation).where(
+                Participation.activity_id == activity.id, Participation.student_id == actor.id
+            ).order_by(Participation.id.desc())
+        ).scalars().first()
+        live = my_record is not None and my_record.status in LIVE
+        if (
+            permissions.can_check_in(actor) and not live
+            and activity.status == ActivityStatus.APPROVED
+            and activity.check_in_window_open(utcnow())
+        ):
+            actions.add("check_in")
+    return ActivityPage(
+        activity=activity,
+        counts=counts_by_status(session, [activity.id])[activity.id],
+        actions=actions,
+        records=records,
+        my_record=my_record,
+    )
+
+
+@dataclass
+class RecordingPage:
+    activity: Activity
+    records: list[Participation]
+    open: bool
+
+
+def recording_page(session: Session, actor: User | None, activity_id: int) -> RecordingPage:
+    activity = get_activity(session, activity_id)
+    if not permissions.can_record_participation(actor, activity):
+        raise Forbidden(_("Only a leader of this club records participation"))
+    records = list(session.execute(
+        select(Participation).where(Participation.activity_id == activity.id)
+        .options(joinedload(Participation.student))
+        .order_by(Participation.id)
+    ).scalars())
+    return RecordingPage(activity, records, activity.status in RECORDABLE)
+
+
+@dataclass
+class SignoffPage:
+    activity: Activity
+    recorded: list[Participation]
+    certified: list[Participation]
+    closed: list[Participation]
+    open: bool
+    own_ids: set[int]
+
+
+def signoff_page(session: Session, actor: User | None, activity_id: int) -> SignoffPage:
+    """The sign-off table for one activity: only for those who may certify its records."""
+    activity = get_activity(session, activity_id)
+    if not permissions.can_certify(actor, activity):
+        raise Forbidden(_("Only the club's advisor or the admin signs off"))
+    records = list(session.execute(
+        select(Participation).where(Participation.activity_id == activity.id)
+        .options(joinedload(Participation.student), joinedload(Participation.certified_by))
+        .order_by(Participation.id)
+    ).scalars())
+    by = {s: [r for r in records if r.status == s] for s in ParticipationStatus}
+    return SignoffPage(
+        activity=activity,
+        recorded=by[ParticipationStatus.RECORDED],
+        certified=by[ParticipationStatus.CERTIFIED],
+        closed=by[ParticipationStatus.REJECTED] + by[ParticipationStatus.REVOKED],
+        open=activity.status in CERTIFIABLE,
+        own_ids={r.id for r in records if permissions.is_participant(actor, r)},
+    )
+
+
+def activity_of_participation(session: Session, participation_id: int) -> int | None:
+    """Where to go back to after acting on one record."""
+    return session.execute(
+        select(Participation.activity_id).where(Participation.id == participation_id)
+    ).scalar_one_or_none()

@@ -157,7 +157,7 @@ def reset_link(username):
               help="Write a CSV file (UTF-8 with BOM, for Excel) instead of printing")
 @click.option("--no-mail", is_flag=True, help="Do not e-mail the links even when MAIL_SERVER is set")
 def reset_links(unit_code, class_name, cohort, everyone, output, no_mail):
-    """Activation links for a roster's students, as CSV: 学号,姓名,用户名,链接,有效期至."""
+    """Activation links for a roster's students, as CSV (student number, name, username, link, valid until)."""
     import csv
     import io
 

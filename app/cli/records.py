@@ -107,7 +107,7 @@ def audit_verify():
 @import_cli.command("students")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_students(file):
-    """Import a roster CSV: 学号, 姓名, [院系代码, 班级, 入学年级, 用户名, 邮箱]; never passwords."""
+    """Import a roster CSV: student number, name, [unit code, class, cohort, username, e-mail]; never passwords."""
     from app.services import imports
 
     with open(file, "rb") as fh:
@@ -128,7 +128,7 @@ def import_students(file):
 @click.argument("activity_id", type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_participations(activity_id, file):
-    """Record an activity's participants from CSV: 学号/student_no, [角色/role, 学时/hours, 奖项/award]."""
+    """Record an activity's participants from CSV: student number, [role, hours, award]."""
     from app.services import imports
 
     with open(file, "rb") as fh:

@@ -8,31 +8,17 @@ uses another name for a column.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+# The data itself lives in csv_headers.json next to this module.
+_DATA = json.loads((Path(__file__).with_suffix(".json")).read_text(encoding="utf-8"))
+
 # Header names schools use, in Chinese or English, mapped to our field names.
-HEADERS = {
-    "学号": "student_no", "student_no": "student_no", "student number": "student_no",
-    "姓名": "name", "name": "name", "display_name": "name",
-    "角色": "role", "role": "role",
-    "学时": "hours", "时长": "hours", "hours": "hours",
-    "奖项": "award", "获奖": "award", "award": "award",
-    "用户名": "username", "username": "username",
-    "密码": "password", "password": "password",
-    "院系代码": "unit", "院系": "unit", "unit": "unit", "unit_code": "unit",
-    "邮箱": "email", "email": "email",
-    "班级": "class", "团支部": "class", "class": "class", "class_name": "class",
-    "入学年级": "cohort", "年级": "cohort", "cohort": "cohort",
-}
-
-# A participant's role written in Chinese in the 角色 column, mapped to ours.
-ROLE_NAMES = {
-    "参与者": "participant", "组织者": "organizer", "志愿者": "volunteer",
-    "负责人": "leader", "获奖者": "awardee",
-}
-
-# A year of entry may be written "2023级": the suffix is dropped.
-COHORT_SUFFIX = "级"
-
+HEADERS: dict[str, str] = _DATA["headers"]
+# A participant's role written in Chinese in the role column, mapped to ours.
+ROLE_NAMES: dict[str, str] = _DATA["role_names"]
+# A year of entry may carry a suffix (e.g. "2023" + suffix): it is dropped.
+COHORT_SUFFIX: str = _DATA["cohort_suffix"]
 # The sample roster the import page offers for download: the headers a school's file carries.
-ROSTER_TEMPLATE = ("\ufeff学号,姓名,院系代码,班级,入学年级,用户名,邮箱\r\n"
-                   "2025000001,欧阳娜娜,CS,计算机2501,2025,,\r\n"
-                   "2025000002,王小明,CS,计算机2501,2025,wangxm,wangxm@example.edu.cn\r\n")
+ROSTER_TEMPLATE: str = _DATA["roster_template"]

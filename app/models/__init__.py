@@ -8,6 +8,7 @@ from app.models.activities import (
     Module,
     Participation,
     ParticipationRole,
+    ParticipationSource,
     ParticipationStatus,
     Vocabulary,
 )
@@ -24,7 +25,7 @@ from app.models.people import (
     Unit,
     User,
 )
-from app.models.transcripts import Transcript, TranscriptStatus
+from app.models.transcripts import Transcript, TranscriptRecord, TranscriptStatus
 
 __all__ = [
     "LEADER_IN_POST",
@@ -43,6 +44,7 @@ __all__ = [
     "Module",
     "Participation",
     "ParticipationRole",
+    "ParticipationSource",
     "ParticipationStatus",
     "PasswordReset",
     "Role",
@@ -50,6 +52,7 @@ __all__ = [
     "Term",
     "TokenKind",
     "Transcript",
+    "TranscriptRecord",
     "TranscriptStatus",
     "Unit",
     "User",

@@ -90,6 +90,22 @@ class ParticipationRole(Vocabulary):
     __titles__ = _titles(ROLES)
 
 
+class ParticipationSource(Labelled):
+    """How a record came to be: the leader's list, a CSV, the student's scan, or a late entry."""
+
+    LIST = "list"
+    IMPORT = "import"
+    CHECK_IN = "check_in"
+    LATE_ENTRY = "late_entry"
+
+    __titles__ = {
+        "list": _l("Leader's list"),
+        "import": _l("CSV import"),
+        "check_in": _l("On-site check-in"),
+        "late_entry": _l("Late entry"),
+    }
+
+
 class ParticipationStatus(Labelled):
     RECORDED = "recorded"
     CERTIFIED = "certified"
@@ -156,6 +172,10 @@ class Activity(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The last time an advisor sent the plan back, and why: shown to the leader until resubmitted.
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    return_reason: Mapped[str | None] = mapped_column(Text)
 
     club: Mapped[Club] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
@@ -195,7 +215,11 @@ class Participation(db.Model):
     __table_args__ = (
         CheckConstraint(_in("role", ParticipationRole), name="role_known"),
         CheckConstraint(_in("status", ParticipationStatus), name="status_known"),
+        CheckConstraint(_in("source", ParticipationSource), name="source_known"),
         CheckConstraint("hours > 0 AND hours <= 200", name="hours_in_range"),
+        CheckConstraint(
+            "source <> 'late_entry' OR late_entry_reason IS NOT NULL", name="late_entry_has_reason"
+        ),
         CheckConstraint(
             "status <> 'certified' OR certified_by_id IS NOT NULL", name="certified_has_certifier"
         ),
@@ -218,6 +242,10 @@ class Participation(db.Model):
     award: Mapped[str | None] = mapped_column(String(100))
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hours above the activity's are allowed only with the leader's reason (API.md).
+    hours_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(12), default=ParticipationSource.LIST, server_default="list")
+    late_entry_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default=ParticipationStatus.RECORDED)
 
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -244,3 +272,7 @@ class Participation(db.Model):
     @property
     def status_label(self) -> str:
         return ParticipationStatus(self.status).label
+
+    @property
+    def source_label(self) -> str:
+        return ParticipationSource(self.source).label

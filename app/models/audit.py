@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -13,6 +13,12 @@ from app.models.types import UTCDateTime
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    # The admin's filters (GET /api/v1/audit): by action, by object, by time.
+    __table_args__ = (
+        Index("ix_audit_event_action", "action"),
+        Index("ix_audit_event_object", "object_type", "object_id"),
+        Index("ix_audit_event_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Position in the chain, 1, 2, 3…; unique so two writers can never share a place.

@@ -27,13 +27,15 @@ from app.models.types import UTCDateTime
 class TranscriptStatus(enum.StrEnum):
     VALID = "valid"
     SUPERSEDED = "superseded"
+    # The school withdrew (revoked) a record it carries after it was issued.
+    AMENDED = "amended"
     REVOKED = "revoked"
 
 
 class Transcript(db.Model):
     __tablename__ = "transcript"
     __table_args__ = (
-        CheckConstraint("status IN ('valid', 'superseded', 'revoked')", name="status_known"),
+        CheckConstraint("status IN ('valid', 'superseded', 'amended', 'revoked')", name="status_known"),
         # At most one valid transcript per student: issuing again supersedes the last one.
         Index(
             "uq_transcript_one_valid", "student_id", unique=True,
@@ -61,6 +63,17 @@ class Transcript(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # When the first record it carries was withdrawn (status amended from then on).
+    amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+
+
+class TranscriptRecord(db.Model):
+    """Which participation records a transcript carries, so a withdrawal finds its transcripts."""
+
+    __tablename__ = "transcript_record"
+
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id"), primary_key=True)
+    participation_id: Mapped[int] = mapped_column(ForeignKey("participation.id"), primary_key=True, index=True)

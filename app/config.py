@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 
@@ -14,10 +15,23 @@ def _instance_secret(instance_path: Path) -> str:
         return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (a second worker) made it first: use theirs
+        return _written_secret(path)
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def _written_secret(path: Path) -> str:
+    """The other process's key, once it has finished writing it."""
+    for _ in range(100):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} stays empty")
 
 
 def _database_url(instance_path: Path) -> str:

@@ -92,8 +92,19 @@ def pytest_sessionfinish(session, exitstatus):
     dbisolation.drop_run_database()
 
 
-def pytest_terminal_summary(terminalreporter):
+def _postgres_skip_reason(terminalreporter) -> str | None:
+    """Why PostgreSQL tests were skipped, in this process or (pytest-xdist) in a worker's reports."""
     why = dbisolation.postgres_unavailable_reason()
+    marker = "PostgreSQL unavailable: "
+    for report in terminalreporter.stats.get("skipped", []) if why is None else ():
+        text = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if marker in text:
+            return text.split(marker, 1)[1]
+    return why
+
+
+def pytest_terminal_summary(terminalreporter):
+    why = _postgres_skip_reason(terminalreporter)
     if why is not None:
         terminalreporter.write_sep("!", "POSTGRESQL TESTS SKIPPED", red=True, bold=True)
         terminalreporter.write_line(

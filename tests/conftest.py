@@ -1,4 +1,10 @@
-"""An app on an empty database per test, on SQLite and on PostgreSQL.
+"""An app on an empty database for every test, on SQLite and on PostgreSQL.
+
+The `app` fixture hands each test one app per backend and process, built once and reset
+between tests as good as new (settings put back, its own keys and transcript folder, an empty
+database): building an app costs more than most tests. `make_test_app` still builds a new one
+for tests that need their own settings; tests that change the app object (add a route) are
+listed in NEEDS_OWN_APP. `make test` runs one pytest-xdist worker per core, a file per worker.
 
 PostgreSQL runs whenever a server answers at TEST_DATABASE_URL (default: the local
 server's `test` database); a database is created for the run (one per process, so
@@ -17,8 +23,9 @@ How a test gets an empty database (tests/dbisolation.py holds the mechanics):
   verification path) — are marked `@pytest.mark.real_commits`: their app commits for real and
   the next test empties the tables first. Apps built by calling `make_test_app` directly
   (module-wide matrix apps, custom settings) commit for real too.
-* SQLite: each test gets its own file, copied from a template built once per run with
-  create_all (a copy is ~1 ms; create_all ~80 ms).
+* SQLite: each test gets a database made from a template built once per run with create_all:
+  the shared app's file is overwritten with it (its log removed first), a new app gets a copy
+  (a copy is ~1 ms; create_all ~80 ms).
 
 `count_queries` counts the statements a block sends, for statement budgets.
 """
@@ -26,6 +33,8 @@ How a test gets an empty database (tests/dbisolation.py holds the mechanics):
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +47,7 @@ from tests.dbisolation import QueryCounter
 pytest_plugins = ["tests.browser"]  # the browser fixtures shared by e2e/ and sso/
 
 REAL_COMMITS = "real_commits"
+OWN_APP = "own_app"
 # tests/test_migrations.py makes its own databases on the run's server with these.
 _postgres_url = dbisolation.postgres_url
 _pg_state = dbisolation._pg
@@ -73,14 +83,28 @@ NEEDS_REAL_COMMITS = {
 }
 
 
+# Tests that change the app object itself get one of their own (the `app` fixture shares one).
+NEEDS_OWN_APP = {
+    "tests/test_web_admin.py::test_server_error_is_a_page_in_the_layout": "adds a route that fails",
+    "tests/test_api_errors.py::test_500_is_json_without_internals": "adds a route that fails",
+}
+
+
+def _listed(item, listing: dict) -> bool:
+    test = item.nodeid.split("[", 1)[0]
+    return test in listing or test.split("::", 1)[0] in listing
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        test = item.nodeid.split("[", 1)[0]
-        if test in NEEDS_REAL_COMMITS or test.split("::", 1)[0] in NEEDS_REAL_COMMITS:
+        if _listed(item, NEEDS_REAL_COMMITS):
             item.add_marker(pytest.mark.real_commits)
+        if _listed(item, NEEDS_OWN_APP):
+            item.add_marker(pytest.mark.own_app)
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", f"{OWN_APP}: the test gets an app of its own, not the shared one")
     config.addinivalue_line(
         "markers",
         f"{REAL_COMMITS}: the test's PostgreSQL app commits for real (threads, subprocesses, second "
@@ -176,10 +200,55 @@ def backend(request):
     return request.param
 
 
+def _shared_app(backend: str, tmp_path, *, real_commits: bool):
+    """This process's app for `backend`, made once, handed to the test as if new.
+
+    Building an app (blueprints, the OpenAPI document, the URL map) costs more than most tests,
+    so the `app` fixture reuses one per backend and gives each test what a new one would have:
+    the settings as made (whatever the last test changed is put back), its own signing keys and
+    transcript folder under tmp_path, and an empty database — on SQLite the worker's one file
+    overwritten with the template, on PostgreSQL the run's database emptied as prepare_postgres
+    does. Tests that change the app itself (add a route) are marked `own_app` and get a new one.
+    """
+    shared = _shared.get(backend)
+    if shared is None:
+        home = Path(tempfile.mkdtemp(prefix=f"st-shared-{backend}-"))
+        app = make_test_app(backend, home, real_commits=real_commits)
+        shared = _shared[backend] = (app, dict(app.config))
+    else:
+        app, settings = shared
+        app.config.clear()
+        app.config.update(settings)
+        with app.app_context():
+            _db.session.remove()
+            if backend == "sqlite":
+                _db.engine.dispose()
+                dbisolation.reset_sqlite_file(Path(_db.engine.url.database))
+            else:
+                dbisolation.prepare_postgres(real_commits=real_commits)
+    app, settings = shared
+    app.config.update(SIGNING_KEY_DIR=str(tmp_path / "keys"), TRANSCRIPT_DIR=str(tmp_path / "transcripts"))
+    import credentials
+
+    credentials.KeyRing.generate_in_dir(app.config["SIGNING_KEY_DIR"])
+    # The limiter is one object per process and each init_app sets whether it is on: an app
+    # another test made with limits on left it on. This app's setting, and a fresh budget.
+    limiter.enabled = app.config.get("RATELIMIT_ENABLED", True)
+    if limiter.enabled:
+        limiter.reset()
+    return app
+
+
+_shared: dict[str, tuple] = {}
+
+
 @pytest.fixture
 def app(request, backend, tmp_path):
     rolled_back = backend == "postgresql" and request.node.get_closest_marker(REAL_COMMITS) is None
-    app = make_test_app(backend, tmp_path, real_commits=not rolled_back)
+    if request.node.get_closest_marker(OWN_APP):
+        app = make_test_app(backend, tmp_path, real_commits=not rolled_back)
+    else:
+        app = _shared_app(backend, tmp_path, real_commits=not rolled_back)
     with app.app_context():
         if rolled_back:
             with dbisolation.rolled_back(app):
@@ -187,7 +256,8 @@ def app(request, backend, tmp_path):
         else:
             yield app
             _db.session.remove()
-        _db.engine.dispose()
+        if request.node.get_closest_marker(OWN_APP) or backend == "sqlite":
+            _db.engine.dispose()
 
 
 @pytest.fixture

@@ -160,6 +160,17 @@ def copy_sqlite_template(target: Path, config_for: Callable[[str], dict]) -> boo
     return True
 
 
+def reset_sqlite_file(path: Path) -> None:
+    """Put the template back in an existing database file (its engine disposed first).
+
+    The write-ahead log and its index go first: left beside the new file, SQLite would replay
+    the last test's changes into it.
+    """
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(_sqlite["template"])
+
+
 # ---- counting statements --------------------------------------------------------------------
 
 class QueryCounter:

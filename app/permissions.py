@@ -8,7 +8,7 @@ permissions themselves.
 
 from __future__ import annotations
 
-from app.models import STUDENT_ROLES, Activity, Club, Participation, Role, User
+from app.models import STUDENT_ROLES, Activity, Club, ClubStatus, Participation, Role, User
 
 
 def _system(actor: User | None) -> bool:
@@ -55,6 +55,14 @@ def can_keep_roster(actor: User | None, club: Club) -> bool:
 def can_manage_people(actor: User | None) -> bool:
     """Units, clubs, people and roles are the Youth League office's (admin)."""
     return is_admin(actor)
+
+
+def club_runs_activities(club: Club) -> bool:
+    """Only an active club with at least one advisor plans, runs, records or certifies
+    (PRODUCT.md "The record"): a suspended or dissolved club, or one without an advisor to
+    answer for it, is read-only. Services refuse with `services.lifecycle.require_running_club`;
+    the lifecycle table asks this too, so no page offers a button the service would refuse."""
+    return club.status == ClubStatus.ACTIVE and bool(club.advisors)
 
 
 def can_plan_activity(actor: User | None, club: Club) -> bool:
@@ -133,3 +141,8 @@ def can_view_scorecard(actor: User | None, club: Club) -> bool:
 def can_view_overview(actor: User | None) -> bool:
     """The school-wide ranking is the Youth League office's."""
     return is_admin(actor)
+
+
+def can_show_check_in_code(actor: User | None, activity: Activity) -> bool:
+    """The venue's check-in screen: a leader of the club (who runs it on site), or the admin."""
+    return is_admin(actor) or leads(actor, activity.club)

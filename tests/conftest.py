@@ -33,6 +33,7 @@ How a test gets an empty database (tests/dbisolation.py holds the mechanics):
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -59,6 +60,7 @@ _BACKUP = "pg_dump, another process, copies the database"
 # test files) so the list is one place. A test module or one test function (every parameter).
 NEEDS_REAL_COMMITS = {
     "tests/test_concurrency.py": "threads, each with its own session and connection, race each other",
+    "tests/test_withdrawals.py": _VERIFY,
     "tests/test_demo_and_cli.py::test_backup_writes_a_restorable_copy": _BACKUP,
     "tests/test_small_defects.py::test_a_backup_is_readable_by_the_owner_only": _BACKUP,
     "tests/test_small_defects.py::test_a_failed_backup_leaves_no_file_behind": _BACKUP,
@@ -114,6 +116,12 @@ def pytest_configure(config):
 
 def pytest_sessionfinish(session, exitstatus):
     dbisolation.drop_run_database()
+    for app, _settings in _shared.values():
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+    for home in _shared_homes:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _postgres_skip_reason(terminalreporter) -> str | None:
@@ -213,6 +221,7 @@ def _shared_app(backend: str, tmp_path, *, real_commits: bool):
     shared = _shared.get(backend)
     if shared is None:
         home = Path(tempfile.mkdtemp(prefix=f"st-shared-{backend}-"))
+        _shared_homes.append(home)
         app = make_test_app(backend, home, real_commits=real_commits)
         shared = _shared[backend] = (app, dict(app.config))
     else:
@@ -240,6 +249,7 @@ def _shared_app(backend: str, tmp_path, *, real_commits: bool):
 
 
 _shared: dict[str, tuple] = {}
+_shared_homes: list[Path] = []
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from app.models import (
     User,
     club_leader,
 )
+from app.services import check_in
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
@@ -183,6 +184,7 @@ ROUTES: list[Route] = [
           {a: 204 for a in ACTORS}, body=lambda w, a: {"token": _fresh_link_token(w), "new_password": NEW_PASSWORD},
           probe=lambda w: db.session.get(User, w.third.id).password_hash),
     Route("me", "GET", "/api/v1/me", lambda w: "/api/v1/me", grant(200, *SIGNED_IN)),
+    Route("audit-log", "GET", "/api/v1/audit", lambda w: "/api/v1/audit?action=user", grant(200, "admin")),
     # ---- Clubs and activities ------------------------------------------------------------
     Route("create-club", "POST", "/api/v1/clubs", lambda w: "/api/v1/clubs", grant(201, "admin"),
           body=lambda w, a: {"name": _unique("新社团"), "unit_id": w.unit.id, "category": "文体",
@@ -264,8 +266,21 @@ ROUTES: list[Route] = [
           lambda w: f"/api/v1/participations/{w.record.id}/revoke",
           grant(200, "admin", "advisor"), body=lambda w, a: {"reason": "材料造假"},
           record_status="certified", probe=_record_status),
+    Route("check-in-code", "GET", "/api/v1/activities/<int:activity_id>/check-in-code",
+          lambda w: f"/api/v1/activities/{w.activity.id}/check-in-code", grant(200, "admin", "leader"),
+          activity_now=True),
     Route("check-in", "POST", "/api/v1/activities/<int:activity_id>/check-in",
           lambda w: f"/api/v1/activities/{w.activity.id}/check-in", grant(201, *STUDENTS),
+          body=lambda w, a: {"code": check_in.current_code(w.activity.id, "in")},
+          activity_now=True, probe=_records_in_activity),
+    # nobody here has checked in: students are told so (409), the others may not check out at all
+    Route("check-out", "POST", "/api/v1/activities/<int:activity_id>/check-out",
+          lambda w: f"/api/v1/activities/{w.activity.id}/check-out", grant(409, *STUDENTS),
+          body=lambda w, a: {"code": check_in.current_code(w.activity.id, "out")},
+          activity_now=True, probe=_records_in_activity),
+    Route("late-entry", "POST", "/api/v1/activities/<int:activity_id>/late-entries",
+          lambda w: f"/api/v1/activities/{w.activity.id}/late-entries", grant(201, "leader"),
+          body=lambda w, a: {"student_no": w.third.student_no, "reason": "扫码失败"},
           activity_now=True, probe=_records_in_activity),
     # the participant's own number: the student, the admin, and an organizer whose scope reaches
     # them (the advisor of the club they took part in); another club's advisor is out of scope

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.models import CHECK_IN_OPENS, ActivityStatus
-from app.services import participations
+from app.services import check_in
 from app.services.errors import Conflict
 from app.services.pages.student import open_check_ins
 from app.timeutil import utcnow
@@ -27,8 +27,9 @@ def test_list_and_check_in_agree(make, session, starts_in, open_):
     student = w.students[0]
     listed = activity.id in {a.id for a in open_check_ins(session, student)}
     assert listed == open_ == activity.check_in_window_open(utcnow())
+    code = check_in.venue_code(session, w.leader, activity.id).code
     if open_:
-        assert participations.check_in(session, student, activity.id).checked_in_at is not None
+        assert check_in.check_in(session, student, activity.id, code).checked_in_at is not None
     else:
         with pytest.raises(Conflict):
-            participations.check_in(session, student, activity.id)
+            check_in.check_in(session, student, activity.id, code)

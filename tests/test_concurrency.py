@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Participation, User
 from app.services import activities as activities_service
+from app.services import check_in as venue
 from app.services import participations
 from app.services.audit import verify_chain
 from app.services.errors import Invalid
@@ -207,10 +208,12 @@ def test_concurrent_check_ins_respect_capacity(app, make, session):
     activity_id = activity.id
     session.commit()
 
+    with app.test_request_context():
+        code = venue.venue_code(session, w.leader, activity_id).code
+
     def check_in(user_id):
         def run():
-            record = participations.check_in(db.session, db.session.get(User, user_id),
-                                             activity_id)
+            record = venue.check_in(db.session, db.session.get(User, user_id), activity_id, code)
             return record.status
         return run
 

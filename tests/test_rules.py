@@ -431,7 +431,8 @@ def test_hours_bounds(client, make, session):
         if hours is None:
             continue  # an entry without hours takes the activity's; that is allowed
         r = post(client, f"/activities/{w.activity.id}/participations", lead,
-                 {"entries": [{"student_no": student.student_no, "hours": hours}]})
+                 {"entries": [{"student_no": student.student_no, "hours": hours,
+                               "hours_reason": "负责全程组织"}]})
         if ok:
             assert r.status_code == 201, (hours, r.get_json())
             assert r.get_json()["items"][0]["hours"] == float(hours)
@@ -612,30 +613,39 @@ def test_pagination(client, make, session):
 
 
 def test_check_in(client, make, session):
+    from app.services.check_in import current_code
+
     w = make.world()
     s0, s1 = w.students
     now = utcnow()
     on = make.activity(w.club, starts_at=now - timedelta(minutes=10), capacity=1)
-    r = post(client, f"/activities/{on.id}/check-in", make.token(s0))
+
+    def scan(activity, token):
+        return post(client, f"/activities/{activity.id}/check-in", token, {"code": current_code(activity.id, "in")})
+
+    r = scan(on, make.token(s0))
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["status"] == "recorded" and body["student_no"] == s0.student_no
     assert body["checked_in_at"]
-    assert post(client, f"/activities/{on.id}/check-in", make.token(s0)).status_code == 409
-    assert post(client, f"/activities/{on.id}/check-in", make.token(s1)).status_code == 409  # full
-    assert post(client, f"/activities/{on.id}/check-in", make.token(w.advisor)).status_code == 403
+    assert scan(on, make.token(s0)).status_code == 409
+    assert scan(on, make.token(s1)).status_code == 409  # full
+    assert scan(on, make.token(w.advisor)).status_code == 403
     assert count(session, Participation, Participation.activity_id == on.id) == 1
 
     opens_soon = make.activity(w.club, starts_at=now + timedelta(minutes=20))
-    assert post(client, f"/activities/{opens_soon.id}/check-in", make.token(s1)).status_code == 201
+    assert scan(opens_soon, make.token(s1)).status_code == 201
     later = make.activity(w.club, starts_at=now + timedelta(days=2))
     over = make.activity(w.club, starts_at=now - timedelta(days=2))
     draft = make.activity(w.club, status="draft", starts_at=now - timedelta(minutes=5))
     for activity in (later, over, draft):
-        r = post(client, f"/activities/{activity.id}/check-in", make.token(s1))
+        r = scan(activity, make.token(s1))
         assert r.status_code == 409, r.get_json()
     assert count(session, Participation, Participation.student_id == s1.id) == 1
-    # a checked-in record is signed off like any other
+    # a checked-in record is signed off like any other, once the activity is over
+    assert post(client, f"/activities/{on.id}/certify", make.token(w.advisor)).status_code == 409
+    on.starts_at, on.ends_at = now - timedelta(days=1), now - timedelta(days=1) + timedelta(hours=3)
+    session.commit()
     r = post(client, f"/activities/{on.id}/certify", make.token(w.advisor))
     assert r.get_json() == {"certified": 1}
 

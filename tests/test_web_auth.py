@@ -142,12 +142,17 @@ def test_student_checks_in_to_ongoing_activity(client, make, session):
     ongoing = make.activity(w.club, starts_at=started, title="正在进行的讲座")
     sign_in(client, w.students[0])
     r, html = page(client, "/me")
-    assert "正在进行的讲座" in html and f"/activities/{ongoing.id}/check-in" in html
-    r = client.post(f"/activities/{ongoing.id}/check-in")
-    assert r.status_code == 302
+    # listed with how to check in: by scanning the venue's code (no button that checks in from anywhere)
+    assert "正在进行的讲座" in html and "扫描现场屏幕上的二维码" in html
+    assert f"/activities/{ongoing.id}/check-in" not in html
+    from app.services.check_in import current_code
+
+    code = current_code(ongoing.id, "in")
+    r = client.post(f"/c/{ongoing.id}", data={"c": code, "d": "in"})
+    assert r.status_code == 200 and "签到成功" in r.get_data(as_text=True)
     assert session.query(Participation).filter_by(activity_id=ongoing.id).count() == 1
-    r = client.post(f"/activities/{ongoing.id}/check-in", follow_redirects=True)
-    assert "已签到" in r.get_data(as_text=True) or "already" in r.get_data(as_text=True)
+    r = client.post(f"/c/{ongoing.id}", data={"c": code, "d": "in"})
+    assert r.status_code == 409 and "你已签到" in r.get_data(as_text=True)
     assert session.query(Participation).filter_by(activity_id=ongoing.id).count() == 1
 
 

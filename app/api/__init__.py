@@ -219,9 +219,9 @@ def init_app(app: Flask) -> None:
         "info": {"description": "Second Transcript — the JSON contract (API.md)."},
     })
     api.init_app(app)
-    from app.api import activities, auth, classes, clubs, people, scorecards, transcripts
+    from app.api import activities, audit, auth, check_in, classes, clubs, people, scorecards, transcripts
 
-    for module in (auth, people, classes, clubs, activities, transcripts, scorecards):
+    for module in (auth, people, classes, clubs, activities, check_in, transcripts, scorecards, audit):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -105,14 +105,6 @@ def list_participations(args, activity_id):
     return page_of_rows(ParticipationSchema(many=True), rows, args)
 
 
-@blp.route("/activities/<int:activity_id>/check-in", methods=["POST"])
-@token_required
-@blp.response(201, ParticipationSchema)
-def check_in(activity_id):
-    """Check in to an activity under way: a student."""
-    return participations.check_in(db.session, current_actor(), activity_id)
-
-
 @blp.route("/activities/<int:activity_id>/certify", methods=["POST"])
 @token_required
 @blp.arguments(CertifySchema)

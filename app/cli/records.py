@@ -17,15 +17,29 @@ from app.services.system import system_actor
 
 @keys_cli.command("generate")
 def keys_generate():
-    """Create the signing key if none exists (idempotent)."""
+    """Create the signing key and the audit checkpoint key if none exists (idempotent)."""
     from flask import current_app
 
     import credentials
+    from app.services.audit import append_event
+    from app.services.audit_checkpoints import ensure_signing_key
 
     directory = current_app.config["SIGNING_KEY_DIR"]
+    before = _key_ids(directory)
     ring = credentials.KeyRing.generate_in_dir(directory)
+    system = system_actor(db.session)
+    if ring.active.kid not in before:
+        append_event(db.session, system, "key.generate", "key", ring.active.kid, {"purpose": "transcripts"})
+    ensure_signing_key(db.session, system)
+    db.session.commit()
     click.echo(_("Signing key %(kid)s in %(directory)s (%(count)s key(s))",
                  kid=ring.active.kid, directory=directory, count=len(ring.keys)))
+
+
+def _key_ids(directory) -> set[str]:
+    from pathlib import Path
+
+    return {p.stem for p in Path(directory).glob("*.pem")}
 
 
 @keys_cli.command("rotate")
@@ -34,9 +48,13 @@ def keys_rotate():
     from flask import current_app
 
     import credentials
+    from app.services.audit import append_event
 
     directory = current_app.config["SIGNING_KEY_DIR"]
     ring = credentials.KeyRing.rotate_in_dir(directory)
+    append_event(db.session, system_actor(db.session), "key.rotate", "key", ring.active.kid,
+                 {"purpose": "transcripts", "retired": [k.kid for k in ring.retired]})
+    db.session.commit()
     click.echo(_("New active key %(kid)s; retired: %(retired)s",
                  kid=ring.active.kid, retired=", ".join(k.kid for k in ring.retired)))
 
@@ -88,20 +106,71 @@ def transcripts_issue(unit_code, term, student_nos):
         click.secho(f"  {number}: {reason}", fg="red")
     if issued:
         click.echo(_("e.g. %(link)s", link=issued[0].link))
+        _checkpoint()  # the batch's events are pinned before anyone could rewrite them
     if failed:
         sys.exit(1)
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Recompute the audit hash chain; report OK or the first broken event."""
+@click.option("--checkpoints", "checkpoints_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Check against this copy of the checkpoints (a backup's, or a saved "
+                   "/.well-known/audit-checkpoints.json) instead of the key directory's")
+def audit_verify(checkpoints_file):
+    """Check the audit log: its hash chain, the chain against every signed checkpoint, and the
+    record's tables against the log. Exit 1 with the first problem."""
+    from pathlib import Path
+
+    from app.services.audit_checkpoints import verify_checkpoints
+    from app.services.audit_reconcile import reconcile
+
     report = verify_chain(db.session)
-    if report.ok:
-        click.secho(_("OK: %(count)s events, chain intact", count=report.events), fg="green")
-        return
-    click.secho(_("BROKEN at event #%(seq)s: %(reason)s", seq=report.broken_seq, reason=report.reason),
-                fg="red", err=True)
-    sys.exit(1)
+    if not report.ok:
+        click.secho(_("BROKEN at event #%(seq)s: %(reason)s", seq=report.broken_seq, reason=report.reason),
+                    fg="red", err=True)
+        sys.exit(1)
+    try:
+        anchored = verify_checkpoints(db.session, Path(checkpoints_file) if checkpoints_file else None)
+    except DomainError as error:
+        fail(error)
+    if not anchored.ok:
+        click.secho(_("BROKEN against the signed checkpoints: %(reason)s", reason=anchored.reason),
+                    fg="red", err=True)
+        sys.exit(1)
+    tables = reconcile(db.session)
+    if not tables.ok:
+        click.secho(_("BROKEN: the record does not match its log: %(reason)s", reason=tables.reason),
+                    fg="red", err=True)
+        sys.exit(1)
+    click.secho(_("OK: %(count)s events, chain intact", count=report.events), fg="green")
+    click.echo(_("%(n)s signed checkpoints match; %(records)s records and transcripts match the log",
+                 n=anchored.checked, records=tables.checked))
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint():
+    """Sign the chain's head and publish it (run it from cron, e.g. every hour)."""
+    if not _checkpoint():
+        sys.exit(1)
+
+
+def _checkpoint() -> bool:
+    """Sign the committed head; say what was signed. False (and why) when it cannot be."""
+    from app.services.audit_checkpoints import checkpoints_path, create_checkpoint, last_checkpoint
+
+    try:
+        made = create_checkpoint(db.session, system_actor(db.session))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        click.secho(_("Error: %(message)s", message=error.message), fg="red", err=True)
+        return False
+    if made is None:
+        last = last_checkpoint()
+        click.echo(_("No new event since the last checkpoint (event #%(seq)s)", seq=last.seq if last else 0))
+    else:
+        click.secho(_("Checkpoint signed: event #%(seq)s, %(hash)s, in %(path)s",
+                      seq=made.seq, hash=made.hash[:16], path=str(checkpoints_path())), fg="green")
+    return True
 
 
 @import_cli.command("students")
@@ -150,6 +219,7 @@ def demo_data():
     if demo.load_demo(db.session):
         db.session.commit()
         click.secho(_("Demo school loaded"), fg="green")
+        _checkpoint()
     else:
         click.echo(_("The database already has people; demo data left as it is"))
 
@@ -199,12 +269,14 @@ def transcripts_verify(file):
 @click.argument("target", type=click.Path(dir_okay=False))
 def backup(target):
     """Back up the database: a consistent SQLite copy, or pg_dump's custom format for PostgreSQL."""
-    from app.services.backup import backup_database
+    from app.services.audit_checkpoints import published
+    from app.services.backup import backup_database, checkpoints_beside
 
     try:
-        size = backup_database(db.engine, target)
+        size = backup_database(db.engine, target, published())
     except (RuntimeError, OSError) as error:
         click.secho(_("Error: %(message)s", message=str(error)), fg="red", err=True)
         sys.exit(1)
     size_text = f"{size:,}"
     click.secho(_("Backed up to %(target)s (%(size)s bytes)", target=target, size=size_text), fg="green")
+    click.echo(_("Audit checkpoints copied to %(path)s", path=str(checkpoints_beside(target))))

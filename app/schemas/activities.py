@@ -3,6 +3,7 @@ from marshmallow import fields, validate
 
 from app.models import Level, Module, ParticipationRole
 from app.schemas.common import Hours, Id, Schema, SchoolDateTime, UserBriefSchema, WholeNumber
+from app.services.participations import record_flags
 from app.timeutil import to_local
 
 
@@ -57,6 +58,8 @@ class ActivitySchema(Schema):
     completed_at = SchoolDateTime(allow_none=True)
     cancelled_at = SchoolDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    returned_at = SchoolDateTime(allow_none=True)
+    return_reason = fields.String(allow_none=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
@@ -65,6 +68,7 @@ class EntrySchema(Schema):
     role = fields.String(load_default=ParticipationRole.PARTICIPANT.value)
     hours = Hours(load_default=None, allow_none=True)
     award = fields.String(load_default=None, allow_none=True)
+    hours_reason = fields.String(load_default=None, allow_none=True)
 
 
 class EntriesSchema(Schema):
@@ -87,6 +91,11 @@ class ParticipationSchema(Schema):
     status = fields.String()
     checked_in_at = SchoolDateTime(allow_none=True)
     checked_out_at = SchoolDateTime(allow_none=True)
+    source = fields.String()
+    hours_reason = fields.String(allow_none=True)
+    late_entry_reason = fields.String(allow_none=True)
+    # What the sign-off queue points out (services.participations.FLAG_LABELS).
+    flags = fields.Function(lambda p: record_flags(p))
     recorded_at = SchoolDateTime()
     certified_at = SchoolDateTime(allow_none=True)
     certified_by = fields.Function(

@@ -17,6 +17,7 @@ class TranscriptSchema(Schema):
     superseded_at = SchoolDateTime(allow_none=True)
     revoked_at = SchoolDateTime(allow_none=True)
     revoke_reason = fields.String(allow_none=True)
+    amended_at = SchoolDateTime(allow_none=True)
 
     def _pdf_url(self, transcript) -> str:
         from flask import current_app
@@ -34,6 +35,15 @@ class VerifiedRecordSchema(Schema):
     hours = Hours()
     award = fields.String(allow_none=True)
     certified_by = fields.String()
+
+
+class WithdrawnRecordSchema(Schema):
+    """A record the transcript carries that the school withdrew after its issue."""
+
+    activity = fields.String()
+    hours = Hours()
+    revoked_at = SchoolDateTime()
+    reason = fields.String()
 
 
 class VerificationSchema(Schema):
@@ -56,6 +66,9 @@ class VerificationSchema(Schema):
     superseded_at = SchoolDateTime(attribute="transcript.superseded_at", allow_none=True)
     revoked_at = SchoolDateTime(attribute="transcript.revoked_at", allow_none=True)
     revoke_reason = fields.Function(lambda v: v.transcript.revoke_reason)
+    amended_at = SchoolDateTime(attribute="transcript.amended_at", allow_none=True)
+    withdrawn = fields.List(fields.Nested(WithdrawnRecordSchema))
+    hours_still_certified = fields.Function(lambda v: float(v.hours_still_certified))
 
 
 class UploadVerdictSchema(Schema):

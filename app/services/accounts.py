@@ -41,6 +41,7 @@ def create_unit(session: Session, actor: User | None, code: str, name: str) -> U
     unit = Unit(code=code, name=name)
     session.add(unit)
     flush_unique(session, _("Unit code already exists"), "code")
+    append_event(session, actor, "unit.create", "unit", unit.id, {"code": code, "name": name})
     return unit
 
 

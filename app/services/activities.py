@@ -21,6 +21,7 @@ from app.services import lifecycle
 from app.services.audit import append_event
 from app.services.clubs import get_club
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
+from app.services.lifecycle import require_running_club
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import term_of, utcnow
@@ -142,6 +143,7 @@ def club_for_planning(session: Session, actor: User | None, club_id: int):
     club = get_club(session, club_id)
     if not permissions.can_plan_activity(actor, club):
         raise Forbidden(_("Only a leader of this club plans its activities"))
+    require_running_club(club)
     return club
 
 
@@ -173,6 +175,8 @@ def create_activity(session: Session, actor: User | None, club_id: int, **values
     )
     session.add(activity)
     session.flush()
+    append_event(session, acting(session, actor), "activity.create", "activity", activity.id,
+                 {"club_id": club.id, "title": activity.title, "starts_at": activity.starts_at.isoformat()})
     return activity
 
 
@@ -181,9 +185,13 @@ def update_activity(session: Session, actor: User | None, activity_id: int, **va
     lifecycle.require(actor, activity, "edit")
     step = lifecycle.require_state(activity, "edit")
     checked = check_plan({**{f: getattr(activity, f) for f in PLAN_FIELDS}, **values})
+    changed = sorted(key for key, value in checked.items() if getattr(activity, key) != value)
+    before = activity.status
     for key, value in checked.items():
         setattr(activity, key, value)
     activity.status = step.target
+    append_event(session, acting(session, actor), step.audit, "activity", activity.id,
+                 {"from": before, "changed": changed})
     session.flush()
     return activity
 
@@ -224,7 +232,9 @@ def return_activity(session: Session, actor: User | None, activity_id: int, reas
     activity = get_activity(session, activity_id)
     lifecycle.require(actor, activity, "return")
     reason = checked_reason(reason)
-    return _take(session, actor, activity_id, "return", audit_data={"reason": reason})
+    # Kept on the activity (and shown to its leaders while the plan is back in draft).
+    return _take(session, actor, activity_id, "return", extra={"return_reason": reason},
+                 audit_data={"reason": reason})
 
 
 def complete_activity(

@@ -7,6 +7,7 @@ command line (where `ps` shows it to every user of the machine).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -19,11 +20,19 @@ from sqlalchemy.engine import URL, Engine
 PRIVATE = 0o600
 
 
-def backup_database(engine: Engine, target: str | os.PathLike[str]) -> int:
+def checkpoints_beside(target: str | os.PathLike[str]) -> Path:
+    """Where a backup's copy of the audit checkpoints goes: next to it, named after it."""
+    target = Path(target)
+    return target.with_name(target.name + ".audit-checkpoints.json")
+
+
+def backup_database(engine: Engine, target: str | os.PathLike[str], checkpoints: dict | None = None) -> int:
     """Write a backup to `target`; returns its size in bytes.
 
     SQLite: the online backup API (a consistent copy even with writers). PostgreSQL:
-    `pg_dump --format=custom`, restorable with pg_restore.
+    `pg_dump --format=custom`, restorable with pg_restore. With `checkpoints` (the published
+    document of the audit checkpoints) a copy is written beside it, so the restored database
+    can be checked against heads signed before it was taken (`flask audit verify --checkpoints`).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +54,9 @@ def backup_database(engine: Engine, target: str | os.PathLike[str]) -> int:
         if created:
             target.unlink(missing_ok=True)
         raise
+    if checkpoints is not None:
+        # The caller read it before the copy began, so every head it names is in the copy.
+        checkpoints_beside(target).write_text(json.dumps(checkpoints, indent=2, sort_keys=True) + "\n", "utf-8")
     return target.stat().st_size
 
 

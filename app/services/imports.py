@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Participation, Role, SchoolClass, Unit, User
+from app.models import Participation, ParticipationSource, Role, SchoolClass, Unit, User
 from app.services import participations
 from app.services.accounts import STUDENT_NO_RE, USERNAME_RE
 from app.services.activities import get_activity
@@ -128,6 +128,7 @@ def preview_participations(session: Session, actor: User | None, activity_id: in
     activity = get_activity(session, activity_id)
     if not permissions.can_record_participation(actor, activity):
         raise Forbidden(_("Only a leader of this club imports records"))
+    participations.require_recordable(activity)
     rows = read_rows(data, ("student_no",))
     entries = [
         participations.Entry(
@@ -135,10 +136,17 @@ def preview_participations(session: Session, actor: User | None, activity_id: in
             role=ROLE_NAMES.get(row.get("role", ""), row.get("role") or "participant"),
             hours=row.get("hours") or None,
             award=row.get("award") or None,
+            hours_reason=row.get("hours_reason") or None,
         )
         for _line, row in rows
     ]
     _good, bad = participations.check_entries(session, activity, entries)
+    left = participations.places_left(session, activity)
+    if left is not None:
+        # The rows past the last free place are the bad ones: the leader sees which to drop.
+        fine = [i for i in range(len(entries)) if i not in bad]
+        for index in fine[left:]:
+            bad[index] = {"student_no": [participations.full_message(activity, left)]}
     names = dict(session.execute(
         select(User.student_no, User.display_name).where(
             User.student_no.in_({e.student_no for e in entries})
@@ -149,7 +157,7 @@ def preview_participations(session: Session, actor: User | None, activity_id: in
         preview.rows.append({
             "line": line, "student_no": entry.student_no, "name": names.get(entry.student_no, ""),
             "role": entry.role, "hours": entry.hours or str(activity.hours), "award": entry.award,
-            "ok": index not in bad,
+            "hours_reason": entry.hours_reason, "ok": index not in bad,
         })
         for fname, reasons in bad.get(index, {}).items():
             preview.errors.extend(RowError(line, fname, r) for r in reasons)
@@ -163,7 +171,8 @@ def import_participations(session: Session, actor: User | None, activity_id: int
         raise Invalid(preview.as_fields(), _("%(n)s bad rows; nothing was imported",
                                                   n=len({e.line for e in preview.errors})))
     try:
-        return participations.record_participations(session, actor, activity_id, preview.entries)
+        return participations.record_participations(session, actor, activity_id, preview.entries,
+                                                     source=ParticipationSource.IMPORT)
     except Invalid as exc:  # a concurrent writer got in between preview and import
         raise Invalid(exc.fields, _("Nothing was imported")) from None
 

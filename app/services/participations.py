@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from app.models import (
     ActivityStatus,
     Participation,
     ParticipationRole,
+    ParticipationSource,
     ParticipationStatus,
     Role,
     User,
@@ -25,16 +27,27 @@ from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
+from app.services.lifecycle import club_not_running, has_ended, local_time, require_running_club
 from app.services.scope import student_in_scope
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import utcnow
 
-RECORDABLE = (ActivityStatus.DRAFT, ActivityStatus.SUBMITTED, ActivityStatus.APPROVED,
-              ActivityStatus.COMPLETED)
+# Participants are recorded on an approved activity, and after it (completed) too: a leader
+# often writes the list up the day after the event.
+RECORDABLE = (ActivityStatus.APPROVED, ActivityStatus.COMPLETED)
 CERTIFIABLE = (ActivityStatus.APPROVED, ActivityStatus.COMPLETED)
 LIVE = (ParticipationStatus.RECORDED, ParticipationStatus.CERTIFIED)
 ROLES = {r.value for r in ParticipationRole}
+MAX_HOURS_REASON = 500
+
+# What the sign-off queue points out next to a record, so the organizer looks twice.
+FLAG_LABELS = {
+    "hours_above_activity": _l("More hours than the activity's"),
+    "short_check_in_span": _l("Checked in for less time than the hours"),
+    "no_check_out": _l("Checked in, never checked out"),
+    "late_entry": _l("Late entry"),
+}
 
 
 @dataclass
@@ -45,6 +58,7 @@ class Entry:
     role: str = ParticipationRole.PARTICIPANT
     hours: object = None
     award: str | None = None
+    hours_reason: str | None = None  # required when the hours exceed the activity's
 
 
 def check_entries(
@@ -83,36 +97,84 @@ def check_entries(
         if role not in ROLES:
             errors["role"] = [_("One of: %(choices)s", choices=", ".join(sorted(ROLES)))]
         hours = activity.hours if entry.hours in (None, "") else parse_hours(entry.hours, errors, "hours")
+        reason = (entry.hours_reason or "").strip() or None
+        if reason and len(reason) > MAX_HOURS_REASON:
+            errors["hours_reason"] = [_("At most %(max)s characters", max=MAX_HOURS_REASON)]
+        elif hours is not None and hours > activity.hours and not reason:
+            errors["hours_reason"] = [_(
+                "%(hours)s h is more than the activity's %(activity_hours)s h: say why in the reason",
+                hours=hours, activity_hours=activity.hours,
+            )]
         award = (entry.award or "").strip() or None
         if award and len(award) > 100:
             errors["award"] = [_("At most 100 characters")]
         if errors:
             bad[index] = errors
         else:
-            rows.append({"student_id": student.id, "role": role, "hours": hours, "award": award})
+            rows.append({
+                "student_id": student.id, "role": role, "hours": hours, "award": award,
+                # A reason is kept only where it explains something.
+                "hours_reason": reason if hours > activity.hours else None,
+            })
     return rows, bad
 
 
+def places_left(session: Session, activity: Activity) -> int | None:
+    """Free places (capacity minus live records), or None when the activity has no limit."""
+    if activity.capacity is None:
+        return None
+    live = session.execute(
+        select(func.count(Participation.id)).where(
+            Participation.activity_id == activity.id, Participation.status.in_(LIVE)
+        )
+    ).scalar_one()
+    return max(activity.capacity - live, 0)
+
+
+def full_message(activity: Activity, left: int) -> str:
+    return ngettext(
+        "The activity takes %(capacity)s people and %(num)s place is left",
+        "The activity takes %(capacity)s people and %(num)s places are left",
+        left, capacity=activity.capacity,
+    )
+
+
+def require_recordable(activity: Activity) -> None:
+    """Conflict unless the club runs activities and this one takes records."""
+    require_running_club(activity.club)
+    if activity.status not in RECORDABLE:
+        raise Conflict(_(
+            "Participants are recorded only on an approved or completed activity (this one is %(status)s)",
+            status=activity.status_label,
+        ))
+
+
 def record_participations(
-    session: Session, actor: User | None, activity_id: int, entries: list[Entry]
+    session: Session, actor: User | None, activity_id: int, entries: list[Entry],
+    source: str = ParticipationSource.LIST,
 ) -> list[Participation]:
     """Record a batch: every entry valid and stored, or none stored and each bad one named."""
     activity = get_activity(session, activity_id)
     if not permissions.can_record_participation(actor, activity):
         raise Forbidden(_("Only a leader of this club records participation"))
-    if activity.status not in RECORDABLE:
-        raise Conflict(_("An activity that is %(status)s takes no records", status=activity.status_label))
+    require_recordable(activity)
     if not entries:
         raise Invalid({"entries": [_("At least one entry")]})
+    # The row lock orders concurrent batches (and check-ins), so capacity is counted once.
+    activity = get_activity(session, activity_id, lock=True)
     rows, bad = check_entries(session, activity, entries)
     if bad:
         raise Invalid(
             {f"entries.{i}.{field}": msgs for i, errs in bad.items() for field, msgs in errs.items()},
             ngettext("%(num)s bad entry; nothing was stored", "%(num)s bad entries; nothing was stored", len(bad)),
         )
-    recorder = acting(session, actor).id
+    left = places_left(session, activity)
+    if left is not None and len(rows) > left:
+        raise Conflict(full_message(activity, left) + _("; nothing was stored"))
+    recorder = acting(session, actor)
     created = [
-        Participation(activity_id=activity.id, recorded_by_id=recorder, **row) for row in rows
+        Participation(activity_id=activity.id, recorded_by_id=recorder.id, source=source, **row)
+        for row in rows
     ]
     session.add_all(created)
     try:
@@ -123,40 +185,34 @@ def record_participations(
         _rows, bad = check_entries(session, activity, entries)
         fields = {f"entries.{i}.{f}": m for i, errs in bad.items() for f, m in errs.items()}
         raise Invalid(fields or {"entries": [_("Recorded concurrently")]}) from None
+    append_event(session, recorder, "participation.record", "activity", activity.id, {
+        "participation_ids": [p.id for p in created], "source": str(source),
+    })
+    session.flush()
     return created
 
 
-def check_in(session: Session, actor: User, activity_id: int) -> Participation:
-    """A student checks in while the activity is on; it is recorded for sign-off."""
-    activity = get_activity(session, activity_id)
-    if not permissions.can_check_in(actor):
-        raise Forbidden(_("Only students check in"))
-    lock_row(session, Activity, activity.id)  # the last free place goes to one student only
-    if activity.status != ActivityStatus.APPROVED:
-        raise Conflict(_("Only an approved activity takes check-ins"))
-    now = utcnow()
-    if not activity.check_in_window_open(now):
-        raise Conflict(_("Check-in is open from 30 minutes before the start to the end"))
-    live = session.execute(
-        select(func.count(Participation.id)).where(
-            Participation.activity_id == activity.id, Participation.status.in_(LIVE)
-        )
-    ).scalar_one()
-    if activity.capacity is not None and live >= activity.capacity:
-        raise Conflict(_("The activity is full"))
-    rows, bad = check_entries(session, activity, [Entry(student_no=actor.student_no)])
-    if bad:
-        raise Conflict(_("You are already recorded for this activity"))
-    record = Participation(
-        activity_id=activity.id, recorded_by_id=actor.id, checked_in_at=now, **rows[0]
-    )
-    session.add(record)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(_("You are already recorded for this activity")) from None
-    return record
+def record_flags(record: Participation, activity: Activity | None = None) -> list[str]:
+    """What the organizer should look at twice before signing this record off (FLAG_LABELS)."""
+    activity = activity or record.activity
+    flags = []
+    if record.hours > activity.hours:
+        flags.append("hours_above_activity")
+    if record.source == ParticipationSource.CHECK_IN or record.checked_in_at is not None:
+        if record.checked_in_at is not None and record.checked_out_at is None:
+            flags.append("no_check_out")
+        elif record.checked_in_at is not None:
+            span = Decimal((record.checked_out_at - record.checked_in_at).total_seconds()) / 3600
+            if span < record.hours:
+                flags.append("short_check_in_span")
+    if record.source == ParticipationSource.LATE_ENTRY:
+        flags.append("late_entry")
+    return flags
+
+
+def flag_labels(record: Participation) -> list[tuple[str, str]]:
+    """(flag, translated label) pairs for a page."""
+    return [(flag, str(FLAG_LABELS[flag])) for flag in record_flags(record)]
 
 
 def list_participations(session: Session, actor: User | None, activity_id: int) -> list[Participation]:
@@ -171,6 +227,24 @@ def list_participations(session: Session, actor: User | None, activity_id: int) 
             .order_by(Participation.id)
         ).scalars()
     )
+
+
+def signoff_closed(activity: Activity) -> str | None:
+    """Why this activity's records cannot be signed off (certified or rejected) now, or None."""
+    if not permissions.club_runs_activities(activity.club):
+        return club_not_running(activity.club)
+    if activity.status not in CERTIFIABLE:
+        return _("An activity that is %(status)s cannot be signed off", status=activity.status_label)
+    if not has_ended(activity, utcnow()):
+        # Hours are certified for what happened, so never ahead of the event.
+        return _("Sign-off opens when the activity ends (%(ends)s)", ends=local_time(activity.ends_at))
+    return None
+
+
+def require_signoff_open(activity: Activity) -> None:
+    problem = signoff_closed(activity)
+    if problem is not None:
+        raise Conflict(problem)
 
 
 def _check_certifier(actor: User | None, activity: Activity) -> None:
@@ -188,8 +262,7 @@ def certify(
     """Sign off records; returns how many became certified (0 the second time)."""
     activity = get_activity(session, activity_id)
     _check_certifier(actor, activity)
-    if activity.status not in CERTIFIABLE:
-        raise Conflict(_("An activity that is %(status)s cannot be signed off", status=activity.status_label))
+    require_signoff_open(activity)
     query = select(Participation).where(Participation.activity_id == activity.id)
     if participation_ids is None:
         query = query.where(Participation.status == ParticipationStatus.RECORDED)
@@ -256,6 +329,9 @@ def _close(
     reason = checked_reason(reason)
     if record.status != expected:
         raise Conflict(wrong_state(record.status_label))
+    if target == ParticipationStatus.REJECTED:
+        # A rejection is a sign-off too; a revocation corrects the record whenever it must.
+        require_signoff_open(record.activity)
     actor = acting(session, actor)
     record.status = target
     setattr(record, f"{target.value}_at", utcnow())
@@ -275,10 +351,13 @@ def reject(session: Session, actor: User | None, participation_id: int, reason: 
 
 
 def revoke(session: Session, actor: User | None, participation_id: int, reason: str) -> Participation:
-    return _close(session, actor, participation_id, reason,
-                  expected=ParticipationStatus.CERTIFIED, target=ParticipationStatus.REVOKED,
-                  verb="revoke", wrong_state=lambda status: _(
-                      "Only a certified record can be revoked (it is %(status)s)", status=status))
+    record = _close(session, actor, participation_id, reason,
+                    expected=ParticipationStatus.CERTIFIED, target=ParticipationStatus.REVOKED,
+                    verb="revoke", wrong_state=lambda status: _(
+                        "Only a certified record can be revoked (it is %(status)s)", status=status))
+    from app.services.transcripts import amend_for_withdrawal  # the transcripts that carry it follow
+    amend_for_withdrawal(session, actor, record)
+    return record
 
 
 @dataclass

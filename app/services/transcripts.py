@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
@@ -24,12 +24,14 @@ from app.models import (
     Participation,
     ParticipationStatus,
     Transcript,
+    TranscriptRecord,
     TranscriptStatus,
     User,
 )
 from app.services.accounts import student_by_number
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, NotFound, checked_reason
+from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import to_local, utcnow
 
@@ -130,7 +132,7 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     )
     earlier = list(session.execute(
         select(Transcript).where(Transcript.student_id == student.id,
-                                 Transcript.status == TranscriptStatus.VALID)
+                                 Transcript.status.in_((TranscriptStatus.VALID, TranscriptStatus.AMENDED)))
     ).scalars())
     for old in earlier:
         old.status = TranscriptStatus.SUPERSEDED
@@ -138,6 +140,8 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     session.flush()
     session.add(transcript)
     session.flush()
+    # Which records it carries, so a later withdrawal finds every transcript it must amend.
+    session.add_all(TranscriptRecord(transcript_id=transcript.id, participation_id=p.id) for p in records)
     for old in earlier:
         old.superseded_by_id = transcript.id
         append_event(session, actor, "transcript.supersede", "transcript", old.serial,
@@ -181,6 +185,63 @@ def list_transcripts(session: Session, actor: User | None, student_no: str) -> l
     ).scalars())
 
 
+def amend_for_withdrawal(session: Session, actor: User | None, record: Participation) -> list[Transcript]:
+    """A certified record was revoked: every valid transcript carrying it becomes amended.
+
+    Superseded and revoked ones keep their status; their verification lists the withdrawal
+    anyway (see `withdrawals`). Called by `participations.revoke` inside the same flush.
+    """
+    carrying = list(session.execute(
+        select(Transcript).join(TranscriptRecord, TranscriptRecord.transcript_id == Transcript.id)
+        .where(TranscriptRecord.participation_id == record.id,
+               Transcript.status == TranscriptStatus.VALID)
+    ).scalars())
+    actor = acting(session, actor)
+    for transcript in carrying:
+        transcript.status = TranscriptStatus.AMENDED
+        transcript.amended_at = transcript.amended_at or record.revoked_at or utcnow()
+        append_event(session, actor, "transcript.amend", "transcript", transcript.serial, {
+            "participation_id": record.id, "hours": str(record.hours), "reason": record.revoke_reason,
+        })
+    session.flush()
+    return carrying
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A record a transcript carries that the school withdrew after it was issued."""
+
+    activity: str
+    date: object
+    hours: Decimal
+    revoked_at: object
+    reason: str
+
+
+_WITHDRAWN_QUERY = (
+    select(Activity.__table__.c.title, Activity.__table__.c.starts_at,
+           Participation.__table__.c.hours, Participation.__table__.c.revoked_at,
+           Participation.__table__.c.revoke_reason)
+    .select_from(TranscriptRecord.__table__)
+    .join(Participation.__table__, Participation.__table__.c.id == TranscriptRecord.__table__.c.participation_id)
+    .join(Activity.__table__, Activity.__table__.c.id == Participation.__table__.c.activity_id)
+    .where(TranscriptRecord.__table__.c.transcript_id == bindparam("transcript_id"),
+           Participation.__table__.c.status == ParticipationStatus.REVOKED.value)
+    .order_by(Participation.__table__.c.revoked_at, Participation.__table__.c.id)
+)
+
+
+def withdrawals(bind: Session | Engine, transcript_id: int) -> tuple[Withdrawal, ...]:
+    """The records withdrawn since the transcript was issued (it carried them certified)."""
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            rows = connection.execute(_WITHDRAWN_QUERY, {"transcript_id": transcript_id}).all()
+    else:  # a session: it sees its own writes not yet committed
+        rows = bind.execute(_WITHDRAWN_QUERY, {"transcript_id": transcript_id}).all()
+    return tuple(Withdrawal(title, to_local(starts_at).date(), Decimal(hours), revoked_at, reason or "")
+                 for title, starts_at, hours, revoked_at, reason in rows)
+
+
 def revoke_transcript(session: Session, actor: User | None, serial: str, reason: str) -> Transcript:
     if not permissions.can_revoke_transcript(actor):
         raise Forbidden(_("Only the admin revokes transcripts"))
@@ -222,22 +283,47 @@ class TranscriptState:
     superseded_at: object
     revoked_at: object
     revoke_reason: str | None
+    amended_at: object = None
+    # How many carried records were withdrawn and when last: they change the page, so the cache key.
+    withdrawn_count: int = 0
+    last_withdrawn_at: object = None
 
 
 @dataclass
 class PublicView:
     """What the public may see of one transcript, asked for by its serial."""
 
-    status: str                 # valid | superseded | revoked | not_genuine
+    status: str                 # valid | superseded | amended | revoked | not_genuine
     serial: str
     transcript: TranscriptState
     snapshot: credentials.Snapshot
     link_ok: bool | None = None  # None when no signed link was presented
     reason: str = ""
+    withdrawn: tuple[Withdrawal, ...] = ()
 
     @property
     def records(self) -> tuple:
         return self.snapshot.records
+
+    @property
+    def withdrawn_hours(self) -> Decimal:
+        return sum((w.hours for w in self.withdrawn), Decimal("0"))
+
+    @property
+    def hours_still_certified(self) -> Decimal:
+        return Decimal(self.snapshot.total_hours) - self.withdrawn_hours
+
+    @property
+    def withdrawn_rows(self) -> dict[int, Withdrawal]:
+        """Which lines of the snapshot were withdrawn (by index), matched on activity, date, hours."""
+        rows: dict[int, Withdrawal] = {}
+        for withdrawal in self.withdrawn:
+            for index, record in enumerate(self.snapshot.records):
+                if index not in rows and (record.activity, record.date, Decimal(record.hours)) == (
+                        withdrawal.activity, withdrawal.date, withdrawal.hours):
+                    rows[index] = withdrawal
+                    break
+        return rows
 
     @property
     def student_no_masked(self) -> str:
@@ -248,21 +334,33 @@ class PublicView:
         """Everything the page shows that can change; the snapshot itself never does."""
         t = self.transcript
         return (t.serial, t.digest, self.status, t.superseded_at, t.revoked_at, t.revoke_reason,
-                self.link_ok, self.reason)
+                t.amended_at, t.withdrawn_count, t.last_withdrawn_at, self.link_ok, self.reason)
 
 
 # Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
 _snapshots = LRU(512)
 _link_verdicts = LRU(2048)
+# Keyed by (transcript id, withdrawals count, latest withdrawal): a new withdrawal changes the key.
+_withdrawn_seen = LRU(512)
 _STATE_COLUMNS = (Transcript.id, Transcript.serial, Transcript.status, Transcript.digest,
                   Transcript.key_id, Transcript.issued_at, Transcript.superseded_at,
-                  Transcript.revoked_at, Transcript.revoke_reason)
+                  Transcript.revoked_at, Transcript.revoke_reason, Transcript.amended_at)
+_carried = TranscriptRecord.__table__.c
+_record = Participation.__table__.c
+_withdrawn_of_this = (
+    select(func.count(), func.max(_record.revoked_at))
+    .select_from(TranscriptRecord.__table__.join(Participation.__table__, _record.id == _carried.participation_id))
+    .where(_carried.transcript_id == Transcript.__table__.c.id,
+           _record.status == ParticipationStatus.REVOKED.value)
+)
 
 
 # Built once with a bound parameter: the statement and its cache key are not rebuilt per request.
-_STATE_QUERY = select(*[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS]).where(
-    Transcript.__table__.c.serial == bindparam("serial")
-)
+_STATE_QUERY = select(
+    *[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS],
+    _withdrawn_of_this.with_only_columns(func.count()).scalar_subquery(),
+    _withdrawn_of_this.with_only_columns(func.max(_record.revoked_at)).scalar_subquery(),
+).where(Transcript.__table__.c.serial == bindparam("serial"))
 
 
 def _engine(bind: Session | Engine) -> Engine:
@@ -328,6 +426,15 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None) ->
     """
     state = transcript_state(bind, serial)
     view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state))
+    if state.withdrawn_count:
+        # A revocation that raced the issue (it committed first) left it valid: still amended.
+        if view.status == TranscriptStatus.VALID:
+            view.status = TranscriptStatus.AMENDED.value
+        key = (state.id, state.withdrawn_count, state.last_withdrawn_at)
+        view.withdrawn = _withdrawn_seen.get(key)
+        if view.withdrawn is None:
+            view.withdrawn = withdrawals(bind, state.id)
+            _withdrawn_seen.put(key, view.withdrawn)
     if link is not None:
         view.link_ok, view.reason = _check_link(link, state)
         if not view.link_ok:
@@ -354,8 +461,11 @@ def verify_upload(session: Session, data: bytes) -> UploadVerdict:
         reason = {
             TranscriptStatus.VALID: _("Byte-for-byte the file we issued"),
             TranscriptStatus.SUPERSEDED: _("Issued by us; a newer one exists"),
+            TranscriptStatus.AMENDED: _("Issued by us; the school has since withdrawn records it carries"),
             TranscriptStatus.REVOKED: _("Revoked: %(reason)s", reason=transcript.revoke_reason),
         }[TranscriptStatus(transcript.status)]
+        if transcript.status != TranscriptStatus.REVOKED:
+            reason = " · ".join([reason, *withdrawal_notes(session, transcript)])
         return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,
                              transcript.serial, reason, transcript)
     serial = None
@@ -369,6 +479,20 @@ def verify_upload(session: Session, data: bytes) -> UploadVerdict:
         return UploadVerdict(False, None, serial, _("No transcript with this serial was issued"))
     return UploadVerdict(False, known.status, serial,
                          _("The file was changed after it was issued"), known)
+
+
+def withdrawal_notes(session: Session, transcript: Transcript) -> list[str]:
+    """One sentence per withdrawn record, for the upload check and the CLI."""
+    found = withdrawals(session, transcript.id)
+    if not found:
+        return []
+    hours = sum((w.hours for w in found), Decimal("0"))
+    notes = [_("Withdrawn after issue: %(hours)s h no longer certified, %(still)s h still are.",
+               hours=hours, still=Decimal(transcript.total_hours) - hours)]
+    notes += [_("%(activity)s (%(hours)s h), withdrawn on %(date)s. Reason: %(reason)s", activity=w.activity,
+                hours=w.hours, date=to_local(w.revoked_at).strftime("%Y-%m-%d"), reason=w.reason)
+              for w in found]
+    return notes
 
 
 def students_to_issue(session: Session, unit_code: str | None, term: str | None) -> list[str]:

@@ -115,7 +115,9 @@ def init_app(app: Flask) -> None:
     from app.web import (  # noqa: F401  each module adds its views to the blueprint
         activities,
         admin,
+        audit,
         auth,
+        check_in,
         club_roster,
         home,
         people,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.extensions import db
-from app.services import activities, participations
+from app.services import activities
 from app.services.errors import Conflict, Invalid
 from app.services.pages import activity as activity_pages
 from app.services.pages import choices
@@ -86,7 +86,8 @@ def edit_activity(activity_id: int):
         _all_problems(form)
     status = status_of(form)
     return render_template(
-        "web/activity_form.html", form=form, club=activity.club, activity=activity
+        "web/activity_form.html", form=form, club=activity.club, activity=activity,
+        returned=activity_pages.pending_return(activity),
     ), status
 
 
@@ -190,16 +191,3 @@ def complete_activity(activity_id: int):
         return _back(activity_id)
     flash(_("Activity completed"), "success")
     return _back(activity_id)
-
-
-@bp.post("/activities/<int:activity_id>/check-in")
-@login_required
-def check_in(activity_id: int):
-    if ActionForm().validate_on_submit():
-        try:
-            participations.check_in(db.session, actor(), activity_id)
-        except FORM_ERRORS as error:
-            show_error(None, error)
-        else:
-            flash(_("Checked in; the record awaits sign-off"), "success")
-    return redirect(url_for("web.student_home"))

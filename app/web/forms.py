@@ -346,6 +346,10 @@ class RecordForm(FlaskForm):
         _l("Hours"),
         render_kw={"inputmode": "decimal", "placeholder": _l("Empty: the activity's hours")},
     )
+    hours_reason = StringField(
+        _l("Reason for more hours"),
+        render_kw={"maxlength": 500, "placeholder": _l("Only when the hours exceed the activity's")},
+    )
     award = StringField(_l("Award"), render_kw={"maxlength": 100, "placeholder": _l("e.g. First prize")})
 
 
@@ -368,3 +372,17 @@ class CertifyForm(FlaskForm):
     def validate_ids(self, field):
         if not field.data:
             raise ValidationError(_("Select at least one record"))
+
+
+class CheckInForm(FlaskForm):
+    """The phone's confirm button: the code and direction of the scanned link travel with it."""
+
+    c = HiddenField()
+    d = HiddenField()
+
+
+class LateEntryForm(FlaskForm):
+    student_no = StringField(_l("Student number"), render_kw={"maxlength": 32, "autocomplete": "off"})
+    hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal", "maxlength": 6},
+                        description=_l("Empty: the activity's hours"))
+    reason = TextAreaField(_l("Why the scan failed"), render_kw={"rows": 2, "maxlength": 2000})

@@ -91,6 +91,7 @@ def participants(activity_id: int):
         entry = Entry(
             student_no=(form.student_no.data or "").strip(), role=form.role.data or "participant",
             hours=(form.hours.data or "").strip() or None, award=form.award.data,
+            hours_reason=form.hours_reason.data,
         )
         try:
             participations.record_participations(db.session, actor(), activity_id, [entry])

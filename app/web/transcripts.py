@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from app.api.transcripts import content_disposition
@@ -13,7 +14,7 @@ from app.services.errors import Invalid
 from app.services.pages import transcripts as transcript_pages
 from app.web import bp
 from app.web.forms import ActionForm, OnceForm, ReasonForm
-from app.web.home import TRANSCRIPT_LABELS as STATUS_LABELS
+from app.web.home import TRANSCRIPT_LABELS
 from app.web.support import (
     FORM_ERRORS,
     actor,
@@ -22,6 +23,19 @@ from app.web.support import (
     mark_done,
     show_error,
 )
+
+STATUS_LABELS = {**TRANSCRIPT_LABELS, "amended": _l("Amended: records withdrawn")}
+
+
+@bp.app_template_global()
+def transcript_withdrawals(transcript) -> tuple:
+    """The records withdrawn from an issued transcript, for the pages that list transcripts."""
+    return transcripts.withdrawals(db.session, transcript.id)
+
+
+@bp.app_template_global()
+def transcript_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 @bp.post("/me/transcripts")

@@ -12,9 +12,17 @@ from app import permissions
 from app.models import Activity, ActivityStatus, Participation, ParticipationStatus, User
 from app.services import lifecycle
 from app.services.activities import counts_by_status, get_activity
-from app.services.errors import Forbidden
+from app.services.check_in import late_entry_window
+from app.services.errors import Conflict, Forbidden
 from app.services.pages.common import PUBLIC_STATUSES, insider
-from app.services.participations import CERTIFIABLE, LIVE, RECORDABLE
+from app.services.participations import (
+    LIVE,
+    RECORDABLE,
+    flag_labels,
+    places_left,
+    require_recordable,
+    signoff_closed,
+)
 from app.timeutil import utcnow
 
 
@@ -25,13 +33,28 @@ class ActivityPage:
     actions: set[str]
     records: list[Participation] | None
     my_record: Participation | None
+    returned: str | None = None  # the advisor's reason, shown to insiders while the plan is back in draft
+    club_problem: str | None = None  # why the club runs no activities now
+    signoff_note: str | None = None  # for those who sign off: why not yet (e.g. it has not ended)
+
+
+def pending_return(activity: Activity) -> str | None:
+    """The reason of the last return while the plan waits for its leaders (draft, not resubmitted)."""
+    if activity.status != ActivityStatus.DRAFT or not activity.return_reason or activity.returned_at is None:
+        return None
+    if activity.submitted_at is not None and activity.submitted_at > activity.returned_at:
+        return None  # resubmitted since, then edited back to draft: that return is answered
+    return activity.return_reason
 
 
 def activity_actions(session: Session, actor: User | None, activity: Activity) -> set[str]:
     """What the viewer may do with this activity now (the page shows only these): the steps
     of the lifecycle table, and what may be done with its records."""
     actions = lifecycle.available(actor, activity)
-    if permissions.can_record_participation(actor, activity) and activity.status in RECORDABLE:
+    if (
+        permissions.can_record_participation(actor, activity) and activity.status in RECORDABLE
+        and permissions.club_runs_activities(activity.club)
+    ):
         actions.add("record")
     if permissions.can_certify(actor, activity):
         actions.add("signoff")
@@ -66,12 +89,23 @@ def activity_page(session: Session, actor: User | None, activity_id: int) -> Act
             and activity.check_in_window_open(utcnow())
         ):
             actions.add("check_in")
+    if activity.status == ActivityStatus.APPROVED and permissions.can_show_check_in_code(actor, activity):
+        actions.add("check_in_screen")
+    opens, closes = late_entry_window(activity)
+    if (
+        activity.status in (ActivityStatus.APPROVED, ActivityStatus.COMPLETED)
+        and permissions.can_record_participation(actor, activity) and opens <= utcnow() <= closes
+    ):
+        actions.add("late_entry")
     return ActivityPage(
         activity=activity,
         counts=counts_by_status(session, [activity.id])[activity.id],
         actions=actions,
         records=records,
         my_record=my_record,
+        returned=pending_return(activity) if insider(actor, activity.club) else None,
+        club_problem=lifecycle.club_not_running(activity.club) if insider(actor, activity.club) else None,
+        signoff_note=signoff_closed(activity) if "signoff" in actions else None,
     )
 
 
@@ -80,6 +114,8 @@ class RecordingPage:
     activity: Activity
     records: list[Participation]
     open: bool
+    closed_reason: str | None = None
+    places_left: int | None = None
 
 
 def recording_page(session: Session, actor: User | None, activity_id: int) -> RecordingPage:
@@ -91,7 +127,11 @@ def recording_page(session: Session, actor: User | None, activity_id: int) -> Re
         .options(joinedload(Participation.student))
         .order_by(Participation.id)
     ).scalars())
-    return RecordingPage(activity, records, activity.status in RECORDABLE)
+    try:
+        require_recordable(activity)
+    except Conflict as closed:
+        return RecordingPage(activity, records, False, closed.message)
+    return RecordingPage(activity, records, True, places_left=places_left(session, activity))
 
 
 @dataclass
@@ -102,6 +142,8 @@ class SignoffPage:
     closed: list[Participation]
     open: bool
     own_ids: set[int]
+    closed_reason: str | None = None  # why nothing can be signed off now (e.g. it has not ended)
+    flags: dict[int, list[tuple[str, str]]] | None = None  # record id → (flag, label)
 
 
 def signoff_page(session: Session, actor: User | None, activity_id: int) -> SignoffPage:
@@ -115,13 +157,16 @@ def signoff_page(session: Session, actor: User | None, activity_id: int) -> Sign
         .order_by(Participation.id)
     ).scalars())
     by = {s: [r for r in records if r.status == s] for s in ParticipationStatus}
+    closed = signoff_closed(activity)
     return SignoffPage(
         activity=activity,
         recorded=by[ParticipationStatus.RECORDED],
         certified=by[ParticipationStatus.CERTIFIED],
         closed=by[ParticipationStatus.REJECTED] + by[ParticipationStatus.REVOKED],
-        open=activity.status in CERTIFIABLE,
+        open=closed is None,
         own_ids={r.id for r in records if permissions.is_participant(actor, r)},
+        closed_reason=closed,
+        flags={r.id: flag_labels(r) for r in records},
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app.models import Activity, Club, Role, User
 from app.services.activities import counts_by_status
 from app.services.errors import Forbidden
+from app.services.lifecycle import club_not_running
+from app.services.pages.activity import pending_return
 from app.services.pages.common import led_club_ids
 
 
@@ -19,6 +21,8 @@ class LeaderClub:
     club: Club
     activities: list[Activity]
     counts: dict[int, dict[str, int]]
+    returned: dict[int, str] = field(default_factory=dict)  # activity id → the advisor's reason
+    problem: str | None = None  # why the club plans nothing now (suspended, dissolved, no advisor)
 
 
 def leader_home(session: Session, actor: User | None) -> list[LeaderClub]:
@@ -32,7 +36,12 @@ def leader_home(session: Session, actor: User | None) -> list[LeaderClub]:
         .order_by(Activity.starts_at.desc(), Activity.id.desc())
     ).scalars())
     counts = counts_by_status(session, [a.id for a in activities])
+    by_club = {club.id: [a for a in activities if a.club_id == club.id] for club in clubs}
     return [
-        LeaderClub(club, [a for a in activities if a.club_id == club.id], counts)
+        LeaderClub(
+            club, by_club[club.id], counts,
+            returned={a.id: reason for a in by_club[club.id] if (reason := pending_return(a))},
+            problem=club_not_running(club),
+        )
         for club in clubs
     ]

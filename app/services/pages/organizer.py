@@ -13,6 +13,7 @@ from app.models import Activity, ActivityStatus, Club, Participation, Participat
 from app.services.errors import Forbidden
 from app.services.pages.common import advised_club_ids
 from app.services.participations import CERTIFIABLE
+from app.timeutil import utcnow
 
 
 def approval_queue(session: Session, organizer: User | None) -> list[Activity]:
@@ -24,11 +25,12 @@ def approval_queue(session: Session, organizer: User | None) -> list[Activity]:
     )
     if organizer is not None:
         query = query.where(Activity.club_id.in_(advised_club_ids(organizer)))
-    return list(session.execute(query).scalars())
+    # A suspended or dissolved club's plan waits (approving it would be refused).
+    return [a for a in session.execute(query).scalars() if permissions.club_runs_activities(a.club)]
 
 
 def signoff_queue(session: Session, organizer: User | None) -> list[tuple[Activity, int]]:
-    """Activities that can be signed off and still have records waiting, oldest first."""
+    """Ended activities that can be signed off and still have records waiting, oldest first."""
     waiting = func.count(Participation.id)
     query = (
         select(Activity, waiting)
@@ -37,6 +39,8 @@ def signoff_queue(session: Session, organizer: User | None) -> list[tuple[Activi
         .where(
             Participation.status == ParticipationStatus.RECORDED,
             Activity.status.in_(CERTIFIABLE),
+            # Sign-off waits for the end: an activity still to come is not in the queue.
+            Activity.ends_at <= utcnow(),
         )
         .group_by(Activity.id)
         .order_by(Activity.starts_at, Activity.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -16,6 +16,7 @@ from app import permissions
 from app.models import AuditEvent, AuditHead, User
 from app.services.errors import Forbidden, Invalid
 from app.services.exports import Table, to_csv
+from app.services.pages.common import Page
 from app.timeutil import school_zone, to_local
 
 MAX_PER_PAGE = 200
@@ -104,24 +105,10 @@ def _query(filters: Filters) -> Select:
 
 
 @dataclass
-class EventPage:
-    items: list[AuditEvent]
-    actors: dict[int, User]
-    total: int
-    page: int
-    per_page: int
+class EventPage(Page):
+    """One page of events, with the people who acted in them."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    actors: dict[int, User] = field(default_factory=dict)
 
 
 def _actors(session: Session, events: list[AuditEvent]) -> dict[int, User]:
@@ -149,7 +136,7 @@ def _events_page(session: Session, filters: Filters, page: int, per_page: int) -
     events = list(session.execute(
         query.order_by(AuditEvent.seq.desc()).limit(per_page).offset((page - 1) * per_page)
     ).scalars())
-    return EventPage(events, _actors(session, events), total, page, per_page)
+    return EventPage(events, total, page, per_page, actors=_actors(session, events))
 
 
 def actor_label(event: AuditEvent, actors: dict[int, User]) -> str:
@@ -231,5 +218,5 @@ def audit_page(session: Session, actor: User | None, page: int = 1, per_page: in
         checked, errors = check_filters(**filters), {}
     except Invalid as error:
         checked, errors = Filters(), error.fields
-    events = _events_page(session, checked, page, per_page) if not errors else EventPage([], {}, 0, 1, per_page)
+    events = _events_page(session, checked, page, per_page) if not errors else EventPage([], 0, 1, per_page)
     return AuditPage(events, _log_state(session), checked, errors)

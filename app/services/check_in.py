@@ -39,6 +39,7 @@ from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
+from app.services.participations import places_left
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import utcnow
@@ -130,14 +131,6 @@ def _check_code(activity: Activity, direction: Direction, code: object, now: dat
     raise Invalid({"code": [_("This code has expired or is not this activity's: scan the code on the screen again")]})
 
 
-def _live_count(session: Session, activity: Activity) -> int:
-    return session.execute(
-        select(func.count(Participation.id)).where(
-            Participation.activity_id == activity.id, Participation.status.in_(LIVE)
-        )
-    ).scalar_one()
-
-
 def _own_record(session: Session, activity: Activity, student: User) -> Participation | None:
     return session.execute(
         select(Participation).where(
@@ -174,7 +167,7 @@ def check_in(session: Session, actor: User | None, activity_id: int, code: objec
         raise Conflict(_("Check-in is open from 30 minutes before the start to the end"))
     if _own_record(session, activity, actor) is not None:
         raise Conflict(_("You are already recorded for this activity"))
-    if activity.capacity is not None and _live_count(session, activity) >= activity.capacity:
+    if places_left(session, activity) == 0:
         raise Conflict(_("The activity is full"))
     record = Participation(
         activity_id=activity.id, student_id=actor.id, role=ParticipationRole.PARTICIPANT,
@@ -275,7 +268,7 @@ def late_entry(
     if _own_record(session, activity, student) is not None:
         raise Invalid({"student_no": [
             _("%(number)s is already recorded for this activity", number=student.student_no)]})
-    if activity.capacity is not None and _live_count(session, activity) >= activity.capacity:
+    if places_left(session, activity) == 0:
         raise Conflict(_("The activity is full"))
     record = Participation(
         activity_id=activity.id, student_id=student.id, role=ParticipationRole.PARTICIPANT, hours=hours,

@@ -89,7 +89,7 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),  # STARTTLS
         # On-site check-in: the venue's QR code changes every period; the previous one still works.
         "CHECK_IN_PERIOD_S": int(env.get("CHECK_IN_PERIOD_S", "15")),
-        # A leader's late entry (补录) for a failed scan: up to this many days after the end.
+        # A leader's late entry for a failed scan: up to this many days after the end.
         "LATE_ENTRY_DAYS": int(env.get("LATE_ENTRY_DAYS", "7")),
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "").strip().lower() in ("1", "true", "yes", "on"),  # port 465
     }

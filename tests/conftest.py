@@ -54,7 +54,7 @@ _postgres_url = dbisolation.postgres_url
 _pg_state = dbisolation._pg
 
 
-_VERIFY = "reads the transcript through its own engine.connect() (transcripts.public_view), blind to the test's rows"
+_VERIFY = "reads the transcript through its own engine.connect() (verification.public_view), blind to the test's rows"
 _BACKUP = "pg_dump, another process, copies the database"
 # Tests whose PostgreSQL app must commit for real, with why; kept here (not as decorators in the
 # test files) so the list is one place. A test module or one test function (every parameter).

@@ -77,5 +77,5 @@ def check_out(body, activity_id):
 @blp.arguments(LateEntrySchema)
 @blp.response(201, ParticipationSchema)
 def late_entry(body, activity_id):
-    """A late entry (补录) for a student whose scan failed: a leader of the club, with a reason."""
+    """A late entry for a student whose scan failed: a leader of the club, with a reason."""
     return check_in.late_entry(db.session, current_actor(), activity_id, **body)

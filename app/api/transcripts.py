@@ -14,7 +14,7 @@ from app.schemas.transcripts import (
     UploadVerdictSchema,
     VerificationSchema,
 )
-from app.services import transcripts
+from app.services import transcripts, verification
 from app.services.errors import Invalid
 from app.verify import verify_limit
 
@@ -81,7 +81,7 @@ def revoke(body, serial):
 @blp.response(200, VerificationSchema)
 def verify(serial):
     """Public: the status and contents of a transcript, asked for by its serial."""
-    view = transcripts.public_view(db.session, serial)
+    view = verification.public_view(db.session, serial)
     body = _bodies.get(view.version)
     if body is None:
         body = VerificationSchema().dump(view)
@@ -103,7 +103,7 @@ def verify_pdf(_files):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid({"file": [_("Upload the PDF as multipart field `file`")]})
-    return transcripts.verify_upload(db.session, upload.read())
+    return verification.verify_upload(db.session, upload.read())
 
 
 @blp.before_request

@@ -64,10 +64,10 @@ def keys_jwks():
     """Print the public keys as JWKS (for offline verifiers)."""
     import json
 
-    from app.services import transcripts
+    from app.services import verification
 
     try:
-        click.echo(json.dumps(transcripts.jwks(), indent=2))
+        click.echo(json.dumps(verification.jwks(), indent=2))
     except DomainError as error:
         fail(error)
 
@@ -249,12 +249,12 @@ def demo_logins():
 def transcripts_verify(file):
     """Is this PDF byte for byte one we issued, and does its own signature check out?"""
     import credentials
-    from app.services import transcripts
+    from app.services import verification
 
     with open(file, "rb") as fh:
         data = fh.read()
-    ours = transcripts.verify_upload(db.session, data)
-    offline = credentials.verify_pdf(data, transcripts.jwks())
+    ours = verification.verify_upload(db.session, data)
+    offline = credentials.verify_pdf(data, verification.jwks())
     click.echo(_("Issued by this service: yes — %(reason)s", reason=ours.reason) if ours.genuine
                else _("Issued by this service: no — %(reason)s", reason=ours.reason))
     offline_reason = pick((offline.reason_zh or offline.reason, offline.reason))

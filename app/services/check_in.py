@@ -1,4 +1,4 @@
-"""On-site check-in (扫码签到/签退): the venue's rotating code, check-in, check-out, late entry.
+"""On-site check-in (scan in, scan out): the venue's rotating code, check-in, check-out, late entry.
 
 The leader's screen shows a QR code of a link that carries a short code. The code is an HMAC
 (a key derived from SECRET_KEY for this purpose only) of the activity, the direction (in or
@@ -230,7 +230,7 @@ def late_entry(
     session: Session, actor: User | None, activity_id: int, student_no: str, reason: str | None,
     hours: object = None, checked_in_at: datetime | None = None, checked_out_at: datetime | None = None,
 ) -> Participation:
-    """A leader records a student whose scan failed (补录): with a reason, within the window."""
+    """A leader records a student whose scan failed (a late entry): with a reason, within the window."""
     activity = get_activity(session, activity_id)
     late_entry_allowed(session, actor, activity)
     lock_row(session, Activity, activity.id)

@@ -5,20 +5,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import time
-from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 import credentials
 from app import i18n, permissions
-from app.lru import LRU
 from app.models import (
     Activity,
     Participation,
@@ -62,11 +58,6 @@ def keyring(create: bool = False) -> credentials.KeyRing:
 def pdf_translator() -> credentials.Translator:
     """The Chinese of the transcript's labels: the compiled zh_CN catalog, read once."""
     return i18n.catalog("zh_CN").gettext
-
-
-def jwks() -> dict:
-    """The published public keys; re-read from disk at most once a second."""
-    return _verification_ring().jwks()
 
 
 def _certified_records(session: Session, student: User) -> list[Participation]:
@@ -207,41 +198,6 @@ def amend_for_withdrawal(session: Session, actor: User | None, record: Participa
     return carrying
 
 
-@dataclass(frozen=True)
-class Withdrawal:
-    """A record a transcript carries that the school withdrew after it was issued."""
-
-    activity: str
-    date: object
-    hours: Decimal
-    revoked_at: object
-    reason: str
-
-
-_WITHDRAWN_QUERY = (
-    select(Activity.__table__.c.title, Activity.__table__.c.starts_at,
-           Participation.__table__.c.hours, Participation.__table__.c.revoked_at,
-           Participation.__table__.c.revoke_reason)
-    .select_from(TranscriptRecord.__table__)
-    .join(Participation.__table__, Participation.__table__.c.id == TranscriptRecord.__table__.c.participation_id)
-    .join(Activity.__table__, Activity.__table__.c.id == Participation.__table__.c.activity_id)
-    .where(TranscriptRecord.__table__.c.transcript_id == bindparam("transcript_id"),
-           Participation.__table__.c.status == ParticipationStatus.REVOKED.value)
-    .order_by(Participation.__table__.c.revoked_at, Participation.__table__.c.id)
-)
-
-
-def withdrawals(bind: Session | Engine, transcript_id: int) -> tuple[Withdrawal, ...]:
-    """The records withdrawn since the transcript was issued (it carried them certified)."""
-    if isinstance(bind, Engine):
-        with bind.connect() as connection:
-            rows = connection.execute(_WITHDRAWN_QUERY, {"transcript_id": transcript_id}).all()
-    else:  # a session: it sees its own writes not yet committed
-        rows = bind.execute(_WITHDRAWN_QUERY, {"transcript_id": transcript_id}).all()
-    return tuple(Withdrawal(title, to_local(starts_at).date(), Decimal(hours), revoked_at, reason or "")
-                 for title, starts_at, hours, revoked_at, reason in rows)
-
-
 def revoke_transcript(session: Session, actor: User | None, serial: str, reason: str) -> Transcript:
     if not permissions.can_revoke_transcript(actor):
         raise Forbidden(_("Only the admin revokes transcripts"))
@@ -261,239 +217,6 @@ def revoke_transcript(session: Session, actor: User | None, serial: str, reason:
 
 
 # ---- public verification ------------------------------------------------------------------
-
-def mask_student_no(number: str) -> str:
-    """Enough to compare with the paper, too little to identify: 2023****01."""
-    if len(number) <= 4:
-        return "*" * len(number)
-    keep = 4 if len(number) >= 10 else 2
-    return number[:keep] + "*" * (len(number) - keep - 2) + number[-2:]
-
-
-@dataclass(frozen=True)
-class TranscriptState:
-    """The mutable facts of a transcript (its status), without the immutable snapshot."""
-
-    id: int
-    serial: str
-    status: str
-    digest: str
-    key_id: str
-    issued_at: object
-    superseded_at: object
-    revoked_at: object
-    revoke_reason: str | None
-    amended_at: object = None
-    # How many carried records were withdrawn and when last: they change the page, so the cache key.
-    withdrawn_count: int = 0
-    last_withdrawn_at: object = None
-
-
-@dataclass
-class PublicView:
-    """What the public may see of one transcript, asked for by its serial."""
-
-    status: str                 # valid | superseded | amended | revoked | not_genuine
-    serial: str
-    transcript: TranscriptState
-    snapshot: credentials.Snapshot
-    link_ok: bool | None = None  # None when no signed link was presented
-    reason: str = ""
-    withdrawn: tuple[Withdrawal, ...] = ()
-
-    @property
-    def records(self) -> tuple:
-        return self.snapshot.records
-
-    @property
-    def withdrawn_hours(self) -> Decimal:
-        return sum((w.hours for w in self.withdrawn), Decimal("0"))
-
-    @property
-    def hours_still_certified(self) -> Decimal:
-        return Decimal(self.snapshot.total_hours) - self.withdrawn_hours
-
-    @property
-    def withdrawn_rows(self) -> dict[int, Withdrawal]:
-        """Which lines of the snapshot were withdrawn (by index), matched on activity, date, hours."""
-        rows: dict[int, Withdrawal] = {}
-        for withdrawal in self.withdrawn:
-            for index, record in enumerate(self.snapshot.records):
-                if index not in rows and (record.activity, record.date, Decimal(record.hours)) == (
-                        withdrawal.activity, withdrawal.date, withdrawal.hours):
-                    rows[index] = withdrawal
-                    break
-        return rows
-
-    @property
-    def student_no_masked(self) -> str:
-        return mask_student_no(self.snapshot.student_no)
-
-    @property
-    def version(self) -> tuple:
-        """Everything the page shows that can change; the snapshot itself never does."""
-        t = self.transcript
-        return (t.serial, t.digest, self.status, t.superseded_at, t.revoked_at, t.revoke_reason,
-                t.amended_at, t.withdrawn_count, t.last_withdrawn_at, self.link_ok, self.reason)
-
-
-# Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
-_snapshots = LRU(512)
-_link_verdicts = LRU(2048)
-# Keyed by (transcript id, withdrawals count, latest withdrawal): a new withdrawal changes the key.
-_withdrawn_seen = LRU(512)
-_STATE_COLUMNS = (Transcript.id, Transcript.serial, Transcript.status, Transcript.digest,
-                  Transcript.key_id, Transcript.issued_at, Transcript.superseded_at,
-                  Transcript.revoked_at, Transcript.revoke_reason, Transcript.amended_at)
-_carried = TranscriptRecord.__table__.c
-_record = Participation.__table__.c
-_withdrawn_of_this = (
-    select(func.count(), func.max(_record.revoked_at))
-    .select_from(TranscriptRecord.__table__.join(Participation.__table__, _record.id == _carried.participation_id))
-    .where(_carried.transcript_id == Transcript.__table__.c.id,
-           _record.status == ParticipationStatus.REVOKED.value)
-)
-
-
-# Built once with a bound parameter: the statement and its cache key are not rebuilt per request.
-_STATE_QUERY = select(
-    *[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS],
-    _withdrawn_of_this.with_only_columns(func.count()).scalar_subquery(),
-    _withdrawn_of_this.with_only_columns(func.max(_record.revoked_at)).scalar_subquery(),
-).where(Transcript.__table__.c.serial == bindparam("serial"))
-
-
-def _engine(bind: Session | Engine) -> Engine:
-    return bind if isinstance(bind, Engine) else bind.get_bind()
-
-
-def transcript_state(bind: Session | Engine, serial: str) -> TranscriptState:
-    """One indexed lookup through Core: the hot path of every verification."""
-    with _engine(bind).connect() as connection:
-        row = connection.execute(_STATE_QUERY, {"serial": normalize_serial(serial)}).first()
-    if row is None:
-        raise NotFound(_("No transcript with this serial"))
-    return TranscriptState(*row)
-
-
-def _snapshot_of(bind: Session | Engine, state: TranscriptState) -> credentials.Snapshot:
-    snapshot = _snapshots.get(state.digest)
-    if snapshot is None:
-        with _engine(bind).connect() as connection:
-            text = connection.execute(
-                select(Transcript.__table__.c.snapshot).where(Transcript.__table__.c.id == state.id)
-            ).scalar_one()
-        snapshot = credentials.snapshot_from_bytes(text.encode("utf-8"))
-        _snapshots.put(state.digest, snapshot)
-    return snapshot
-
-
-_ring_seen: dict[str, tuple[float, credentials.KeyRing]] = {}
-# How long a verifier trusts the key ring it read; a rotation or a removed key shows after this.
-RING_RECHECK_SECONDS = 1.0
-
-
-def _verification_ring(kid: str | None = None) -> credentials.KeyRing:
-    """The key ring, re-read at most once a second, or at once for a key id it lacks."""
-    directory = current_app.config["SIGNING_KEY_DIR"]
-    seen = _ring_seen.get(directory)
-    now = time.monotonic()
-    stale = seen is None or now - seen[0] > RING_RECHECK_SECONDS
-    if stale or (kid is not None and seen[1].get(kid) is None):
-        seen = (now, keyring())
-        _ring_seen[directory] = seen
-    return seen[1]
-
-
-def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
-    ring = _verification_ring(state.key_id)
-    key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys))
-    cached = _link_verdicts.get(key)
-    if cached is None:
-        verdict = credentials.verify_link(link, ring.public_keys(), expected_digest=state.digest)
-        if verdict.genuine and verdict.serial != state.serial:
-            cached = (False, "link names another serial")
-        else:
-            cached = (verdict.genuine, "" if verdict.genuine else verdict.reason)
-        _link_verdicts.put(key, cached)
-    return cached
-
-
-def public_view(bind: Session | Engine, serial: str, link: str | None = None) -> PublicView:
-    """The verification page's answer; a presented QR link must check out against our keys.
-
-    It reads through Core only, so the fast path can pass the engine and skip the session.
-    """
-    state = transcript_state(bind, serial)
-    view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state))
-    if state.withdrawn_count:
-        # A revocation that raced the issue (it committed first) left it valid: still amended.
-        if view.status == TranscriptStatus.VALID:
-            view.status = TranscriptStatus.AMENDED.value
-        key = (state.id, state.withdrawn_count, state.last_withdrawn_at)
-        view.withdrawn = _withdrawn_seen.get(key)
-        if view.withdrawn is None:
-            view.withdrawn = withdrawals(bind, state.id)
-            _withdrawn_seen.put(key, view.withdrawn)
-    if link is not None:
-        view.link_ok, view.reason = _check_link(link, state)
-        if not view.link_ok:
-            view.status = "not_genuine"
-    return view
-
-
-@dataclass
-class UploadVerdict:
-    genuine: bool
-    status: str | None
-    serial: str | None
-    reason: str
-    transcript: Transcript | None = None
-
-
-def verify_upload(session: Session, data: bytes) -> UploadVerdict:
-    """Is this file byte for byte a PDF we issued? Never raises on bad input."""
-    digest = hashlib.sha256(data).hexdigest()
-    transcript = session.execute(
-        select(Transcript).where(Transcript.pdf_sha256 == digest)
-    ).scalar_one_or_none()
-    if transcript is not None:
-        reason = {
-            TranscriptStatus.VALID: _("Byte-for-byte the file we issued"),
-            TranscriptStatus.SUPERSEDED: _("Issued by us; a newer one exists"),
-            TranscriptStatus.AMENDED: _("Issued by us; the school has since withdrawn records it carries"),
-            TranscriptStatus.REVOKED: _("Revoked: %(reason)s", reason=transcript.revoke_reason),
-        }[TranscriptStatus(transcript.status)]
-        if transcript.status != TranscriptStatus.REVOKED:
-            reason = " · ".join([reason, *withdrawal_notes(session, transcript)])
-        return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,
-                             transcript.serial, reason, transcript)
-    serial = None
-    try:
-        snapshot, _link = credentials.extract_embedded(data)
-        serial = snapshot.serial
-    except Exception:  # noqa: BLE001 — any unreadable file is simply not ours
-        return UploadVerdict(False, None, None, _("Not a transcript this service issued"))
-    known = session.execute(select(Transcript).where(Transcript.serial == serial)).scalar_one_or_none()
-    if known is None:
-        return UploadVerdict(False, None, serial, _("No transcript with this serial was issued"))
-    return UploadVerdict(False, known.status, serial,
-                         _("The file was changed after it was issued"), known)
-
-
-def withdrawal_notes(session: Session, transcript: Transcript) -> list[str]:
-    """One sentence per withdrawn record, for the upload check and the CLI."""
-    found = withdrawals(session, transcript.id)
-    if not found:
-        return []
-    hours = sum((w.hours for w in found), Decimal("0"))
-    notes = [_("Withdrawn after issue: %(hours)s h no longer certified, %(still)s h still are.",
-               hours=hours, still=Decimal(transcript.total_hours) - hours)]
-    notes += [_("%(activity)s (%(hours)s h), withdrawn on %(date)s. Reason: %(reason)s", activity=w.activity,
-                hours=w.hours, date=to_local(w.revoked_at).strftime("%Y-%m-%d"), reason=w.reason)
-              for w in found]
-    return notes
-
 
 def students_to_issue(session: Session, unit_code: str | None, term: str | None) -> list[str]:
     """Student numbers with certified records (in the term, if given) for a batch issue."""

@@ -24,7 +24,7 @@ from werkzeug.exceptions import TooManyRequests
 from app import i18n
 from app.extensions import csrf, db, limiter
 from app.lru import LRU
-from app.services import transcripts
+from app.services import transcripts, verification
 from app.services.errors import NotFound
 from credentials.snapshot import LEVELS, MODULES, ROLES
 
@@ -98,7 +98,7 @@ def healthz():
 
 @bp.route("/.well-known/jwks.json")
 def jwks():
-    response = jsonify(transcripts.jwks())
+    response = jsonify(verification.jwks())
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -120,7 +120,7 @@ def page(serial):
     # The link was signed with the public base URL; rebuild it the way it was printed.
     link = f"{current_app.config['PUBLIC_BASE_URL']}{request.path}?{query}" if query else None
     try:
-        view = transcripts.public_view(db.session, serial, link)
+        view = verification.public_view(db.session, serial, link)
     except NotFound:
         return render_template("verify/unknown.html", serial=serial), 404
     language = i18n.current()
@@ -133,7 +133,7 @@ def page(serial):
     return response
 
 
-def cached_page(view: transcripts.PublicView, language: str, query: str) -> str | None:
+def cached_page(view: verification.PublicView, language: str, query: str) -> str | None:
     """The page already rendered for this state, in `language` ('zh_CN' or 'en'), for this query."""
     return _pages.get((view.version, language, query))
 
@@ -147,7 +147,7 @@ def upload():
     expected = (request.form.get("serial") or "").strip() or None
     if file is None or not file.filename:
         return render_template("verify/landing.html", error=_("Choose a PDF file")), 422
-    verdict = transcripts.verify_upload(db.session, file.read())
+    verdict = verification.verify_upload(db.session, file.read())
     mismatch = expected is not None and verdict.serial not in (None, expected)
     return render_template("verify/upload.html", verdict=verdict, expected=expected,
                            mismatch=mismatch, filename=file.filename)

@@ -20,7 +20,7 @@ from werkzeug.http import parse_accept_header, parse_cookie
 
 from app import i18n
 from app.security import headers_for
-from app.services import transcripts
+from app.services import verification
 from app.services.errors import NotFound
 
 
@@ -68,7 +68,7 @@ class VerifyFastPath:
             environ[COUNTED] = True
             link = f"{self.app.config['PUBLIC_BASE_URL']}{path}?{query}"
             try:
-                view = transcripts.public_view(db.engine, path[3:], link)
+                view = verification.public_view(db.engine, path[3:], link)
             except NotFound:
                 return None
             return cached_page(view, language, query)

@@ -1,5 +1,5 @@
 """On-site check-in pages: the venue's screen (a projector or a phone held up), the student's
-confirm page that the QR code opens, and the leader's late entry (补录)."""
+confirm page that the QR code opens, and the leader's late entry."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from markupsafe import Markup
 from app.extensions import db
 from app.services import activities, check_in
 from app.services.errors import DomainError
-from app.services.transcripts import mask_student_no
+from app.services.verification import mask_student_no
 from app.timeutil import to_local
 from app.web import bp
 from app.web.forms import CheckInForm, LateEntryForm

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from app.api.transcripts import content_disposition
 from app.extensions import db
-from app.services import transcripts
+from app.services import transcripts, verification
 from app.services.errors import Invalid
 from app.services.pages import transcripts as transcript_pages
 from app.web import bp
@@ -30,7 +30,7 @@ STATUS_LABELS = {**TRANSCRIPT_LABELS, "amended": _l("Amended: records withdrawn"
 @bp.app_template_global()
 def transcript_withdrawals(transcript) -> tuple:
     """The records withdrawn from an issued transcript, for the pages that list transcripts."""
-    return transcripts.withdrawals(db.session, transcript.id)
+    return verification.withdrawals(db.session, transcript.id)
 
 
 @bp.app_template_global()

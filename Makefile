@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
-# One pytest-xdist worker per core; a file's tests stay on one worker (the e2e journey is a story).
+# One pytest-xdist worker per core; a file's tests stay on one worker (the e2e journey is a story),
+# in the order tests/conftest.py gives (the longest files first: RUN_FIRST).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: run test venv lint bench clean
@@ -31,7 +32,7 @@ run: venv
 test: venv
 	@bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check app credentials tests bench scripts
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check app credentials tests bench scripts

@@ -97,7 +97,21 @@ def _listed(item, listing: dict) -> bool:
     return test in listing or test.split("::", 1)[0] in listing
 
 
+# The files that keep one worker busy for a minute or more (browsers, real servers): collected
+# first so that `make test` (pytest-xdist, --dist loadfile --no-loadscope-reorder) starts them at
+# once beside the rest, instead of last on one worker while the other sits idle.
+RUN_FIRST = (
+    "tests/e2e/test_page_checks.py",
+    "tests/sso/test_sso.py",
+    "tests/e2e/test_check_in_screen.py",
+    "tests/e2e/test_journey.py",
+    "tests/test_openapi.py",
+)
+
+
 def pytest_collection_modifyitems(items):
+    first = {path: rank for rank, path in enumerate(RUN_FIRST)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::", 1)[0], len(first)))  # stable
     for item in items:
         if _listed(item, NEEDS_REAL_COMMITS):
             item.add_marker(pytest.mark.real_commits)

@@ -19,7 +19,7 @@ from app.services.verification import mask_student_no
 from app.timeutil import to_local
 from app.web import bp
 from app.web.forms import CheckInForm, LateEntryForm
-from app.web.support import FORM_ERRORS, actor, show_error
+from app.web.support import FORM_ERRORS, actor, show_error, show_reasons
 
 
 def _qr_svg(url: str) -> Markup:
@@ -76,7 +76,7 @@ def check_in_scan(activity_id: int):
         try:
             record = act(db.session, actor(), activity_id, form.c.data)
         except FORM_ERRORS as error:
-            status = show_error(None, error)
+            status = show_reasons(error)
             return render_template("web/check_in_confirm.html", activity=activity, form=form,
                                    direction=direction, failed=True), status
         return render_template("web/check_in_done.html", activity=activity, record=record, direction=direction)

@@ -78,6 +78,16 @@ def show_error(
     return error.status
 
 
+def show_reasons(error: DomainError) -> int:
+    """Flash the reasons alone, for a page whose only input is hidden (the code a phone
+    scanned): no field to mark, and a field's name means nothing to the person."""
+    db.session.rollback()
+    reasons = [reason for field_reasons in (error.fields or {}).values() for reason in field_reasons]
+    for reason in reasons or [error.message]:
+        flash(reason, "error")
+    return error.status
+
+
 def put_errors(
     form: FlaskForm | None, fields: dict[str, list[str]] | None,
     rename: dict[str, str] | None = None, *, only_clean: bool = False,
@@ -114,7 +124,10 @@ def _lists_choices(reason: str) -> bool:
 
 def status_of(form: FlaskForm) -> int:
     """For a posted form that came back with errors: the service's status (409 for a taken
-    name) or 422, and a message at the top once; else 200."""
+    name, a full activity) or 422, and a message at the top once; else 200."""
+    refused = getattr(form, "error_status", None)
+    if refused is not None:  # the service said no, with or without a field to blame
+        return refused
     if not (form.is_submitted() and form.errors):
         return 200
     if not any(category == "error" for category, _ in session.get("_flashes", [])):

@@ -4,7 +4,11 @@ The office sets up a unit, people and a club; the leader plans an activity and t
 approves it; the leader records who took part (form and CSV); the organizer signs the records
 off; the student issues and downloads the transcript; an employer scans the QR code from the
 rendered PDF, checks the file, and sees it revoked after the office revokes it. Then bad input
-in the browser, and checks gathered along the way: every form field has a label, no page
+in the browser; then each rule of the certified record, tried as a hurried leader, a student
+with a made-up code and an organizer would: no records before approval, hours above the
+activity's only with a reason, capacity, a forged check-in code, no sign-off before the end, the
+late entry's window, a withdrawn record amending the transcript an employer holds, a suspended
+club read-only. Last, checks gathered along the way: every form field has a label, no page
 answered with a server error or a script error, every message by a field speaks Chinese first.
 
 The steps share what they made through `S`; a step whose predecessor failed is skipped, so a
@@ -37,7 +41,8 @@ STUDENTS = [
 STUDENT, BY_CSV, REJECTED = STUDENTS  # recorded by form · by CSV · by CSV, then rejected
 SCHOOL_ZONE = ZoneInfo("Asia/Shanghai")  # the app's default TIMEZONE, which the live server uses
 CLUB = "青年志愿者协会"
-DAY = (date.today() - timedelta(days=7)).isoformat()  # the activity took place last week
+# the activity took place ten days ago: past the late-entry window (LATE_ENTRY_DAYS, 7)
+DAY = (date.today() - timedelta(days=10)).isoformat()
 PLAN = {
     "title": "阳光敬老院志愿服务", "location": "阳光敬老院（东区）", "hours": "3", "capacity": "30",
     "description": "陪伴老人聊天、整理活动室", "objectives": "服务社区，培养志愿精神",
@@ -615,15 +620,208 @@ def test_7e_back_and_save_the_plan_again_creates_no_duplicate(person):
     assert again == first or "已存在" in said, "the second save neither led to the saved plan nor said so"
 
 
+# --------------------------------------------------------------------------- 8 · the record's rules
+
+ON_NOW = "迎新志愿服务"  # an activity going on now: started an hour ago, ends in two hours
+OVER_HOURS_REASON = "负责全程布置与收尾"
+LATE_REASON = "手机没电，扫码失败"
+WITHDRAWAL_REASON = "复核签到表：该生当天未到场"
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def test_8a_a_plan_takes_no_participants_before_it_is_approved(person):
+    need("approved")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    now = datetime.now(SCHOOL_ZONE)
+    page.goto(f"{S['club_url']}/activities/new")
+    fill_plan(page, title=ON_NOW, hours="2", capacity="2", starts_at=_minute(now - timedelta(hours=1)),
+              ends_at=_minute(now + timedelta(hours=2)))
+    submit(page, page.get_by_role("button", name=SAVE))
+    S["on_now_id"] = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    submit(page, page.get_by_role("button", name="提交审批"))
+    expect(page.locator("h1 .badge")).to_contain_text("待审批")
+
+    page.goto(f"/activities/{S['on_now_id']}/participants")
+    expect(page.locator(".flash.warning")).to_contain_text("只有已批准或已完成的活动才能登记参与人员（当前状态：待审批）")
+    expect(page.get_by_role("button", name="添加")).to_have_count(0)
+    expect(page.get_by_role("button", name="预览")).to_have_count(0)
+    shot(page, "08a-no-records-before-approval")
+    S["on_now_submitted"] = True
+
+
+def test_8b_hours_above_the_activitys_need_a_reason_and_capacity_holds(person):
+    need("on_now_submitted")
+    organizer = person()
+    sign_in(organizer, ORGANIZER["username"], "/organizer")
+    submit(organizer, organizer.locator("tbody tr", has_text=ON_NOW).get_by_role("button", name="批准"))
+    expect(flash(organizer)).to_contain_text("已批准")
+
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    page.goto(f"/activities/{S['on_now_id']}/participants")
+    expect(page.locator("main")).to_contain_text("共 2 个名额，剩余 2 个")
+    page.fill("#student_no", STUDENT["student_no"])
+    page.fill("#hours", "5")
+    assert submit(page, page.get_by_role("button", name="添加")) == 422
+    assert missing_messages(page, "hours_reason") == []
+    expect(page.locator("#hours_reason-msg")).to_contain_text("超过活动的 2.0 学时：请填写超时理由")
+    shot(page, "08b-hours-above-need-a-reason")
+    assert record_count_of(page, S["on_now_id"]) == 0
+    page.fill("#student_no", STUDENT["student_no"])
+    page.fill("#hours", "5")
+    page.fill("#hours_reason", OVER_HOURS_REASON)
+    submit(page, page.get_by_role("button", name="添加"))
+    expect(flash(page)).to_contain_text(f"已记录 {STUDENT['student_no']}")
+
+    # A student whose scan failed: the leader's late entry, with a reason, from the activity's page.
+    page.goto(f"/activities/{S['on_now_id']}")
+    page.get_by_role("button", name="补录").click()
+    page.wait_for_url(f"**/activities/{S['on_now_id']}/late-entry")
+    check_labels(page)
+    page.fill("#student_no", REJECTED["student_no"])
+    page.fill("#reason", LATE_REASON)
+    submit(page, page.get_by_role("button", name="提交补录"))
+    expect(flash(page)).to_contain_text(f"已为 {REJECTED['display_name']} 补录")
+
+    # Two places, two records: a third is refused by the form as the CSV and check-in would be.
+    page.fill("#student_no", BY_CSV["student_no"])
+    assert submit(page, page.get_by_role("button", name="添加")) == 409
+    expect(flash(page, "error")).to_contain_text("活动限 2 人，仅剩 0 个名额")
+    shot(page, "08c-capacity-holds")
+    assert record_count_of(page, S["on_now_id"]) == 2
+    S["on_now_recorded"] = True
+
+
+def record_count_of(page: Page, activity_id: int) -> int:
+    page.goto(f"/activities/{activity_id}/participants")
+    return page.locator("section:has(h2:has-text('已记录')) tbody tr").count()
+
+
+def test_8c_a_made_up_check_in_code_checks_nobody_in(person):
+    need("on_now_recorded")
+    phone = person(PHONE)
+    sign_in(phone, BY_CSV["username"], "/me")
+    phone.goto(f"/c/{S['on_now_id']}?c=123456&d=in")  # what a friend's message would carry
+    assert submit(phone, phone.get_by_role("button", name="确认签到")) == 422
+    expect(flash(phone, "error")).to_contain_text("此签到码已过期或不属于本活动")
+    expect(phone.get_by_role("button", name="确认签到")).to_have_count(0)
+    shot(phone, "08d-made-up-code-refused")
+    leader = person()
+    sign_in(leader, LEADER["username"], "/leader")
+    rows = leader.locator("section:has(h2:has-text('已记录')) tbody tr")
+    leader.goto(f"/activities/{S['on_now_id']}/participants")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text=BY_CSV["student_no"])).to_have_count(0)
+
+
+def test_8d_records_are_signed_off_only_after_the_end_and_the_queue_flags_them(person):
+    need("on_now_recorded")
+    page = person()
+    sign_in(page, ORGANIZER["username"], "/organizer")
+    expect(page.locator("section", has_text="待认证记录")).not_to_contain_text(ON_NOW)
+    page.goto(f"/activities/{S['on_now_id']}/signoff")
+    expect(page.locator(".flash.warning")).to_contain_text("活动结束后才能审核认定")
+    expect(page.get_by_role("button", name="认证所选")).to_have_count(0)
+    expect(page.locator("input[name=ids]")).to_have_count(0)
+    over = page.locator("tbody tr", has_text=STUDENT["student_no"])
+    expect(over).to_contain_text("学时超过活动学时")
+    expect(over).to_contain_text(f"超时理由：{OVER_HOURS_REASON}")
+    late = page.locator("tbody tr", has_text=REJECTED["student_no"])
+    expect(late.locator(".badge", has_text="补录")).to_have_count(1)
+    expect(late).to_contain_text(f"补录理由：{LATE_REASON}")
+    shot(page, "08e-signoff-waits-for-the-end")
+
+
+def test_8e_the_late_entry_closes_a_week_after_the_end(person):
+    need("recorded")
+    page = person()
+    sign_in(page, LEADER["username"], "/leader")
+    page.goto(f"/activities/{S['activity_id']}")
+    expect(page.get_by_role("button", name="补录")).to_have_count(0)  # ten days on: not offered
+    page.goto(f"/activities/{S['activity_id']}/late-entry")  # and the address typed in says why
+    page.fill("#student_no", REJECTED["student_no"])
+    page.fill("#reason", LATE_REASON)
+    assert submit(page, page.get_by_role("button", name="提交补录")) == 409
+    expect(flash(page, "error")).to_contain_text("补录从活动开始起、至活动结束后 7 天内开放")
+    shot(page, "08f-late-entry-window-closed")
+
+
+def test_8f_a_withdrawn_record_amends_the_transcript_the_employer_holds(person):
+    need("revoked")
+    student = person()
+    sign_in(student, STUDENT["username"], "/me")
+    submit(student, student.get_by_role("button", name="开具最新成绩单"))
+    row = student.locator("#transcripts tbody tr").first
+    serial = row.locator("code").inner_text().strip()
+    with student.expect_download() as download:
+        row.get_by_role("link", name="下载 PDF").click()
+    link = scan_qr(open(download.value.path(), "rb").read())
+    employer = person()
+    employer.goto(link)
+    expect(employer.locator(".verdict h1")).to_have_text("有效")
+
+    organizer = person()
+    sign_in(organizer, ORGANIZER["username"], "/organizer")
+    organizer.goto(f"/activities/{S['activity_id']}/signoff")
+    certified = organizer.locator("section", has=organizer.locator("h2", has_text="已认证"))
+    row = certified.locator("tbody tr", has_text=STUDENT["student_no"])
+    row.locator("summary", has_text="撤销").click()
+    row.get_by_label("原因").fill(WITHDRAWAL_REASON)
+    submit(organizer, row.get_by_role("button", name="撤销认证"))
+    expect(organizer.locator("section", has=organizer.locator("h2", has_text="已驳回或撤销"))).to_contain_text(
+        WITHDRAWAL_REASON)
+
+    employer.reload()
+    expect(employer.locator(".verdict h1")).to_have_text("已变更")
+    expect(employer.locator(".withdrawn-summary")).to_contain_text("学校撤回了 1 条记录：3.0 学时不再认证，仍认证 0.0 学时")
+    expect(employer.locator(".withdrawn-list")).to_contain_text(PLAN["title"])
+    expect(employer.locator(".withdrawn-list")).to_contain_text(WITHDRAWAL_REASON)
+    expect(employer.locator("tr.withdrawn")).to_have_count(1)
+    shot(employer, "08g-verify-amended")
+
+    student.goto("/me")
+    mine = student.locator("#transcripts tbody tr", has_text=serial)
+    expect(mine).to_contain_text("已变更")
+    expect(mine).to_contain_text(WITHDRAWAL_REASON)
+    shot(student, "08h-student-sees-the-amendment")
+
+
+def test_8g_a_suspended_club_plans_records_and_signs_off_nothing(person):
+    need("on_now_recorded")
+    office = person()
+    sign_in(office, "office", "/admin")
+    office.goto(f"{S['club_url']}")
+    office.get_by_role("button", name="编辑").click()
+    office.select_option("#status", "suspended")
+    submit(office, office.get_by_role("button", name="保存"))
+    expect(flash(office)).to_contain_text(f"已保存社团「{CLUB}」")
+
+    leader = person()
+    sign_in(leader, LEADER["username"], "/leader")
+    expect(leader.get_by_role("button", name="+ 策划新活动")).to_have_count(0)
+    leader.goto(f"/activities/{S['on_now_id']}/participants")
+    expect(leader.locator(".flash.warning")).to_contain_text(f"{CLUB} 已暂停：其活动与记录只读")
+    expect(leader.get_by_role("button", name="添加")).to_have_count(0)
+    shot(leader, "08i-suspended-club-read-only")
+    organizer = person()
+    sign_in(organizer, ORGANIZER["username"], "/organizer")
+    organizer.goto(f"/activities/{S['activity_id']}/signoff")
+    expect(organizer.locator(".flash.warning")).to_contain_text(f"{CLUB} 已暂停：其活动与记录只读")
+
+
 # --------------------------------------------------------------------------- gathered on the way
 
 
-def test_8a_every_form_field_on_the_visited_pages_has_a_label():
+def test_9a_every_form_field_on_the_visited_pages_has_a_label():
     need("setup")
     assert SEEN["unlabelled"] == {}, SEEN["unlabelled"]
 
 
-def test_8b_no_page_answered_with_a_server_error_or_a_script_error():
+def test_9b_no_page_answered_with_a_server_error_or_a_script_error():
     need("setup")
     assert SEEN["server_errors"] == [], SEEN["server_errors"]
     assert SEEN["script_errors"] == [], SEEN["script_errors"]
@@ -631,7 +829,7 @@ def test_8b_no_page_answered_with_a_server_error_or_a_script_error():
 
 
 
-def test_8c_every_message_by_a_field_speaks_chinese_first():
+def test_9c_every_message_by_a_field_speaks_chinese_first():
     need("setup")
     assert SEEN["messages"], "the bad-input steps did not run"
     bad = {text: url for text, url in SEEN["messages"].items()

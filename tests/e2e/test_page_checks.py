@@ -14,8 +14,10 @@ tests/test_page_matrix.py that the role may open was reached. Then:
 
 All of it in Chinese (the browser's locale zh-CN, as tests/browser.py sets it), and again in
 English (locale en-US, which the site follows) for the same pages, except that axe looks only at
-each person's home page in English. Every page is photographed in both languages at 390 and
-1280 px: tests/e2e/artifacts/pages/<zh-CN|en-US>/<person>_<route>-<width>.png.
+each person's home page in English. Each person's home page is photographed in both languages at
+390 and 1280 px, and with PAGE_SHOTS=all every page they reach (a photograph costs more than all
+the checks of a page, so the whole album is for the person who looks at it):
+tests/e2e/artifacts/pages/<zh-CN|en-US>/<person>_<route>-<width>.png.
 
 The checkers live in tests/e2e/checkers (package.json + lock), `npm ci` when node_modules is missing.
 """
@@ -23,6 +25,7 @@ The checkers live in tests/e2e/checkers (package.json + lock), `npm ci` when nod
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -51,6 +54,7 @@ MAX_PAGES_PER_ROLE = 40
 DESKTOP = {"width": 1280, "height": 900}
 ENGLISH = "en-US"  # what an English Chromium sends; the site answers in English
 SCREENS = ARTIFACTS / "pages"
+EVERY_PAGE_PHOTOGRAPHED = os.environ.get("PAGE_SHOTS") == "all"
 # The pages anyone may open (the matrix's anonymous 200s): checked once, by a visitor not signed in.
 PUBLIC = {re.sub(r"<int:\w+>", "<id>", p.rule) for p in PAGES if p.expected["anonymous"] == 200}
 
@@ -156,8 +160,8 @@ def _visit(browser, base: str, axe_js: Path, username: str | None, start: list[s
     """Open every route reachable from `start`; returns {route: {"path", "html", "clipped", "axe"}}.
 
     Each page is loaded once at 390 × 844 (the phone check), then widened to 1280 × 900 for axe;
-    it is photographed at both sizes. Without `axe_everywhere` axe looks at the first page only
-    (the person's home). The context bypasses the CSP only so Playwright may add axe's script
+    the first (the person's home), or with PAGE_SHOTS=all each, is photographed at both sizes.
+    Without `axe_everywhere` axe looks at the first page only (the person's home). The context bypasses the CSP only so Playwright may add axe's script
     (the page's CSP is script-src 'self'); the app's own scripts and styles are all 'self' or
     allowed inline styles, so what the page shows is the same with or without it.
     """
@@ -188,10 +192,13 @@ def _visit(browser, base: str, axe_js: Path, username: str | None, start: list[s
             (folder / name).write_text(response.text(), encoding="utf-8")
             entry = {"path": path, "status": response.status, "html": name, "clipped": page.evaluate(CLIPPED_JS),
                      "headings": page.evaluate(HEADINGS_JS)}
-            page.screenshot(path=str(screens / f"{stem}-{PHONE['width']}.png"), full_page=True)
+            photographed = EVERY_PAGE_PHOTOGRAPHED or not seen
+            if photographed:
+                page.screenshot(path=str(screens / f"{stem}-{PHONE['width']}.png"), full_page=True)
             links = _links(page, base)
             page.set_viewport_size(DESKTOP)
-            page.screenshot(path=str(screens / f"{stem}-{DESKTOP['width']}.png"), full_page=True)
+            if photographed:
+                page.screenshot(path=str(screens / f"{stem}-{DESKTOP['width']}.png"), full_page=True)
             if axe_everywhere or not seen:
                 page.add_script_tag(path=str(axe_js))
                 entry["axe"] = page.evaluate(AXE_JS)

@@ -777,7 +777,8 @@ def test_8f_a_withdrawn_record_amends_the_transcript_the_employer_holds(person):
 
     employer.reload()
     expect(employer.locator(".verdict h1")).to_have_text("已变更")
-    expect(employer.locator(".withdrawn-summary")).to_contain_text("学校撤回了 1 条记录：3.0 学时不再认证，仍认证 0.0 学时")
+    expect(employer.locator(".withdrawn-summary")).to_contain_text(
+        "学校撤回了 1 条记录：3.0 学时不再认证，仍认证 0.0 学时")
     expect(employer.locator(".withdrawn-list")).to_contain_text(PLAN["title"])
     expect(employer.locator(".withdrawn-list")).to_contain_text(WITHDRAWAL_REASON)
     expect(employer.locator("tr.withdrawn")).to_have_count(1)

@@ -161,9 +161,10 @@ def _visit(browser, base: str, axe_js: Path, username: str | None, start: list[s
 
     Each page is loaded once at 390 × 844 (the phone check), then widened to 1280 × 900 for axe;
     the first (the person's home), or with PAGE_SHOTS=all each, is photographed at both sizes.
-    Without `axe_everywhere` axe looks at the first page only (the person's home). The context bypasses the CSP only so Playwright may add axe's script
-    (the page's CSP is script-src 'self'); the app's own scripts and styles are all 'self' or
-    allowed inline styles, so what the page shows is the same with or without it.
+    Without `axe_everywhere` axe looks at the first page only (the person's home). The context
+    bypasses the CSP only so Playwright may add axe's script (the page's CSP is script-src
+    'self'); the app's own scripts and styles are all 'self' or allowed inline styles, so what
+    the page shows is the same with or without it.
     """
     screens = SCREENS / locale
     screens.mkdir(parents=True, exist_ok=True)

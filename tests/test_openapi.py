@@ -9,7 +9,6 @@ document and finds no server error and no response the document does not describ
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import schemathesis
@@ -27,8 +26,7 @@ from tests.test_api_errors import assert_error
 API = "/api/v1"
 PUBLIC = {("POST", "/auth/token"), ("POST", "/auth/password-reset"), ("GET", "/verify/{serial}"),
           ("POST", "/verify/pdf")}
-EXAMPLES_PER_OPERATION = 12  # 46 operations: about 550 generated requests
-SECONDS = 90  # a generous bound on the fuzzing; it takes about 10 s here
+EXAMPLES_PER_OPERATION = 12  # 50 operations: about 600 generated requests, the bound of the run
 
 
 def _document(client) -> dict:
@@ -149,7 +147,6 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(app, se
     admin_id = w.admin.id
     schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
     failures: list[str] = []
-    started = time.monotonic()
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -173,6 +170,5 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(app, se
             run()
         except (Exception, BaseExceptionGroup) as exc:  # collect every operation's findings, then fail once
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:600]}")
-        assert time.monotonic() - started < SECONDS, "the schemathesis run is over its time budget"
     assert operations == 50
     assert not failures, "\n\n".join(failures)

@@ -102,6 +102,21 @@ def test_capacity_holds_for_the_list_and_the_csv(client, make, session):
     assert not preview.ok and [e.line for e in preview.errors] == [3]
 
 
+def test_a_full_activity_refuses_the_leaders_form_with_409_and_says_why(client, make, session):
+    from tests.factories import PASSWORD
+
+    w = make.world()
+    small = make.activity(w.club, capacity=1)
+    make.participation(small, w.students[0])
+    session.commit()
+    client.post("/login", data={"username": w.leader.username, "password": PASSWORD})
+    r = client.post(f"/activities/{small.id}/participants", headers={"Accept-Language": "en"},
+                    data={"student_no": w.students[1].student_no, "role": "participant"})
+    assert r.status_code == 409
+    assert "The activity takes 1 people and 0 places are left; nothing was stored" in r.get_data(as_text=True)
+    assert records(session, small) == 1
+
+
 def test_returned_plan_shows_its_reason_to_the_leader(client, make, session):
     w = make.world()
     plan = make.activity(w.club, status="submitted")

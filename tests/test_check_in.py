@@ -204,8 +204,11 @@ def test_phone_scan_page_signs_in_then_confirms(client, make, session, on_now):
     code = parse_qs(urlsplit(url).query)["c"][0]
     done = client.post(f"/c/{w.activity.id}", data={"c": code, "d": "in"}, headers={"Accept-Language": "en"})
     assert done.status_code == 200 and "Checked in at" in done.get_data(as_text=True)
-    again = client.post(f"/c/{w.activity.id}", data={"c": "expiredxx1", "d": "in"})
+    again = client.post(f"/c/{w.activity.id}", data={"c": "expiredxx1", "d": "in"}, headers={"Accept-Language": "en"})
+    said = again.get_data(as_text=True)
     assert again.status_code == 422
+    assert "This code has expired or is not this activity&#39;s" in said  # the reason alone, no field name
+    assert "code:" not in said and "Check in now" not in said
 
 
 def test_venue_screen_shows_a_qr_code_and_refreshes(client, make, session, on_now):

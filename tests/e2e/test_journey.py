@@ -141,8 +141,9 @@ def activity_count(page: Page) -> int:
     return section.locator("tbody tr").count()
 
 
-def record_count(page: Page) -> int:
-    page.goto(f"/activities/{S['activity_id']}/participants")
+def record_count(page: Page, activity_id: int | None = None) -> int:
+    """Records listed on an activity's participants page (the journey's main one by default)."""
+    page.goto(f"/activities/{activity_id or S['activity_id']}/participants")
     return page.locator("section:has(h2:has-text('已记录')) tbody tr").count()
 
 
@@ -670,7 +671,7 @@ def test_8b_hours_above_the_activitys_need_a_reason_and_capacity_holds(person):
     assert missing_messages(page, "hours_reason") == []
     expect(page.locator("#hours_reason-msg")).to_contain_text("超过活动的 2.0 学时：请填写超时理由")
     shot(page, "08b-hours-above-need-a-reason")
-    assert record_count_of(page, S["on_now_id"]) == 0
+    assert record_count(page, S["on_now_id"]) == 0
     page.fill("#student_no", STUDENT["student_no"])
     page.fill("#hours", "5")
     page.fill("#hours_reason", OVER_HOURS_REASON)
@@ -692,13 +693,8 @@ def test_8b_hours_above_the_activitys_need_a_reason_and_capacity_holds(person):
     assert submit(page, page.get_by_role("button", name="添加")) == 409
     expect(flash(page, "error")).to_contain_text("活动限 2 人，仅剩 0 个名额")
     shot(page, "08c-capacity-holds")
-    assert record_count_of(page, S["on_now_id"]) == 2
+    assert record_count(page, S["on_now_id"]) == 2
     S["on_now_recorded"] = True
-
-
-def record_count_of(page: Page, activity_id: int) -> int:
-    page.goto(f"/activities/{activity_id}/participants")
-    return page.locator("section:has(h2:has-text('已记录')) tbody tr").count()
 
 
 def test_8c_a_made_up_check_in_code_checks_nobody_in(person):

@@ -118,6 +118,11 @@ def can_view_student_records(actor: User | None, student: User, *, in_scope: boo
     return actor.role in STUDENT_ROLES and actor.id == student.id
 
 
+def can_register(actor: User | None) -> bool:
+    """Signing up (报名) is a student's own act; leaders are students too."""
+    return actor is not None and actor.role in STUDENT_ROLES
+
+
 def can_check_in(actor: User | None) -> bool:
     return actor is not None and actor.role in STUDENT_ROLES
 

@@ -68,8 +68,12 @@ _MAX_HOURS = Decimal("100000")
 
 _RECORD_KEYS = frozenset(
     {"date", "activity", "club", "module", "level", "role", "hours", "award",
-     "certified_by", "certified_at"}
+     "certified_by", "certified_at", "source"}
 )
+#: Where a record came from: an activity of a club (the default, not written), or the student's
+#: own achievement claim (个人申报) that an organizer certified.
+ACTIVITY, CLAIM = "activity", "claim"
+SOURCES = (ACTIVITY, CLAIM)
 _SNAPSHOT_KEYS = frozenset(
     {"version", "institution", "serial", "issued_at", "student_name", "student_no", "unit",
      "records"}
@@ -127,8 +131,11 @@ class Record:
     award: str | None
     certified_by: str
     certified_at: _dt.datetime | None = None
+    source: str = ACTIVITY
 
     def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"source: unknown source {self.source!r}")
         if not isinstance(self.date, _dt.date) or isinstance(self.date, _dt.datetime):
             raise ValueError("date: expected a date")
         _text("activity", self.activity)
@@ -160,6 +167,7 @@ class Record:
             self.award or "",
             self.certified_by,
             self.certified_at.isoformat() if self.certified_at else "",
+            self.source,
         )
 
 
@@ -228,7 +236,10 @@ class Snapshot:
 
 
 def _record_to_dict(r: Record) -> dict[str, Any]:
-    return {
+    # A record from an activity writes no `source`, so snapshots issued before claims existed
+    # keep their bytes and digests.
+    extra = {} if r.source == ACTIVITY else {"source": r.source}
+    return extra | {
         "date": r.date.isoformat(),
         "activity": r.activity,
         "club": r.club,
@@ -292,7 +303,9 @@ def _check_keys(name: str, d: Any, expected: frozenset[str], optional: frozenset
 
 def _record_from_dict(i: int, d: Any) -> Record:
     where = f"records[{i}]"
-    _check_keys(where, d, _RECORD_KEYS, frozenset({"award", "certified_at"}))
+    _check_keys(where, d, _RECORD_KEYS, frozenset({"award", "certified_at", "source"}))
+    if d.get("source") == ACTIVITY:
+        raise ValueError(f"{where}.source: the default is not written")
     hours = d["hours"]
     certified_at = d.get("certified_at")
     try:
@@ -308,6 +321,7 @@ def _record_from_dict(i: int, d: Any) -> Record:
             certified_by=d["certified_by"],
             certified_at=None if certified_at is None
             else _parse_datetime(f"{where}.certified_at", certified_at),
+            source=d.get("source", ACTIVITY),
         )
     except ValueError as exc:
         raise ValueError(f"{where}.{exc}") from None

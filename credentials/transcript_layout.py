@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from . import labels as L
 from .fonts import Font
 from .palette import GREY, INK, SEAL_RED
-from .snapshot import LEVELS, MODULES, ROLES, Record, Snapshot
+from .snapshot import CLAIM, LEVELS, MODULES, ROLES, Record, Snapshot
 from .text_layout import wrap
 
 # -- geometry (points) ---------------------------------------------------------------
@@ -71,7 +71,7 @@ class Row:
     record: Record
 
 
-def _cell_blocks(font: Font, r: Record) -> list:
+def _cell_blocks(font: Font, r: Record, zh: L.Labels) -> list:
     cells = []
     for key, _label, width, _align in COLUMNS:
         inner = width - 2 * PAD_X
@@ -82,6 +82,9 @@ def _cell_blocks(font: Font, r: Record) -> list:
         elif key in ("level", "role"):
             zh, en = (_LEVEL if key == "level" else _ROLE)[getattr(r, key)]
             cells.append([([zh], CELL_SIZE, INK), ([en], CELL_EN_SIZE, GREY)])
+        elif key == "club" and r.source == CLAIM:
+            # The student's own achievement, certified by an organizer: said so where the club would be.
+            cells.append([([zh(L.CLAIM)], CELL_SIZE, INK), ([zh.en(L.CLAIM)], CELL_EN_SIZE, GREY)])
         elif key == "award":
             text = font.clean(r.award or "")
             lines = wrap(font, text, inner, CELL_SIZE, MAX_CELL_LINES) if text else ["—"]
@@ -92,8 +95,8 @@ def _cell_blocks(font: Font, r: Record) -> list:
     return cells
 
 
-def _row(font: Font, r: Record) -> Row:
-    cells = _cell_blocks(font, r)
+def _row(font: Font, r: Record, zh: L.Labels) -> Row:
+    cells = _cell_blocks(font, r, zh)
     h = 0.0
     for blocks in cells:
         ch = sum(len(lines) * (CELL_LEAD if size == CELL_SIZE else size + 1.6)
@@ -161,7 +164,7 @@ def layout(font: Font, s: Snapshot, zh: L.Labels) -> Layout:
         n_mod += 1
         mod_hours = sum((r.hours for r in recs), Decimal("0.0"))
         head = (key, mzh, men, n_mod, len(recs), mod_hours)
-        rows = [_row(font, r) for r in recs]
+        rows = [_row(font, r, zh) for r in recs]
         first = True
         for row in rows:
             need = row.height + (MODULE_ROW_H + HEAD_ROW_H + 4 if first else 0)

@@ -5,16 +5,20 @@ from app.extensions import db
 from app.schemas.activities import (
     ActivityPatchSchema,
     ActivitySchema,
+    CatalogueArgsSchema,
+    CatalogueItemSchema,
     CertifiedSchema,
     CertifySchema,
     CompleteSchema,
     CreatedParticipationsSchema,
     EntriesSchema,
     ParticipationSchema,
+    RegistrationSchema,
+    SignUpSchema,
     StudentRecordsSchema,
 )
-from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of_rows, page_schema
-from app.services import activities, participations
+from app.schemas.common import PageArgsSchema, ReasonSchema, StatusSchema, page_of, page_of_rows, page_schema
+from app.services import activities, catalogue, participations, registrations
 from app.services.participations import Entry
 
 blp = Blueprint("activities", __name__, url_prefix=PREFIX, description="Activities and sign-off")
@@ -22,6 +26,45 @@ blp = Blueprint("activities", __name__, url_prefix=PREFIX, description="Activiti
 
 def _detail(activity):
     return activities.with_counts(db.session, activity)
+
+
+@blp.route("/activities", methods=["GET"])
+@token_required
+@blp.arguments(CatalogueArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(CatalogueItemSchema), success=True)
+def list_activities(args):
+    """The catalogue, upcoming first, with places left: students see approved activities, leaders
+    also their clubs', organizers those they oversee, the admin all."""
+    page, per_page = args.pop("page"), args.pop("per_page")
+    entries, total = catalogue.catalogue(db.session, current_actor(), catalogue.Filters(**args),
+                                         page=page, per_page=per_page)
+    return page_of(CatalogueItemSchema(many=True).dump(entries), total)
+
+
+@blp.route("/activities/<int:activity_id>/registrations", methods=["POST"])
+@token_required
+@blp.response(201, SignUpSchema)
+def sign_up(activity_id):
+    """Sign up (报名): a place while there is one, else the waiting line; before the start or the deadline."""
+    return registrations.register(db.session, current_actor(), activity_id)
+
+
+@blp.route("/activities/<int:activity_id>/registrations/me", methods=["DELETE"])
+@token_required
+@blp.response(204)
+def withdraw_sign_up(activity_id):
+    """Withdraw one's sign-up before the start; the first one waiting moves up."""
+    registrations.cancel(db.session, current_actor(), activity_id)
+
+
+@blp.route("/activities/<int:activity_id>/registrations", methods=["GET"])
+@token_required
+@blp.arguments(PageArgsSchema, location="query")
+@blp.alt_response(200, schema=page_schema(RegistrationSchema), success=True)
+def list_sign_ups(args, activity_id):
+    """Who signed up, whether they came, and their no-shows: its club's leaders and organizers, admin."""
+    rows = registrations.list_registrations(db.session, current_actor(), activity_id)
+    return page_of_rows(RegistrationSchema(many=True), rows, args)
 
 
 @blp.route("/activities/<int:activity_id>", methods=["GET"])

@@ -12,8 +12,11 @@ from app.models.activities import (
     ParticipationStatus,
     Vocabulary,
 )
+from app.models.appeals import Appeal, AppealStatus
 from app.models.audit import AuditEvent, AuditHead
+from app.models.claims import Claim, ClaimFile, ClaimStatus
 from app.models.clubs import LEADER_IN_POST, Club, ClubStatus, Membership, Term, club_advisor, club_leader
+from app.models.notifications import Notification
 from app.models.people import (
     PERSON_ROLES,
     STUDENT_ROLES,
@@ -25,7 +28,8 @@ from app.models.people import (
     Unit,
     User,
 )
-from app.models.transcripts import Transcript, TranscriptRecord, TranscriptStatus
+from app.models.registrations import Registration, RegistrationStatus
+from app.models.transcripts import Transcript, TranscriptClaim, TranscriptRecord, TranscriptStatus
 
 __all__ = [
     "LEADER_IN_POST",
@@ -34,6 +38,15 @@ __all__ = [
     "STUDENT_ROLES",
     "Activity",
     "ActivityStatus",
+    "Appeal",
+    "AppealStatus",
+    "Claim",
+    "ClaimFile",
+    "ClaimStatus",
+    "Notification",
+    "Registration",
+    "RegistrationStatus",
+    "TranscriptClaim",
     "AuditEvent",
     "AuthToken",
     "AuditHead",

@@ -97,12 +97,14 @@ class ParticipationSource(Labelled):
     IMPORT = "import"
     CHECK_IN = "check_in"
     LATE_ENTRY = "late_entry"
+    APPEAL = "appeal"
 
     __titles__ = {
         "list": _l("Leader's list"),
         "import": _l("CSV import"),
         "check_in": _l("On-site check-in"),
         "late_entry": _l("Late entry"),
+        "appeal": _l("Upheld appeal"),
     }
 
 
@@ -139,6 +141,11 @@ class Activity(db.Model):
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint("hours > 0 AND hours <= 200", name="hours_in_range"),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint(
+            "registration_deadline IS NULL OR registration_deadline <= starts_at", name="deadline_before_start"
+        ),
+        # The catalogue: approved activities, upcoming first.
+        Index("ix_activity_status_starts", "status", "starts_at"),
         Index("ix_activity_club_term", "club_id", "term"),
     )
 
@@ -154,6 +161,8 @@ class Activity(db.Model):
     location: Mapped[str] = mapped_column(String(200))
     hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
     capacity: Mapped[int | None] = mapped_column(Integer)
+    # Sign-ups close at this moment, or at the start when it is not set.
+    registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str | None] = mapped_column(Text)
     objectives: Mapped[str | None] = mapped_column(Text)
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
@@ -195,6 +204,10 @@ class Activity(db.Model):
     @property
     def status_label(self) -> str:
         return ActivityStatus(self.status).label
+
+    @property
+    def registration_closes_at(self) -> datetime:
+        return self.registration_deadline or self.starts_at
 
     # The check-in window, one expression for Python (a student checking in) and for SQL (a
     # student's list of activities open for check-in): from CHECK_IN_OPENS before the start

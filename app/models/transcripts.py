@@ -77,3 +77,12 @@ class TranscriptRecord(db.Model):
 
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id"), primary_key=True)
     participation_id: Mapped[int] = mapped_column(ForeignKey("participation.id"), primary_key=True, index=True)
+
+
+class TranscriptClaim(db.Model):
+    """Which certified claims a transcript carries, as TranscriptRecord for participations."""
+
+    __tablename__ = "transcript_claim"
+
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True, index=True)

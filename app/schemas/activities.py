@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from app.models import Level, Module, ParticipationRole
-from app.schemas.common import Hours, Id, Schema, SchoolDateTime, UserBriefSchema, WholeNumber
+from app.models import ActivityStatus, Level, Module, ParticipationRole
+from app.schemas.common import Hours, Id, PageArgsSchema, Schema, SchoolDateTime, UserBriefSchema, WholeNumber
 from app.services.participations import record_flags
 from app.timeutil import to_local
 
@@ -17,6 +17,7 @@ class ActivityInSchema(Schema):
     hours = Hours(required=True)
     capacity = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(
         min=1, max=100000, error=_l("A whole number from 1 to 100,000")))
+    registration_deadline = SchoolDateTime(load_default=None, allow_none=True)
     description = fields.String(load_default=None, allow_none=True)
     objectives = fields.String(load_default=None, allow_none=True)
     budget = fields.Decimal(load_default=None, allow_none=True, places=2,
@@ -45,6 +46,7 @@ class ActivitySchema(Schema):
     location = fields.String()
     hours = Hours()
     capacity = fields.Integer(allow_none=True)
+    registration_deadline = SchoolDateTime(allow_none=True)
     description = fields.String(allow_none=True)
     objectives = fields.String(allow_none=True)
     budget = fields.Float(allow_none=True)
@@ -140,3 +142,52 @@ class StudentRecordsSchema(Schema):
     items = fields.List(fields.Nested(RecordItemSchema))
     total_certified_hours = Hours()
     hours_by_module = fields.Dict(keys=fields.String(), values=Hours())
+
+
+class CatalogueArgsSchema(PageArgsSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ActivityStatus]))
+    module = fields.String(load_default=None, validate=validate.OneOf([m.value for m in Module]))
+    level = fields.String(load_default=None, validate=validate.OneOf([lv.value for lv in Level]))
+    club_id = Id(query=True, load_default=None)
+    unit_id = Id(query=True, load_default=None)
+    # Dates (the school's calendar days): activities starting on or after `from`, on or before `to`.
+    date_from = fields.Date(load_default=None, data_key="from")
+    date_to = fields.Date(load_default=None, data_key="to")
+
+
+class CatalogueItemSchema(Schema):
+    id = fields.Integer(attribute="activity.id")
+    club_id = fields.Integer(attribute="activity.club_id")
+    club = fields.String(attribute="activity.club.name")
+    unit_id = fields.Integer(attribute="activity.club.unit_id", allow_none=True)
+    title = fields.String(attribute="activity.title")
+    module = fields.String(attribute="activity.module")
+    level = fields.String(attribute="activity.level")
+    status = fields.String(attribute="activity.status")
+    starts_at = SchoolDateTime(attribute="activity.starts_at")
+    ends_at = SchoolDateTime(attribute="activity.ends_at")
+    location = fields.String(attribute="activity.location")
+    hours = Hours(attribute="activity.hours")
+    capacity = fields.Integer(attribute="activity.capacity", allow_none=True)
+    registration_deadline = SchoolDateTime(attribute="activity.registration_deadline", allow_none=True)
+    registered = fields.Integer()
+    waitlisted = fields.Integer()
+    places_left = fields.Integer(allow_none=True)
+    my_registration = fields.String(allow_none=True)
+
+
+class SignUpSchema(Schema):
+    status = fields.String()
+    position = fields.Integer(allow_none=True)
+
+
+class RegistrationSchema(Schema):
+    id = fields.Integer(attribute="registration.id")
+    student_no = fields.String(attribute="registration.student.student_no")
+    name = fields.String(attribute="registration.student.display_name")
+    status = fields.String(attribute="registration.status")
+    position = fields.Integer(allow_none=True)
+    registered_at = SchoolDateTime(attribute="registration.created_at")
+    promoted_at = SchoolDateTime(attribute="registration.promoted_at", allow_none=True)
+    came = fields.Boolean()
+    no_shows = fields.Integer()

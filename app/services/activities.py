@@ -28,7 +28,7 @@ from app.timeutil import term_of, utcnow
 
 PLAN_FIELDS = (
     "title", "module", "level", "starts_at", "ends_at", "location", "hours", "capacity",
-    "description", "objectives", "budget", "partners",
+    "registration_deadline", "description", "objectives", "budget", "partners",
 )
 MAX_TEXT = 20000
 
@@ -86,6 +86,13 @@ def check_plan(values: dict) -> dict:
     if "starts_at" not in errors and "ends_at" not in errors and ends_at < starts_at:
         errors["ends_at"] = [_("Ends before it starts")]
     out["starts_at"], out["ends_at"] = starts_at, ends_at
+    deadline = values.get("registration_deadline")
+    if deadline is not None:
+        if not isinstance(deadline, datetime) or deadline.tzinfo is None:
+            errors["registration_deadline"] = [_("A date and time with offset")]
+        elif "starts_at" not in errors and deadline > starts_at:
+            errors["registration_deadline"] = [_("Sign-ups close at the start or before it")]
+    out["registration_deadline"] = deadline
     location = (values.get("location") or "").strip()
     if not location:
         errors["location"] = [_("Required")]

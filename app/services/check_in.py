@@ -35,6 +35,7 @@ from app.models import (
     ParticipationStatus,
     User,
 )
+from app.services import registrations
 from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours
 from app.services.audit import append_event
@@ -158,6 +159,16 @@ def _taking_part(session: Session, actor: User | None, activity_id: int) -> Acti
     return activity
 
 
+def _room_for(session: Session, activity: Activity, student: User) -> bool:
+    """A registered student's place is kept for them; a walk-in takes only a place nobody holds."""
+    left = places_left(session, activity)
+    if left is None:
+        return True
+    if registrations.holds_place(session, activity.id, student.id):
+        return left > 0
+    return left - registrations.unclaimed_places(session, activity) > 0
+
+
 def check_in(session: Session, actor: User | None, activity_id: int, code: object) -> Participation:
     """A student checks in with the code of the venue's screen; the record awaits sign-off."""
     activity = _taking_part(session, actor, activity_id)
@@ -167,7 +178,7 @@ def check_in(session: Session, actor: User | None, activity_id: int, code: objec
         raise Conflict(_("Check-in is open from 30 minutes before the start to the end"))
     if _own_record(session, activity, actor) is not None:
         raise Conflict(_("You are already recorded for this activity"))
-    if places_left(session, activity) == 0:
+    if not _room_for(session, activity, actor):
         raise Conflict(_("The activity is full"))
     record = Participation(
         activity_id=activity.id, student_id=actor.id, role=ParticipationRole.PARTICIPANT,

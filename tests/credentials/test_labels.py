@@ -41,6 +41,7 @@ PRINTED = {
     L.COL_ACTIVITY: "活动名称",
     L.COL_CLUB: "社团 / 组织",
     L.COL_LEVEL: "级别",
+    L.CLAIM: "个人申报",
     L.COL_ROLE: "角色",
     L.COL_HOURS: "学时",
     L.COL_AWARD: "奖项",

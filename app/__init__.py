@@ -17,6 +17,20 @@ from app.extensions import csrf, db, limiter, login_manager, migrate, private_sq
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The two ways a claim and its evidence come in (the API and the page): their bodies may hold
+# several files, up to EVIDENCE_MAX_BYTES each; every other request keeps MAX_CONTENT_LENGTH.
+EVIDENCE_ENDPOINTS = frozenset({"claims.create_claim", "web.new_claim"})
+
+
+def _evidence_uploads(app: Flask) -> None:
+    @app.before_request
+    def room_for_evidence():
+        if request.endpoint in EVIDENCE_ENDPOINTS:
+            config = app.config
+            # One file too large is named by the service; far beyond that the body is refused (413).
+            request.max_content_length = 2 * config["EVIDENCE_MAX_FILES"] * config["EVIDENCE_MAX_BYTES"] + 2**20
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -39,14 +53,16 @@ def create_app(overrides: dict | None = None) -> Flask:
             event.listen(db.engine, "connect", sqlite_pragmas)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
+    _evidence_uploads(app)  # before CSRF, whose check reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
     _unit_of_work(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
-    from app import api, cli, translate, verify, web
+    from app import api, cli, jobs, translate, verify, web
 
+    jobs.init_app(app)  # the job queue, and its jobs enqueued after each commit
     api.init_app(app)
     verify.init_app(app)
     web.init_app(app)

@@ -56,6 +56,14 @@ def from_environment(instance_path: Path) -> dict:
         "INSTITUTION_NAME": env.get("INSTITUTION_NAME", "示范大学 Demo University"),  # data: the demo school
         "SIGNING_KEY_DIR": env.get("SIGNING_KEY_DIR", str(instance_path / "keys")),
         "TRANSCRIPT_DIR": env.get("TRANSCRIPT_DIR", str(instance_path / "transcripts")),
+        # Achievement claims' evidence files, by content hash: outside the web root, in the backup.
+        "EVIDENCE_DIR": env.get("EVIDENCE_DIR", str(instance_path / "evidence")),
+        "EVIDENCE_MAX_BYTES": int(env.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))),
+        "EVIDENCE_MAX_FILES": int(env.get("EVIDENCE_MAX_FILES", "5")),
+        # A claim is worth at most this many hours; longer outside work is several claims.
+        "CLAIM_MAX_HOURS": env.get("CLAIM_MAX_HOURS", "40"),
+        # A rejection (or a missing record) may be appealed up to this many days after it.
+        "APPEAL_DAYS": int(env.get("APPEAL_DAYS", "30")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "local://"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_LIFETIME_HOURS": int(env.get("TOKEN_LIFETIME_HOURS", "12")),
@@ -87,6 +95,11 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),  # STARTTLS
+        # The job queue (Huey) that mails the notifications and runs the organizers' daily digest:
+        # SQLite on one machine (`make run`), Redis in production; `flask --app app worker` consumes it.
+        "JOB_QUEUE_URL": env.get("JOB_QUEUE_URL", "").strip() or f"sqlite:///{instance_path / 'jobs.db'}",
+        # A mail the server did not take is tried again this many seconds later (3 times).
+        "JOB_RETRY_DELAY_S": int(env.get("JOB_RETRY_DELAY_S", "30")),
         # On-site check-in: the venue's QR code changes every period; the previous one still works.
         "CHECK_IN_PERIOD_S": int(env.get("CHECK_IN_PERIOD_S", "15")),
         # A leader's late entry for a failed scan: up to this many days after the end.
@@ -115,3 +128,5 @@ class Defaults:
     JSON_SORT_KEYS = False
     # Argon2 at the library's defaults; tests lower it (PASSWORD_HASH_FAST) to stay quick.
     PASSWORD_HASH_FAST = False
+    # The job queue's name: its keys in Redis, its rows in the SQLite file.
+    JOB_QUEUE_NAME = "second-transcript"

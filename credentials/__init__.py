@@ -44,6 +44,7 @@ from .links import (
 from .pdf import render_pdf
 from .qr import qr_matrix, qr_version
 from .snapshot import (
+    CLAIM,
     LEVELS,
     MODULES,
     ROLES,
@@ -58,6 +59,7 @@ from .snapshot import (
 from .verify import extract_embedded, verify_pdf
 
 __all__ = [
+    "CLAIM",
     "FONT_FILE",
     "FONT_NAME",
     "LEVELS",

@@ -67,6 +67,7 @@ NEEDS_REAL_COMMITS = {
     "tests/test_roster.py::test_roster_statements_do_not_grow_with_the_rows":
         "counts statements itself, SAVEPOINTs included (count_queries leaves them out)",
     "tests/test_leadership.py::test_appointed_student_leads_and_previous_leader_steps_down": _VERIFY,
+    "tests/test_claims.py::test_certified_claim_counts_on_the_transcript": _VERIFY,
     **{f"tests/test_transcripts.py::{name}": _VERIFY for name in (
         "test_issue_download_scan_and_verify_genuine",
         "test_issuing_again_supersedes_and_old_link_says_superseded",

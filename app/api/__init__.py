@@ -219,9 +219,22 @@ def init_app(app: Flask) -> None:
         "info": {"description": "Second Transcript — the JSON contract (API.md)."},
     })
     api.init_app(app)
-    from app.api import activities, audit, auth, check_in, classes, clubs, people, scorecards, transcripts
+    from app.api import (
+        activities,
+        audit,
+        auth,
+        check_in,
+        claims,
+        classes,
+        clubs,
+        notifications,
+        people,
+        scorecards,
+        transcripts,
+    )
 
-    for module in (auth, people, classes, clubs, activities, check_in, transcripts, scorecards, audit):
+    for module in (auth, people, classes, clubs, activities, check_in, claims, transcripts, scorecards, audit,
+                   notifications):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -142,6 +142,18 @@ class StudentRecordsSchema(Schema):
     items = fields.List(fields.Nested(RecordItemSchema))
     total_certified_hours = Hours()
     hours_by_module = fields.Dict(keys=fields.String(), values=Hours())
+    claims = fields.List(fields.Nested("CertifiedClaimSchema"))
+
+
+class CertifiedClaimSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    module = fields.String()
+    level = fields.String()
+    occurred_on = fields.Date()
+    hours = Hours()
+    award = fields.String(allow_none=True)
+    reviewed_at = SchoolDateTime()
 
 
 class CatalogueArgsSchema(PageArgsSchema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -23,6 +23,7 @@ from app.models import (
     Role,
     User,
 )
+from app.services import notifications
 from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours
 from app.services.audit import append_event
@@ -301,6 +302,9 @@ def certify(
             session, actor, "participation.certify", "activity", activity.id,
             {"participation_ids": sorted(fresh), "note": note},
         )
+    for record in (r for r in records if r.id in fresh):
+        notifications.notify(session, record.student_id, "record.certified", link="/me", activity=activity.title,
+                             hours=record.hours)
     session.flush()
     session.expire_all()
     return len(fresh)
@@ -339,6 +343,8 @@ def _close(
     setattr(record, f"{verb}_reason", reason)
     append_event(session, actor, f"participation.{verb}", "participation", record.id,
                  {"reason": reason, "activity_id": record.activity_id})
+    notifications.notify(session, record.student_id, f"record.{target.value}", link="/me",
+                         activity=record.activity.title, reason=reason)
     session.flush()
     return record
 
@@ -366,6 +372,8 @@ class StudentRecords:
     items: list[Participation]
     total_certified_hours: Decimal
     hours_by_module: dict[str, Decimal]
+    # Certified achievement claims count like records (PRODUCT.md); listed apart, marked as claims.
+    claims: list = field(default_factory=list)
 
 
 def student_records(session: Session, actor: User | None, student_no: str) -> StudentRecords:
@@ -390,7 +398,12 @@ def student_records(session: Session, actor: User | None, student_no: str) -> St
         if record.status == ParticipationStatus.CERTIFIED:
             module = record.activity.module
             by_module[module] = by_module.get(module, Decimal("0")) + record.hours
+    from app.services.claims import certified_claims  # claims build on this module
+
+    claims = certified_claims(session, student.id)
+    for claim in claims:
+        by_module[claim.module] = by_module.get(claim.module, Decimal("0")) + claim.hours
     total = sum(by_module.values(), Decimal("0"))
-    return StudentRecords(student, items, total, by_module)
+    return StudentRecords(student, items, total, by_module, claims)
 
 

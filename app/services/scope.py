@@ -37,3 +37,20 @@ def student_in_scope(session: Session, organizer: User | None, student: User) ->
         Activity.club_id.in_(clubs),
     )
     return bool(session.execute(select(literal(True)).where(or_(on_roster, led, took_part))).scalar())
+
+
+def scoped_student_ids(organizer: User) -> Select:
+    """The ids of every student `student_in_scope` admits for this organizer, as one subquery
+    (the organizer's lists of claims and appeals)."""
+    clubs = overseen_club_ids(organizer)
+    reached = (
+        select(Membership.user_id).where(Membership.club_id.in_(clubs))
+        .union(
+            select(club_leader.c.user_id).where(club_leader.c.club_id.in_(clubs)),
+            select(Participation.student_id).join(Activity, Activity.id == Participation.activity_id)
+            .where(Activity.club_id.in_(clubs)),
+        )
+    )
+    if organizer.scope_unit_id is not None:
+        reached = reached.union(select(User.id).where(User.unit_id == organizer.scope_unit_id))
+    return select(reached.subquery().c[0])

@@ -17,16 +17,22 @@ import credentials
 from app import i18n, permissions
 from app.models import (
     Activity,
+    Claim,
+    ClaimStatus,
     Participation,
+    ParticipationRole,
     ParticipationStatus,
     Transcript,
+    TranscriptClaim,
     TranscriptRecord,
     TranscriptStatus,
     User,
 )
 from app.services.accounts import student_by_number
 from app.services.audit import append_event
+from app.services.claims import certified_claims
 from app.services.errors import Conflict, Forbidden, NotFound, checked_reason
+from app.services.notifications import notify
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import to_local, utcnow
@@ -72,7 +78,19 @@ def _certified_records(session: Session, student: User) -> list[Participation]:
     ).scalars())
 
 
-def build_snapshot(student: User, records: list[Participation], serial: str, issued_at) -> credentials.Snapshot:
+def _claim_record(claim: Claim) -> credentials.Record:
+    """A certified claim on the transcript: no club; the reviewer certified it."""
+    return credentials.Record(
+        date=claim.occurred_on, activity=claim.title, club="", module=claim.module, level=claim.level,
+        role=ParticipationRole.AWARDEE if claim.award else ParticipationRole.PARTICIPANT,
+        hours=Decimal(claim.hours), award=claim.award,
+        certified_by=claim.reviewed_by.display_name if claim.reviewed_by else "",
+        certified_at=to_local(claim.reviewed_at) if claim.reviewed_at else None, source=credentials.CLAIM,
+    )
+
+
+def build_snapshot(student: User, records: list[Participation], serial: str, issued_at,
+                   claims: list[Claim] = ()) -> credentials.Snapshot:
     return credentials.Snapshot(
         institution=current_app.config["INSTITUTION_NAME"],
         serial=serial,
@@ -94,7 +112,7 @@ def build_snapshot(student: User, records: list[Participation], serial: str, iss
                 certified_at=to_local(p.certified_at),
             )
             for p in records
-        ),
+        ) + tuple(_claim_record(c) for c in claims),
     )
 
 
@@ -105,12 +123,13 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     # Lock the student's row so two simultaneous issues queue rather than both stay valid.
     lock_row(session, User, student.id)
     records = _certified_records(session, student)
-    if not records:
+    claims = certified_claims(session, student.id)
+    if not records and not claims:
         raise Conflict(_("No certified record to put on a transcript"))
     ring = keyring()
     issued_at = utcnow().replace(microsecond=0)
     serial = new_serial()
-    snapshot = build_snapshot(student, records, serial, issued_at)
+    snapshot = build_snapshot(student, records, serial, issued_at, claims)
     digest = credentials.snapshot_digest(snapshot)
     link = credentials.make_link(current_app.config["PUBLIC_BASE_URL"], serial, digest, snapshot.issued_at, ring.active)
     pdf = credentials.render_pdf(snapshot, link, ring.active, zh=pdf_translator())
@@ -119,7 +138,7 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
         issued_by_id=actor.id if actor else None,
         snapshot=credentials.canonical_bytes(snapshot).decode("utf-8"), digest=digest,
         key_id=ring.active.kid, link=link, pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-        record_count=len(records), total_hours=snapshot.total_hours, status=TranscriptStatus.VALID,
+        record_count=len(records) + len(claims), total_hours=snapshot.total_hours, status=TranscriptStatus.VALID,
     )
     earlier = list(session.execute(
         select(Transcript).where(Transcript.student_id == student.id,
@@ -133,13 +152,14 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     session.flush()
     # Which records it carries, so a later withdrawal finds every transcript it must amend.
     session.add_all(TranscriptRecord(transcript_id=transcript.id, participation_id=p.id) for p in records)
+    session.add_all(TranscriptClaim(transcript_id=transcript.id, claim_id=c.id) for c in claims)
     for old in earlier:
         old.superseded_by_id = transcript.id
         append_event(session, actor, "transcript.supersede", "transcript", old.serial,
                      {"by": transcript.serial})
     append_event(session, actor, "transcript.issue", "transcript", serial, {
         "student_no": student.student_no, "digest": digest, "key_id": ring.active.kid,
-        "pdf_sha256": transcript.pdf_sha256, "records": len(records),
+        "pdf_sha256": transcript.pdf_sha256, "records": len(records), "claims": len(claims),
     })
     try:
         session.flush()
@@ -194,6 +214,7 @@ def amend_for_withdrawal(session: Session, actor: User | None, record: Participa
         append_event(session, actor, "transcript.amend", "transcript", transcript.serial, {
             "participation_id": record.id, "hours": str(record.hours), "reason": record.revoke_reason,
         })
+        notify(session, transcript.student_id, "transcript.amended", link="/me", serial=transcript.serial)
     session.flush()
     return carrying
 
@@ -232,4 +253,11 @@ def students_to_issue(session: Session, unit_code: str | None, term: str | None)
         query = query.join(Unit, Unit.id == User.unit_id).where(Unit.code == unit_code)
     if term:
         query = query.where(Activity.term == term)
-    return sorted(session.execute(query).scalars())
+    numbers = set(session.execute(query).scalars())
+    if not term:  # a claim belongs to no term of the club calendar; the whole-school batch takes it
+        claimed = select(User.student_no).join(Claim, Claim.student_id == User.id).where(
+            Claim.status == ClaimStatus.CERTIFIED)
+        if unit_code:
+            claimed = claimed.join(Unit, Unit.id == User.unit_id).where(Unit.code == unit_code)
+        numbers |= set(session.execute(claimed).scalars())
+    return sorted(numbers)

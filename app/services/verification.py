@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -21,9 +22,12 @@ import credentials
 from app.lru import LRU
 from app.models import (
     Activity,
+    Claim,
+    ClaimStatus,
     Participation,
     ParticipationStatus,
     Transcript,
+    TranscriptClaim,
     TranscriptRecord,
     TranscriptStatus,
 )
@@ -48,6 +52,8 @@ class Withdrawal:
     reason: str
 
 
+_claim = Claim.__table__.c
+_carried_claim = TranscriptClaim.__table__.c
 _WITHDRAWN_QUERY = (
     select(Activity.__table__.c.title, Activity.__table__.c.starts_at,
            Participation.__table__.c.hours, Participation.__table__.c.revoked_at,
@@ -57,19 +63,34 @@ _WITHDRAWN_QUERY = (
     .join(Activity.__table__, Activity.__table__.c.id == Participation.__table__.c.activity_id)
     .where(TranscriptRecord.__table__.c.transcript_id == bindparam("transcript_id"),
            Participation.__table__.c.status == ParticipationStatus.REVOKED.value)
-    .order_by(Participation.__table__.c.revoked_at, Participation.__table__.c.id)
 )
+# A withdrawn claim: its title and date stand where an activity's would.
+_WITHDRAWN_CLAIMS_QUERY = (
+    select(_claim.title, _claim.occurred_on, _claim.hours, _claim.revoked_at, _claim.revoke_reason)
+    .select_from(TranscriptClaim.__table__.join(Claim.__table__, _claim.id == _carried_claim.claim_id))
+    .where(_carried_claim.transcript_id == bindparam("transcript_id"),
+           _claim.status == ClaimStatus.REVOKED.value)
+)
+
+
+def _day(value) -> object:
+    """An activity's start (a moment) or a claim's date, as the school's calendar day."""
+    if isinstance(value, datetime):
+        return to_local(value).date()
+    return value
 
 
 def withdrawals(bind: Session | Engine, transcript_id: int) -> tuple[Withdrawal, ...]:
     """The records withdrawn since the transcript was issued (it carried them certified)."""
+    params = {"transcript_id": transcript_id}
     if isinstance(bind, Engine):
         with bind.connect() as connection:
-            rows = connection.execute(_WITHDRAWN_QUERY, {"transcript_id": transcript_id}).all()
+            rows = [*connection.execute(_WITHDRAWN_QUERY, params), *connection.execute(_WITHDRAWN_CLAIMS_QUERY, params)]
     else:  # a session: it sees its own writes not yet committed
-        rows = bind.execute(_WITHDRAWN_QUERY, {"transcript_id": transcript_id}).all()
-    return tuple(Withdrawal(title, to_local(starts_at).date(), Decimal(hours), revoked_at, reason or "")
-                 for title, starts_at, hours, revoked_at, reason in rows)
+        rows = [*bind.execute(_WITHDRAWN_QUERY, params), *bind.execute(_WITHDRAWN_CLAIMS_QUERY, params)]
+    rows.sort(key=lambda row: row[3])
+    return tuple(Withdrawal(title, _day(day), Decimal(hours), revoked_at, reason or "")
+                 for title, day, hours, revoked_at, reason in rows)
 
 
 def mask_student_no(number: str) -> str:
@@ -165,11 +186,19 @@ _withdrawn_of_this = (
 )
 
 
+_claims_withdrawn = (
+    select(func.count(), func.max(_claim.revoked_at))
+    .select_from(TranscriptClaim.__table__.join(Claim.__table__, _claim.id == _carried_claim.claim_id))
+    .where(_carried_claim.transcript_id == Transcript.__table__.c.id, _claim.status == ClaimStatus.REVOKED.value)
+)
+
 # Built once with a bound parameter: the statement and its cache key are not rebuilt per request.
 _STATE_QUERY = select(
     *[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS],
     _withdrawn_of_this.with_only_columns(func.count()).scalar_subquery(),
     _withdrawn_of_this.with_only_columns(func.max(_record.revoked_at)).scalar_subquery(),
+    _claims_withdrawn.with_only_columns(func.count()).scalar_subquery(),
+    _claims_withdrawn.with_only_columns(func.max(_claim.revoked_at)).scalar_subquery(),
 ).where(Transcript.__table__.c.serial == bindparam("serial"))
 
 
@@ -183,7 +212,9 @@ def transcript_state(bind: Session | Engine, serial: str) -> TranscriptState:
         row = connection.execute(_STATE_QUERY, {"serial": normalize_serial(serial)}).first()
     if row is None:
         raise NotFound(_("No transcript with this serial"))
-    return TranscriptState(*row)
+    *columns, records_count, records_last, claims_count, claims_last = row
+    lasts = [moment for moment in (records_last, claims_last) if moment is not None]
+    return TranscriptState(*columns, records_count + claims_count, max(lasts) if lasts else None)
 
 
 def _snapshot_of(bind: Session | Engine, state: TranscriptState) -> credentials.Snapshot:

@@ -98,6 +98,7 @@ def from_environment(instance_path: Path) -> dict:
         # The job queue (Huey) that mails the notifications and runs the organizers' daily digest:
         # SQLite on one machine (`make run`), Redis in production; `flask --app app worker` consumes it.
         "JOB_QUEUE_URL": env.get("JOB_QUEUE_URL", "").strip() or f"sqlite:///{instance_path / 'jobs.db'}",
+        "JOB_QUEUE_NAME": env.get("JOB_QUEUE_NAME", "").strip() or "second-transcript",  # its keys in Redis
         # A mail the server did not take is tried again this many seconds later (3 times).
         "JOB_RETRY_DELAY_S": int(env.get("JOB_RETRY_DELAY_S", "30")),
         # On-site check-in: the venue's QR code changes every period; the previous one still works.
@@ -128,5 +129,3 @@ class Defaults:
     JSON_SORT_KEYS = False
     # Argon2 at the library's defaults; tests lower it (PASSWORD_HASH_FAST) to stay quick.
     PASSWORD_HASH_FAST = False
-    # The job queue's name: its keys in Redis, its rows in the SQLite file.
-    JOB_QUEUE_NAME = "second-transcript"

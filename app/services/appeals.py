@@ -34,7 +34,7 @@ from app.services import claims as claim_service
 from app.services import participations
 from app.services.activities import get_activity
 from app.services.audit import append_event
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
+from app.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, checked_reason
 from app.services.notifications import notify
 from app.services.scope import overseen_club_ids, scoped_student_ids
 from app.services.system import acting
@@ -70,10 +70,9 @@ def subject_title(appeal: Appeal) -> str:
     return appeal.activity.title
 
 
-def open_appeal(
-    session: Session, actor: User | None, *, reason: str | None, participation_id: int | None = None,
-    activity_id: int | None = None, claim_id: int | None = None,
-) -> Appeal:
+def _subject(session: Session, actor: User | None, participation_id: int | None, activity_id: int | None,
+             claim_id: int | None) -> dict:
+    """What the appeal is about, checked: its column and id; raises why it cannot be appealed."""
     if actor is None or actor.role not in STUDENT_ROLES:
         raise Forbidden(_("Only students appeal"))
     given = [name for name, value in (("participation_id", participation_id), ("activity_id", activity_id),
@@ -81,8 +80,6 @@ def open_appeal(
     if len(given) != 1:
         raise Invalid({"participation_id": [_("Name one: a rejected record, a rejected claim, or the activity "
                                               "whose record is missing")]})
-    reason = checked_reason(reason)
-    appeal = Appeal(student_id=actor.id, reason=reason, status=AppealStatus.OPEN)
     if participation_id is not None:
         record = session.get(Participation, participation_id)
         if record is None or record.student_id != actor.id:
@@ -92,8 +89,8 @@ def open_appeal(
                              status=record.status_label))
         _require_window(record.rejected_at)
         _no_open_twin(session, participation_id=record.id)
-        appeal.participation_id = record.id
-    elif claim_id is not None:
+        return {"participation_id": record.id}
+    if claim_id is not None:
         claim = session.get(Claim, claim_id)
         if claim is None or claim.student_id != actor.id:
             raise NotFound(_("No claim #%(id)s", id=claim_id))
@@ -101,30 +98,46 @@ def open_appeal(
             raise Conflict(_("Only a rejected claim is appealed; this one is %(status)s", status=claim.status_label))
         _require_window(claim.reviewed_at)
         _no_open_twin(session, claim_id=claim.id)
-        appeal.claim_id = claim.id
-    else:
-        activity = get_activity(session, activity_id)
-        if activity.status not in (ActivityStatus.APPROVED, ActivityStatus.COMPLETED):
-            raise Conflict(_("Only an activity that took place has records to miss"))
-        if utcnow() < activity.ends_at:
-            raise Conflict(_("The activity has not ended: its records are still being kept"))
-        _require_window(activity.ends_at)
-        live = session.execute(select(Participation.id).where(
-            Participation.activity_id == activity.id, Participation.student_id == actor.id,
-            Participation.status.in_((ParticipationStatus.RECORDED, ParticipationStatus.CERTIFIED)))).first()
-        if live:
-            raise Conflict(_("You have a record for this activity; appeal its rejection instead"))
-        twin = session.execute(select(Appeal.id).where(
-            Appeal.activity_id == activity.id, Appeal.student_id == actor.id,
-            Appeal.status == AppealStatus.OPEN)).first()
-        if twin:
-            raise Conflict(_("An appeal about this is already open (#%(id)s)", id=twin.id))
-        appeal.activity_id = activity.id
+        return {"claim_id": claim.id}
+    activity = get_activity(session, activity_id)
+    if activity.status not in (ActivityStatus.APPROVED, ActivityStatus.COMPLETED):
+        raise Conflict(_("Only an activity that took place has records to miss"))
+    if utcnow() < activity.ends_at:
+        raise Conflict(_("The activity has not ended: its records are still being kept"))
+    _require_window(activity.ends_at)
+    live = session.execute(select(Participation.id).where(
+        Participation.activity_id == activity.id, Participation.student_id == actor.id,
+        Participation.status.in_((ParticipationStatus.RECORDED, ParticipationStatus.CERTIFIED)))).first()
+    if live:
+        raise Conflict(_("You have a record for this activity; appeal its rejection instead"))
+    twin = session.execute(select(Appeal.id).where(
+        Appeal.activity_id == activity.id, Appeal.student_id == actor.id,
+        Appeal.status == AppealStatus.OPEN)).first()
+    if twin:
+        raise Conflict(_("An appeal about this is already open (#%(id)s)", id=twin.id))
+    return {"activity_id": activity.id}
+
+
+def may_open(session: Session, actor: User | None, *, participation=None, activity=None, claim=None) -> bool:
+    """Whether the page should offer this student an appeal (the same checks as opening one)."""
+    try:
+        _subject(session, actor, participation.id if participation else None,
+                 activity.id if activity else None, claim.id if claim else None)
+    except DomainError:
+        return False
+    return True
+
+
+def open_appeal(
+    session: Session, actor: User | None, *, reason: str | None, participation_id: int | None = None,
+    activity_id: int | None = None, claim_id: int | None = None,
+) -> Appeal:
+    subject = _subject(session, actor, participation_id, activity_id, claim_id)
+    reason = checked_reason(reason)
+    appeal = Appeal(student_id=actor.id, reason=reason, status=AppealStatus.OPEN, **subject)
     session.add(appeal)
     session.flush()
-    append_event(session, actor, "appeal.open", "appeal", appeal.id, {
-        "participation_id": participation_id, "activity_id": activity_id, "claim_id": claim_id, "reason": reason,
-    })
+    append_event(session, actor, "appeal.open", "appeal", appeal.id, {**subject, "reason": reason})
     return appeal
 
 

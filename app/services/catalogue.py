@@ -39,6 +39,8 @@ class Filters:
     unit_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # Only what has not ended yet (the page's default view).
+    upcoming: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def catalogue(
         query = query.where(Activity.club_id.in_(select(Club.id).where(Club.unit_id == filters.unit_id)))
     if filters.date_from:
         query = query.where(Activity.starts_at >= _day_start(filters.date_from))
+    if filters.upcoming:
+        query = query.where(Activity.ends_at >= now)
     if filters.date_to:
         query = query.where(Activity.starts_at < _day_start(filters.date_to + timedelta(days=1)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

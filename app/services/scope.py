@@ -6,7 +6,7 @@ students those reach. The queries behind `permissions.oversees` and the organize
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, literal, or_, select
+from sqlalchemy import Select, exists, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from app.models import Activity, Club, Membership, Participation, Role, User, club_advisor, club_leader
@@ -43,14 +43,12 @@ def scoped_student_ids(organizer: User) -> Select:
     """The ids of every student `student_in_scope` admits for this organizer, as one subquery
     (the organizer's lists of claims and appeals)."""
     clubs = overseen_club_ids(organizer)
-    reached = (
-        select(Membership.user_id).where(Membership.club_id.in_(clubs))
-        .union(
-            select(club_leader.c.user_id).where(club_leader.c.club_id.in_(clubs)),
-            select(Participation.student_id).join(Activity, Activity.id == Participation.activity_id)
-            .where(Activity.club_id.in_(clubs)),
-        )
-    )
+    parts = [
+        select(Membership.user_id).where(Membership.club_id.in_(clubs)),
+        select(club_leader.c.user_id).where(club_leader.c.club_id.in_(clubs)),
+        select(Participation.student_id).join(Activity, Activity.id == Participation.activity_id)
+        .where(Activity.club_id.in_(clubs)),
+    ]
     if organizer.scope_unit_id is not None:
-        reached = reached.union(select(User.id).where(User.unit_id == organizer.scope_unit_id))
-    return select(reached.subquery().c[0])
+        parts.append(select(User.id).where(User.unit_id == organizer.scope_unit_id))
+    return select(union(*parts).subquery().c[0])

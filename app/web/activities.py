@@ -67,6 +67,8 @@ def edit_activity(activity_id: int):
             "ends_at": to_local(activity.ends_at).replace(tzinfo=None),
             "location": activity.location, "hours": f"{activity.hours:.1f}",
             "capacity": activity.capacity, "description": activity.description or "",
+            "registration_deadline": to_local(activity.registration_deadline).replace(tzinfo=None)
+            if activity.registration_deadline else None,
             "objectives": activity.objectives or "",
             "budget": "" if activity.budget is None else f"{activity.budget:.2f}",
             "partners": "\n".join(activity.partners or []),

@@ -20,12 +20,15 @@ from wtforms import (
     DateField,
     Field,
     HiddenField,
+    MultipleFileField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import DateTimeLocalInput, TextInput
 
@@ -287,6 +290,7 @@ class ActivityForm(OnceForm):
         _l("Capacity"),
         render_kw={"inputmode": "numeric", "placeholder": _l("Empty: no limit")},
     )
+    registration_deadline = LocalDateTimeField(_l("Sign-ups close at"), validators=[Optional()])
     description = TextAreaField(_l("Description"), render_kw={"rows": 3})
     objectives = TextAreaField(_l("Objectives"), render_kw={"rows": 3})
     budget = StringField(_l("Budget (CNY)"), render_kw={"inputmode": "decimal"})
@@ -310,6 +314,7 @@ class ActivityForm(OnceForm):
             "location": self.location.data or "",
             "hours": (self.hours.data or "").strip(),
             "capacity": self.capacity.data,
+            "registration_deadline": aware(self.registration_deadline.data),
             "description": self.description.data,
             "objectives": self.objectives.data,
             "budget": budget or None,
@@ -386,3 +391,52 @@ class LateEntryForm(FlaskForm):
     hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal", "maxlength": 6},
                         description=_l("Empty: the activity's hours"))
     reason = TextAreaField(_l("Why the scan failed"), render_kw={"rows": 2, "maxlength": 2000})
+
+
+class CatalogueFilterForm(FlaskForm):
+    """The catalogue's filters: a GET form (bookmarkable), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    module = SelectField(_l("Module"), validate_choice=False)
+    level = SelectField(_l("Level"), validate_choice=False)
+    unit_id = SelectField(_l("College"), validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class ClaimForm(OnceForm):
+    title = StringField(_l("What you achieved"), render_kw={"maxlength": 200,
+                                                            "placeholder": _l("e.g. %(example)s", example="CET-6")})
+    module = SelectField(_l("Module"), validate_choice=False)
+    level = SelectField(_l("Level"), validate_choice=False)
+    occurred_on = DateField(_l("Date"), validators=[Optional()])
+    hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal"})
+    award = StringField(_l("Award (optional)"), render_kw={"maxlength": 100})
+    description = TextAreaField(_l("Description (optional)"), render_kw={"rows": 3})
+    files = MultipleFileField(_l("Evidence files"), render_kw={
+        "accept": "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"})
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data or "", "module": self.module.data, "level": self.level.data,
+            "occurred_on": self.occurred_on.data, "hours": (self.hours.data or "").strip(),
+            "award": self.award.data, "description": self.description.data,
+        }
+
+
+class NoteForm(_PageTokenForm):
+    note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2, "maxlength": 2000})
+
+
+class AppealForm(OnceForm):
+    reason = TextAreaField(_l("Why the record should be certified"), render_kw={"rows": 4, "maxlength": 2000})
+
+
+class ResolveForm(_PageTokenForm):
+    decision = RadioField(_l("Decision"), validate_choice=False, choices=[
+        SelectChoice("upheld", _l("Uphold: certify the record")),
+        SelectChoice("dismissed", _l("Dismiss: the record stays as it is")),
+    ])
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 2000})

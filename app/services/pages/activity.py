@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app import permissions
 from app.models import Activity, ActivityStatus, Participation, ParticipationStatus, User
-from app.services import lifecycle
+from app.services import lifecycle, registrations
 from app.services.activities import counts_by_status, get_activity
 from app.services.check_in import late_entry_window
 from app.services.errors import Conflict, Forbidden
@@ -36,6 +36,10 @@ class ActivityPage:
     returned: str | None = None  # the advisor's reason, shown to insiders while the plan is back in draft
     club_problem: str | None = None  # why the club runs no activities now
     signoff_note: str | None = None  # for those who sign off: why not yet (e.g. it has not ended)
+    sign_up: object = None  # the viewer's own sign-up (registrations.SignUp) or None
+    sign_up_closed: str | None = None  # why no sign-up is taken now (shown to students)
+    sign_ups: list | None = None  # for its club's people: who signed up, came, their no-shows
+    registered: int = 0
 
 
 def pending_return(activity: Activity) -> str | None:
@@ -97,7 +101,19 @@ def activity_page(session: Session, actor: User | None, activity_id: int) -> Act
         and permissions.can_record_participation(actor, activity) and opens <= utcnow() <= closes
     ):
         actions.add("late_entry")
+    sign_up = sign_up_closed = sign_ups = None
+    if permissions.can_register(actor):
+        sign_up = registrations.own_sign_up(session, actor, activity.id)
+        sign_up_closed = registrations.sign_up_closed(activity)
+        if sign_up is None and sign_up_closed is None and not (my_record and my_record.status in LIVE):
+            actions.add("sign_up")
+        if sign_up is not None and utcnow() < activity.starts_at:
+            actions.add("withdraw")
+    if "view_records" in actions:
+        sign_ups = registrations.list_registrations(session, actor, activity.id)
     return ActivityPage(
+        sign_up=sign_up, sign_up_closed=sign_up_closed, sign_ups=sign_ups,
+        registered=registrations.registered_count(session, activity.id),
         activity=activity,
         counts=counts_by_status(session, [activity.id])[activity.id],
         actions=actions,

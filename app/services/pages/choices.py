@@ -44,3 +44,9 @@ def people_choices(session: Session, actor: User | None, role: str) -> list[tupl
     return [
         (u.id, _("%(name)s (%(code)s)", name=u.display_name, code=u.student_no or u.username)) for u in users
     ]
+
+
+def college_choices(session: Session) -> list[tuple[str, str]]:
+    """Every college, for a filter anyone signed in may use (names are public)."""
+    units = session.execute(select(Unit).order_by(Unit.code)).scalars()
+    return [(str(u.id), u.name) for u in units]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Activity, Club, Membership, Role, Term, User, club_leader
-from app.services import accounts, activities, classes, clubs, leadership, participations
+from app.services import accounts, activities, classes, clubs, demo_student_year, leadership, participations
 from app.services.participations import Entry
 from app.services.passwords import hash_password
 from app.timeutil import school_zone, term_bounds
@@ -222,6 +222,7 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
                                members, zhang, admin)
     _demo_history(session, random.Random(seed + 1))
     _demo_new_club(session, random.Random(seed + 2), units, advisors, members, current)
+    demo_student_year.load(session, random.Random(seed + 3), today, members, zhang, secretary)
     _demo_transcripts(session, admin, zhang, members)
     return True
 

@@ -18,7 +18,7 @@ SOURCES = "source IN ('list', 'import', 'check_in', 'late_entry', 'appeal')"
 
 
 def upgrade():
-        op.create_table('claim',
+    op.create_table('claim',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -153,9 +153,14 @@ def upgrade():
         batch_op.create_check_constraint(batch_op.f('ck_participation_source_known'), SOURCES)
 
 
-
 def downgrade():
-        with op.batch_alter_table('activity', schema=None) as batch_op:
+    op.execute("UPDATE participation SET source = 'list' WHERE source = 'appeal'")
+    with op.batch_alter_table('participation', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_participation_source_known'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_participation_source_known'), OLD_SOURCES)
+
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_activity_deadline_before_start'), type_='check')
         batch_op.drop_index('ix_activity_status_starts')
         batch_op.drop_column('registration_deadline')
 

@@ -1,0 +1,141 @@
+"""The demo school's student year: sign-ups (with a waiting line) for the coming weeks,
+achievement claims in every state with real evidence files, and appeals. Data, not messages:
+the Chinese here is what the demo's people wrote."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, timedelta
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Activity, ActivityStatus, Participation, ParticipationStatus, User
+from app.services import appeals, claims, registrations
+from app.services.errors import DomainError
+from app.services.evidence import Upload
+from app.timeutil import utcnow
+
+
+def _certificate_png(title: str, colour: tuple[int, int, int]) -> bytes:
+    """A plain certificate-like picture (the default font draws Latin text only)."""
+    image = Image.new("RGB", (900, 640), (252, 250, 244))
+    pen = ImageDraw.Draw(image)
+    pen.rectangle((20, 20, 880, 620), outline=colour, width=8)
+    pen.text((80, 120), "CERTIFICATE", fill=colour)
+    pen.text((80, 200), title, fill=(40, 40, 40))
+    pen.ellipse((660, 420, 820, 580), outline=(200, 30, 30), width=6)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _photo_jpeg(rng: random.Random) -> bytes:
+    """A 'phone photo' of a certificate: noisy, so it weighs what a photo weighs."""
+    image = Image.effect_noise((1200, 900), 40).convert("RGB")
+    ImageDraw.Draw(image).rectangle((150, 120, 1050, 780), fill=(235, 230, 215), outline=(90, 60, 30), width=10)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=rng.choice([70, 80]))
+    return buffer.getvalue()
+
+
+def _certificate_pdf(title: str) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    page.setFont("Helvetica-Bold", 28)
+    page.drawString(72, 700, "Certificate of Achievement")
+    page.setFont("Helvetica", 14)
+    page.drawString(72, 660, title)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+CLAIMS = (
+    # title, module, level, days ago, hours, award, evidence kind, outcome
+    ("全国大学生数学建模竞赛", "innovation", "national", 60, "8", "国家二等奖", "pdf", "certified"),
+    ("大学英语六级考试", "skills", "national", 90, "4", None, "photo", "submitted"),
+    ("暑期社区实习（街道办）", "practice", "school", 120, "20", None, "png", "rejected"),
+    ("校园歌手大赛", "culture_sports", "school", 30, "3", "三等奖", "photo", "submitted"),
+    ("计算机二级证书", "skills", "national", 200, "4", None, "pdf", "revoked"),
+)
+
+
+def load(session: Session, rng: random.Random, today: date, members: list[User], zhang: User,
+         reviewer: User) -> None:
+    _sign_ups(session, rng, members, zhang)
+    _claims(session, rng, today, members, zhang, reviewer)
+    _appeal_of_a_rejected_record(session, members)
+
+
+def _sign_ups(session: Session, rng: random.Random, members: list[User], zhang: User) -> None:
+    upcoming = list(session.execute(
+        select(Activity).where(Activity.status == ActivityStatus.APPROVED, Activity.starts_at > utcnow())
+        .order_by(Activity.starts_at)
+    ).scalars())
+    for index, activity in enumerate(upcoming):
+        if index == 0:
+            # One popular activity: a few places and a waiting line behind them.
+            activity.capacity = 6
+            crowd = [zhang, *rng.sample([m for m in members if m.id != zhang.id], 8)]
+        else:
+            crowd = rng.sample(members, rng.randrange(3, 12))
+            if index == 1 and zhang not in crowd:
+                crowd.insert(0, zhang)
+        session.flush()
+        for student in crowd:
+            try:
+                registrations.register(session, student, activity.id)
+            except DomainError:
+                continue  # a leader of the club, say
+    # zhang waits in the first line too: he signed up for a friend's place that was taken.
+    if upcoming:
+        first = upcoming[0]
+        registrations.cancel(session, zhang, first.id)  # and a waiting student moved up
+        registrations.register(session, zhang, first.id)
+
+
+def _claims(session: Session, rng: random.Random, today: date, members: list[User], zhang: User,
+            reviewer: User) -> None:
+    owners = [zhang, zhang, zhang] + [m for m in members if m.id != zhang.id and m.unit_id == zhang.unit_id][:2]
+    for (title, module, level, days, hours, award, kind, outcome), owner in zip(CLAIMS, owners, strict=False):
+        data = {"pdf": lambda t=title: _certificate_pdf(t), "png": lambda t=title: _certificate_png(t, (30, 80, 160)),
+                "photo": lambda: _photo_jpeg(rng)}[kind]()
+        name = {"pdf": "证书.pdf", "png": "实习证明.png", "photo": "IMG_0412.jpg"}[kind]
+        files = [Upload(name, data)]
+        if kind == "pdf":
+            files.append(Upload("获奖照片.jpg", _photo_jpeg(rng)))
+        claim = claims.submit_claim(
+            session, owner, files, title=title, module=module, level=level,
+            occurred_on=today - timedelta(days=days), hours=hours, award=award,
+            description=f"{owner.display_name}的个人申报：{title}。",
+        )
+        if outcome in ("certified", "revoked"):
+            claims.certify_claim(session, reviewer, claim.id, "证书原件已核验")
+        if outcome == "rejected":
+            claims.reject_claim(session, reviewer, claim.id, "实习证明缺少单位盖章，请补充后重新申报")
+            appeals.open_appeal(session, owner, claim_id=claim.id,
+                                reason="单位盖章版证明已补拍上传，见附件二；实习共四周，每周五天。")
+        if outcome == "revoked":
+            claims.revoke_claim(session, reviewer, claim.id, "证书编号查询不到，待学生提供原件")
+
+
+def _appeal_of_a_rejected_record(session: Session, members: list[User]) -> None:
+    """A student whose record was rejected appeals; the advisor answers (dismisses) it."""
+    rejected = session.execute(
+        select(Participation).where(Participation.status == ParticipationStatus.REJECTED).order_by(Participation.id)
+    ).scalars().first()
+    if rejected is None:
+        return
+    try:
+        appeal = appeals.open_appeal(session, rejected.student, participation_id=rejected.id,
+                                     reason="我当天全程参加，签到表上有我的签名。")
+    except DomainError:
+        return  # its window has passed
+    advisor = rejected.activity.club.advisors[0]
+    appeals.resolve_appeal(session, advisor, appeal.id, "dismissed", "签到表上没有该同学的签名，维持原决定。")

@@ -202,7 +202,10 @@ def test_certified_claim_counts_on_the_transcript(app, client, session, make, pe
     assert revoked.status_code == 200
     session.refresh(transcript)
     assert transcript.status == "amended"
+    page = client.get(f"/v/{transcript.serial}").get_data(as_text=True)
+    assert "个人申报" in page
     public = client.get(f"{API}/verify/{transcript.serial}").get_json()
     assert public["status"] == "amended"
+    assert sorted(r["source"] for r in public["records"]) == ["activity", "claim"]
     assert [(x["activity"], x["hours"]) for x in public["withdrawn"]] == [("全国大学生数学建模竞赛", 6)]
     assert public["hours_still_certified"] == 4

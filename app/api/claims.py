@@ -15,14 +15,16 @@ from app.schemas.claims import (
     ClaimSchema,
     ResolveSchema,
 )
-from app.schemas.common import ReasonSchema, Schema, StatusSchema, page_of, page_schema
+from app.schemas.common import ReasonSchema, StatusSchema, page_of, page_schema
 from app.services import appeals, claims
 from app.services.evidence import Upload
 
 blp = Blueprint("claims", __name__, url_prefix=PREFIX, description="Achievement claims and appeals")
 
 
-class FilesSchema(Schema):
+class ClaimFormSchema(ClaimInSchema):
+    """The whole multipart body, as the document shows it; the files are read in `uploads`."""
+
     files = fields.List(UploadField(), load_default=list, metadata={"description": "PDF, JPEG or PNG"})
 
 
@@ -34,11 +36,11 @@ def uploads() -> list[Upload]:
 
 @blp.route("/claims", methods=["POST"])
 @token_required
-@blp.arguments(ClaimInSchema, location="form")
-@blp.arguments(FilesSchema, location="files")
+@blp.arguments(ClaimFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, StatusSchema)
-def create_claim(body, _files):
+def create_claim(body):
     """Claim an outside achievement with its evidence files (multipart): a student."""
+    body.pop("files", None)
     return claims.submit_claim(db.session, current_actor(), uploads(), **body)
 
 

@@ -35,6 +35,8 @@ class VerifiedRecordSchema(Schema):
     hours = Hours()
     award = fields.String(allow_none=True)
     certified_by = fields.String()
+    # "activity" (a club's activity) or "claim" (the student's achievement claim, certified)
+    source = fields.String()
 
 
 class WithdrawnRecordSchema(Schema):

@@ -70,7 +70,7 @@ def subject_title(appeal: Appeal) -> str:
     return appeal.activity.title
 
 
-def _subject(session: Session, actor: User | None, participation_id: int | None, activity_id: int | None,
+def check_subject(session: Session, actor: User | None, participation_id: int | None, activity_id: int | None,
              claim_id: int | None) -> dict:
     """What the appeal is about, checked: its column and id; raises why it cannot be appealed."""
     if actor is None or actor.role not in STUDENT_ROLES:
@@ -121,7 +121,7 @@ def _subject(session: Session, actor: User | None, participation_id: int | None,
 def may_open(session: Session, actor: User | None, *, participation=None, activity=None, claim=None) -> bool:
     """Whether the page should offer this student an appeal (the same checks as opening one)."""
     try:
-        _subject(session, actor, participation.id if participation else None,
+        check_subject(session, actor, participation.id if participation else None,
                  activity.id if activity else None, claim.id if claim else None)
     except DomainError:
         return False
@@ -132,7 +132,7 @@ def open_appeal(
     session: Session, actor: User | None, *, reason: str | None, participation_id: int | None = None,
     activity_id: int | None = None, claim_id: int | None = None,
 ) -> Appeal:
-    subject = _subject(session, actor, participation_id, activity_id, claim_id)
+    subject = check_subject(session, actor, participation_id, activity_id, claim_id)
     reason = checked_reason(reason)
     appeal = Appeal(student_id=actor.id, reason=reason, status=AppealStatus.OPEN, **subject)
     session.add(appeal)

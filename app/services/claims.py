@@ -116,9 +116,13 @@ def check_claim(values: dict, uploads: list[Upload], today: dt.date) -> dict:
     return out
 
 
-def submit_claim(session: Session, actor: User | None, uploads: list[Upload], **values) -> Claim:
+def require_claimant(actor: User | None) -> None:
     if actor is None or actor.role not in STUDENT_ROLES:
         raise Forbidden(_("Only students claim achievements"))
+
+
+def submit_claim(session: Session, actor: User | None, uploads: list[Upload], **values) -> Claim:
+    require_claimant(actor)
     claim_values = check_claim(values, uploads, to_local(utcnow()).date())
     claim = Claim(student_id=actor.id, status=ClaimStatus.SUBMITTED, **claim_values)
     for position, upload in enumerate(uploads, start=1):

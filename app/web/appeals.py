@@ -50,6 +50,7 @@ def _subject() -> tuple[dict, str]:
 @login_required
 def new_appeal():
     subject, title = _subject()
+    appeals.check_subject(db.session, actor(), **{k: subject.get(k) for k in SUBJECTS})  # before any form
     form = AppealForm()
     done = create_once(
         form, lambda: appeals.open_appeal(db.session, actor(), reason=form.reason.data, **subject),

@@ -48,6 +48,7 @@ def _uploads(form: ClaimForm) -> list[Upload]:
 @bp.route("/claims/new", methods=["GET", "POST"])
 @login_required
 def new_claim():
+    claims.require_claimant(actor())
     form = _claim_form()
     done = create_once(
         form, lambda: claims.submit_claim(db.session, actor(), _uploads(form), **form.values()),

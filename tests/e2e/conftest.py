@@ -50,6 +50,7 @@ class LiveServer:
         env.update({
             "DATABASE_URL": f"sqlite:///{folder / f'{name}.db'}",
             "SIGNING_KEY_DIR": str(folder / "keys"),
+            "EVIDENCE_DIR": str(folder / "evidence"),
             "SECRET_KEY": f"{name}-secret",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "INSTITUTION_NAME": "示范大学 Demo University",

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.models import Activity, Club, Participation, Unit, User
 from app.services.audit import verify_chain
+from app.timeutil import utcnow
 
 
 def test_demo_data_builds_a_believable_school_once(app, session):
@@ -50,11 +51,24 @@ def test_backup_writes_a_restorable_copy(app, session, make, tmp_path, backend):
 
     if backend == "postgresql" and shutil.which("pg_dump") is None:
         pytest.skip("pg_dump not installed")
-    make.world()
+    w = make.world()
+    from app.services import claims
+    from app.services.evidence import Upload
+    from tests.test_claims import png
+
+    photo = png()
+    claim = claims.submit_claim(session, w.students[0], [Upload("p.png", photo)], title="六级", module="skills",
+                                level="national", occurred_on=utcnow().date(), hours="2")
+    session.commit()
     target = tmp_path / "backup.db"
     result = app.test_cli_runner().invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output
     assert target.stat().st_size > 0
+    sha = claim.files[0].sha256
+    copy = tmp_path / "backup.db.evidence" / sha[:2] / sha
+    assert copy.read_bytes() == photo and oct(copy.stat().st_mode)[-3:] == "600"
+    again = app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert "0" in again.output.splitlines()[-1]  # nothing new to copy the second time
     if backend == "sqlite":
         with sqlite3.connect(target) as copy:
             assert copy.execute("select count(*) from club").fetchone()[0] == 1
@@ -90,3 +104,18 @@ def test_messages_outside_a_request_are_in_the_default_language(app):
     assert Invalid({"x": ["y"]}).message == "输入有误"
     result = app.test_cli_runner().invoke(args=["user", "deactivate", "nobody-by-this-name"])
     assert result.exit_code == 1 and "错误" in result.output
+
+
+def test_demo_school_has_sign_ups_claims_in_every_state_and_an_appeal(app, session):
+    from app.models import Appeal, Claim, ClaimStatus, Registration
+    from app.services import evidence
+
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    statuses = set(session.execute(select(Registration.status)).scalars())
+    assert {"registered", "waitlisted"} <= statuses
+    claims = session.execute(select(Claim)).scalars().all()
+    assert {c.status for c in claims} == {s.value for s in ClaimStatus}
+    for claim in claims:
+        assert claim.files and all(evidence.media_type_of(evidence.read(f.sha256)) == f.media_type
+                                   for f in claim.files)
+    assert session.execute(select(func.count(Appeal.id)).where(Appeal.status == "open")).scalar_one() >= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.cli import audit_cli, command, fail, import_cli, keys_cli, transcripts_cli
@@ -270,13 +271,15 @@ def transcripts_verify(file):
 def backup(target):
     """Back up the database: a consistent SQLite copy, or pg_dump's custom format for PostgreSQL."""
     from app.services.audit_checkpoints import published
-    from app.services.backup import backup_database, checkpoints_beside
+    from app.services.backup import backup_database, backup_evidence, checkpoints_beside, evidence_beside
 
     try:
         size = backup_database(db.engine, target, published())
+        evidence = backup_evidence(current_app.config["EVIDENCE_DIR"], target)
     except (RuntimeError, OSError) as error:
         click.secho(_("Error: %(message)s", message=str(error)), fg="red", err=True)
         sys.exit(1)
     size_text = f"{size:,}"
     click.secho(_("Backed up to %(target)s (%(size)s bytes)", target=target, size=size_text), fg="green")
     click.echo(_("Audit checkpoints copied to %(path)s", path=str(checkpoints_beside(target))))
+    click.echo(_("Evidence files: %(num)s new copied to %(path)s", num=evidence, path=str(evidence_beside(target))))

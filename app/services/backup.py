@@ -60,6 +60,36 @@ def backup_database(engine: Engine, target: str | os.PathLike[str], checkpoints:
     return target.stat().st_size
 
 
+def evidence_beside(target: str | os.PathLike[str]) -> Path:
+    """Where a backup's copy of the claims' evidence files goes: a folder next to it."""
+    target = Path(target)
+    return target.with_name(target.name + ".evidence")
+
+
+def backup_evidence(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
+    """Copy the evidence files (named by their SHA-256) beside the backup; returns how many are new.
+
+    Called after the database copy: a file is written before the claim naming it is committed,
+    so every file the copy names is already on disk. A file already in the folder (same name,
+    same content) is not copied again, so a nightly backup to the same place copies only the day's.
+    """
+    source, folder = Path(source), evidence_beside(target)
+    copied = 0
+    if not source.is_dir():
+        return 0
+    for path in sorted(source.glob("*/*")):
+        if path.name.startswith(".") or not path.is_file():
+            continue  # a write still in progress (.incoming-…)
+        copy = folder / path.parent.name / path.name
+        if copy.exists():
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copyfile(path, copy)
+        os.chmod(copy, PRIVATE)
+        copied += 1
+    return copied
+
+
 def _private_file(path: Path) -> bool:
     """Make `path` exist with mode 0600 before anything is written to it; True if it is new.
 

@@ -27,6 +27,8 @@ run: venv
 	$(FLASK) keys generate
 	$(FLASK) demo-data
 	@$(FLASK) demo-logins
+# The job queue's worker (notification e-mails, the daily digest) runs beside the server and stops with it.
+	$(FLASK) worker & worker=$$!; trap 'kill -INT $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: venv
@@ -44,6 +46,10 @@ bench: venv
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/scorecard.py
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/catalogue.py
+	$(BIN)/python bench/catalogue.py --postgres --if-reachable
+	$(BIN)/python bench/claim_upload.py
+	$(BIN)/python bench/claim_upload.py --postgres --if-reachable
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

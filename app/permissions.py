@@ -134,6 +134,16 @@ def can_issue_transcript(actor: User | None, student: User) -> bool:
     return actor.role in STUDENT_ROLES and actor.id == student.id
 
 
+def can_export_student_data(actor: User | None, student: User) -> bool:
+    """My data (PIPL): all of a student's data as one archive — the student themself, or the admin.
+
+    Narrower than the records: an organizer in scope sees the records, never the whole archive
+    (evidence files, notifications, every transcript)."""
+    if is_admin(actor):
+        return True
+    return actor.role in STUDENT_ROLES and actor.id == student.id
+
+
 def can_revoke_transcript(actor: User | None) -> bool:
     return is_admin(actor)
 

@@ -173,6 +173,7 @@ def _config(url: str, tmp_path, extra: dict | None) -> dict:
         "RATELIMIT_ENABLED": False,
         "SIGNING_KEY_DIR": str(tmp_path / "keys"),
         "TRANSCRIPT_DIR": str(tmp_path / "transcripts"),
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "PUBLIC_BASE_URL": "https://dekt.example.edu.cn",
         "INSTITUTION_NAME": "示范大学 Demo University",
     }

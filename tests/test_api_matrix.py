@@ -17,7 +17,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -26,17 +26,23 @@ from app.extensions import db
 from app.models import (
     LEADER_IN_POST,
     Activity,
+    Appeal,
     AuthToken,
+    Claim,
     Club,
     Membership,
+    Notification,
     Participation,
     PasswordReset,
+    Registration,
     SchoolClass,
     Unit,
     User,
     club_leader,
 )
-from app.services import check_in
+from app.services import appeals, check_in, claims
+from app.services.evidence import Upload
+from app.services.notifications import notify
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
@@ -68,6 +74,9 @@ class World:
     third: User  # a student who is neither actor: "another student's number"
     people: dict[str, User]
     member: Membership | None = None  # the third student on the club's roster, if the route needs it
+    notification: Notification | None = None  # the participant's own, if the route needs it
+    claim: Claim | None = None  # the participant's achievement claim, if the route needs it
+    appeal: Appeal | None = None  # the participant's open appeal of their rejected record
 
 
 @dataclass
@@ -82,8 +91,46 @@ class Route:
     record_status: str | None = None  # the participant's record in the activity, if any
     activity_now: bool = False        # the activity is on right now (check-in)
     member: bool = False              # the third student is on the club's roster
+    notification: bool = False        # the participant has a notification
+    activity_upcoming: bool = False   # the activity starts next week (sign-ups)
+    registered: bool = False          # the participant has signed up for it
+    claim_status: str | None = None   # the participant's claim (with a PNG), if any
+    appeal: bool = False              # the participant appeals their rejected record
+    multipart: bool = False           # the body is a form with files, not JSON
+    raw: bool = False                 # a success answers a file, not JSON
     probe: Callable[[World], object] | None = None  # what a success changes
     bugs: dict[str, str] = field(default_factory=dict)  # actor -> known bug (strict xfail)
+
+
+def cells(**by_actor: int) -> dict[str, int]:
+    """Every actor's answer spelled out, for rows where the refusals differ (403 or 404)."""
+    assert set(by_actor) == set(ACTORS), set(ACTORS) ^ set(by_actor)
+    return by_actor
+
+
+# A claim or appeal of the participant: theirs and their reviewers' (the admin, and the advisor of
+# the club whose activity they took part in); for anyone else it does not exist (404).
+OWN_AND_REVIEWERS = dict(no_token=401, bad_token=401, admin=200, advisor=200, other_advisor=404,
+                         other_college=404, leader=404, other_leader=404, student=200, other_student=404)
+# Reviewing: the same, but the claimant sees it and is refused (nobody certifies their own).
+REVIEWERS = {**OWN_AND_REVIEWERS, "student": 403}
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _claim_form(w: World, actor: str) -> dict:
+    import io
+
+    return {"title": "英语六级", "module": "skills", "level": "national", "occurred_on": "2026-06-15",
+            "hours": "4", "files": [(io.BytesIO(_png()), "score.png")]}
 
 
 def grant(success: int, *allowed: str, otherwise: int = 403) -> dict[str, int]:
@@ -185,6 +232,57 @@ ROUTES: list[Route] = [
           probe=lambda w: db.session.get(User, w.third.id).password_hash),
     Route("me", "GET", "/api/v1/me", lambda w: "/api/v1/me", grant(200, *SIGNED_IN)),
     Route("audit-log", "GET", "/api/v1/audit", lambda w: "/api/v1/audit?action=user", grant(200, "admin")),
+    # ---- Notifications: one's own -------------------------------------------------------------
+    Route("notifications", "GET", "/api/v1/notifications", lambda w: "/api/v1/notifications",
+          grant(200, *SIGNED_IN)),
+    # the participant's: theirs to mark read; for anyone else it does not exist (404)
+    Route("read-notification", "POST", "/api/v1/notifications/<int:notification_id>/read",
+          lambda w: f"/api/v1/notifications/{w.notification.id}/read", grant(204, "student", otherwise=404),
+          notification=True, probe=lambda w: db.session.get(Notification, w.notification.id).read_at),
+    # ---- The student's year: the catalogue, sign-ups, claims, appeals -------------------------
+    Route("catalogue", "GET", "/api/v1/activities", lambda w: "/api/v1/activities?module=volunteering",
+          grant(200, *SIGNED_IN)),
+    Route("sign-up", "POST", "/api/v1/activities/<int:activity_id>/registrations",
+          lambda w: f"/api/v1/activities/{w.activity.id}/registrations", grant(201, *STUDENTS),
+          activity_upcoming=True, probe=lambda w: _count(Registration)),
+    # one's own sign-up: the participant's to withdraw; a student without one is told so (404)
+    Route("withdraw-sign-up", "DELETE", "/api/v1/activities/<int:activity_id>/registrations/me",
+          lambda w: f"/api/v1/activities/{w.activity.id}/registrations/me",
+          {**grant(204, "student"), "leader": 404, "other_leader": 404, "other_student": 404},
+          activity_upcoming=True, registered=True,
+          probe=lambda w: _count(Registration, Registration.status == "cancelled")),
+    Route("list-sign-ups", "GET", "/api/v1/activities/<int:activity_id>/registrations",
+          lambda w: f"/api/v1/activities/{w.activity.id}/registrations", grant(200, "admin", "advisor", "leader"),
+          activity_upcoming=True, registered=True),
+    Route("create-claim", "POST", "/api/v1/claims", lambda w: "/api/v1/claims", grant(201, *STUDENTS),
+          body=_claim_form, multipart=True, probe=lambda w: _count(Claim)),
+    Route("list-claims", "GET", "/api/v1/claims", lambda w: "/api/v1/claims", grant(200, *SIGNED_IN),
+          claim_status="submitted"),
+    Route("get-claim", "GET", "/api/v1/claims/<int:claim_id>", lambda w: f"/api/v1/claims/{w.claim.id}",
+          cells(**OWN_AND_REVIEWERS), claim_status="submitted", record_status="recorded"),
+    Route("claim-file", "GET", "/api/v1/claims/<int:claim_id>/files/<int:position>",
+          lambda w: f"/api/v1/claims/{w.claim.id}/files/1", cells(**OWN_AND_REVIEWERS),
+          claim_status="submitted", record_status="recorded", raw=True),
+    Route("certify-claim", "POST", "/api/v1/claims/<int:claim_id>/certify",
+          lambda w: f"/api/v1/claims/{w.claim.id}/certify", cells(**REVIEWERS), body=lambda w, a: {},
+          claim_status="submitted", record_status="recorded", probe=lambda w: db.session.get(Claim, w.claim.id).status),
+    Route("reject-claim", "POST", "/api/v1/claims/<int:claim_id>/reject",
+          lambda w: f"/api/v1/claims/{w.claim.id}/reject", cells(**REVIEWERS), body=lambda w, a: {"reason": "看不清"},
+          claim_status="submitted", record_status="recorded", probe=lambda w: db.session.get(Claim, w.claim.id).status),
+    Route("revoke-claim", "POST", "/api/v1/claims/<int:claim_id>/revoke",
+          lambda w: f"/api/v1/claims/{w.claim.id}/revoke", cells(**REVIEWERS), body=lambda w, a: {"reason": "伪造"},
+          claim_status="certified", record_status="recorded", probe=lambda w: db.session.get(Claim, w.claim.id).status),
+    # one's own rejected record: another student's is not theirs (404); only students appeal (403)
+    Route("open-appeal", "POST", "/api/v1/appeals", lambda w: "/api/v1/appeals",
+          {**grant(201, "student"), "leader": 404, "other_leader": 404, "other_student": 404},
+          body=lambda w, a: {"participation_id": w.record.id, "reason": "我在场"}, record_status="rejected",
+          probe=lambda w: _count(Appeal)),
+    Route("list-appeals", "GET", "/api/v1/appeals", lambda w: "/api/v1/appeals", grant(200, *SIGNED_IN),
+          record_status="rejected", appeal=True),
+    Route("resolve-appeal", "POST", "/api/v1/appeals/<int:appeal_id>/resolve",
+          lambda w: f"/api/v1/appeals/{w.appeal.id}/resolve", cells(**{**REVIEWERS, "other_college": 404}),
+          body=lambda w, a: {"decision": "dismissed", "reason": "签到表无记录"}, record_status="rejected",
+          appeal=True, probe=lambda w: db.session.get(Appeal, w.appeal.id).status),
     # ---- Clubs and activities ------------------------------------------------------------
     Route("create-club", "POST", "/api/v1/clubs", lambda w: "/api/v1/clubs", grant(201, "admin"),
           body=lambda w, a: {"name": _unique("新社团"), "unit_id": w.unit.id, "category": "文体",
@@ -291,6 +389,10 @@ ROUTES: list[Route] = [
     Route("records-third-student", "GET", "/api/v1/students/<student_no>/records",
           lambda w: f"/api/v1/students/{w.third.student_no}/records",
           grant(200, "admin")),
+    # My data (PIPL): the whole archive is the student's own and the admin's; no organizer, even in scope
+    Route("export-my-data", "GET", "/api/v1/students/<student_no>/export",
+          lambda w: f"/api/v1/students/{w.people['student'].student_no}/export",
+          grant(200, "admin", "student"), record_status="certified", claim_status="submitted", raw=True),
 ]
 
 MATRIX_ROUTES = len(ROUTES)
@@ -351,16 +453,36 @@ def build_world(route: Route) -> World:
     other_club = make.club(advisors=[people["other_advisor"]], leaders=[people["other_leader"]],
                            unit=unit)
     starts_at = utcnow() - timedelta(hours=1) if route.activity_now else None
+    if route.activity_upcoming:
+        starts_at = utcnow() + timedelta(days=7)
     activity = make.activity(club, status=route.activity_status, starts_at=starts_at)
     record = None
     if route.record_status:
         record = make.participation(activity, people["student"], status=route.record_status)
+        if route.record_status == "rejected":
+            record.rejected_at, record.reject_reason = utcnow(), "未见签到"
+    if route.registered:
+        db.session.add(Registration(activity_id=activity.id, student_id=people["student"].id, status="registered"))
+    claim = None
+    if route.claim_status:
+        claim = claims.submit_claim(db.session, people["student"], [Upload("score.png", _png())],
+                                    title="英语六级", module="skills", level="national",
+                                    occurred_on=date(2026, 6, 15), hours="4")
+        if route.claim_status == "certified":
+            claims.certify_claim(db.session, people["admin"], claim.id)
+    appeal = None
+    if route.appeal:
+        appeal = appeals.open_appeal(db.session, people["student"], participation_id=record.id, reason="我在场")
     member = None
     if route.member:
         member = Membership(club_id=club.id, user_id=third.id, term="2026-2027-1", role="成员")
         db.session.add(member)
+    notification = None
+    if route.notification:
+        notification = notify(db.session, people["student"], "record.certified", link="/me",
+                              activity=activity.title, hours=activity.hours)
     db.session.commit()
-    return World(unit, club, other_club, activity, record, third, people, member)
+    return World(unit, club, other_club, activity, record, third, people, member, notification, claim, appeal)
 
 
 def _headers(actor: str, w: World) -> dict[str, str]:
@@ -379,13 +501,17 @@ def test_matrix(matrix_app, route: Route, actor: str, expected: int):
         before = route.probe(w) if route.probe else None
         body = route.body(w, actor)
         client = matrix_app.test_client()
-        response = client.open(route.path(w), method=route.method, headers=headers, json=body)
+        if route.multipart:
+            response = client.open(route.path(w), method=route.method, headers=headers, data=body,
+                                   content_type="multipart/form-data")
+        else:
+            response = client.open(route.path(w), method=route.method, headers=headers, json=body)
         data = response.get_json(silent=True)
         assert response.status_code == expected, (
             f"{route.method} {route.path(w)} as {actor}: expected {expected}, "
             f"got {response.status_code} {data}"
         )
-        if expected != 204:
+        if expected != 204 and not (route.raw and expected in SUCCESS):
             assert response.mimetype == "application/json"
         if expected == 401 and route.name != "token-wrong-password":
             assert data["error"]["code"] == "unauthorized"

@@ -87,6 +87,8 @@ def test_renamed_executable_is_refused(client, session, make, people):
     assert answer.status_code == 422
     reasons = answer.get_json()["error"]["fields"]["files"]
     assert "prize.png" in reasons[0] and "PDF" in reasons[0]
+    forged_photo = jpeg()[:200] + bytes(8000)  # a real JPEG header, then anything
+    assert submit(client, make, people.students[0], [("IMG_1.jpg", forged_photo)]).status_code == 422
     html_as_pdf = b"%PDF-1.4\n<html><script>alert(1)</script></html>"
     assert submit(client, make, people.students[0], [("x.pdf", html_as_pdf)]).status_code == 422
     assert claim_count(session) == 0

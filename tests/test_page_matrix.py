@@ -22,16 +22,22 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import (
     Activity,
+    Appeal,
     AuditEvent,
+    Claim,
     Membership,
+    Notification,
     Participation,
     PasswordReset,
+    Registration,
     SchoolClass,
     Transcript,
     User,
     club_leader,
 )
-from app.services import transcripts
+from app.services import appeals, claims, transcripts
+from app.services.evidence import Upload
+from app.services.notifications import notify
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
@@ -56,6 +62,11 @@ class World:
     serial: str           # the student's transcript
     user_id: int          # someone whose account the admin may open
     member_id: int = 0    # the other student on the club's roster
+    notification_id: int = 0  # the student's notification
+    upcoming_id: int = 0  # an approved activity next week, open for sign-ups
+    claim_id: int = 0     # the student's claim awaiting review, with a PNG
+    rejected_id: int = 0  # the student's rejected record
+    appeal_id: int = 0    # the student's open appeal of another rejected record
 
 
 def build_world() -> World:
@@ -81,10 +92,31 @@ def build_world() -> World:
     transcript = transcripts.issue_transcript(db.session, None, people["student"].student_no)
     member = Membership(club_id=club.id, user_id=people["other_student"].id, term="2026-2027-1", role="成员")
     db.session.add(member)
+    notification = notify(db.session, people["student"], "record.certified", link="/me", activity="x", hours=1)
+    upcoming = make.activity(club, starts_at=utcnow() + timedelta(days=7), capacity=20)
+    claim = claims.submit_claim(db.session, db.session.get(User, people["student"].id), [Upload("s.png", _png())],
+                                title="英语六级", module="skills", level="national",
+                                occurred_on=utcnow().date() - timedelta(days=30), hours="4")
+    rejected, appealed = (make.participation(make.activity(club, starts_at=ended), people["student"],
+                                             status="rejected") for _ in range(2))
+    for r in (rejected, appealed):
+        r.rejected_at, r.reject_reason = utcnow(), "未见签到"
+    appeal = appeals.open_appeal(db.session, db.session.get(User, people["student"].id),
+                                 participation_id=appealed.id, reason="我在场")
     db.session.commit()
     people = {k: SimpleNamespace(id=u.id, username=u.username, student_no=u.student_no) for k, u in people.items()}
     return World(people, club.id, activity.id, draft.id, record.id, transcript.serial, people["student"].id,
-                 member.id)
+                 member.id, notification.id, upcoming.id, claim.id, rejected.id, appeal.id)
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (30, 120, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @dataclass
@@ -128,6 +160,22 @@ PAGES: list[Page] = [
     Page("/organizer", lambda w: "/organizer", grant(*ORGANIZERS)),
     Page("/leader", lambda w: "/leader", grant(*LEADERS)),
     Page("/me", lambda w: "/me", grant(*STUDENTS)),
+    Page("/me/data.zip", lambda w: "/me/data.zip", grant(*STUDENTS)),  # one's own data (PIPL): a student's
+    Page("/notifications", lambda w: "/notifications", grant(*SIGNED_IN)),
+    # the student's year: the catalogue, claims with their evidence (the claimant's, their reviewers'), appeals
+    Page("/activities", lambda w: "/activities", grant(*SIGNED_IN)),
+    Page("/claims", lambda w: "/claims", grant(*SIGNED_IN)),
+    Page("/claims/new", lambda w: "/claims/new", grant(*STUDENTS)),
+    Page("/claims/<int:claim_id>", lambda w: f"/claims/{w.claim_id}", grant("admin", "advisor", "student",
+                                                                              otherwise=404)),
+    Page("/claims/<int:claim_id>/files/<int:position>", lambda w: f"/claims/{w.claim_id}/files/1",
+         grant("admin", "advisor", "student", otherwise=404)),
+    Page("/appeals", lambda w: "/appeals", grant(*SIGNED_IN)),
+    # one's own rejected record: another student's does not exist for them; only students appeal
+    Page("/appeals/new", lambda w: f"/appeals/new?participation_id={w.rejected_id}",
+         {**grant("student"), "leader": 404, "other_leader": 404, "other_student": 404}),
+    Page("/appeals/<int:appeal_id>", lambda w: f"/appeals/{w.appeal_id}", grant("admin", "advisor", "student",
+                                                                                  otherwise=404)),
     Page("/clubs/<int:club_id>", lambda w: f"/clubs/{w.club_id}", grant(*SIGNED_IN)),
     Page("/clubs/<int:club_id>/activities/new", lambda w: f"/clubs/{w.club_id}/activities/new", grant("leader")),
     Page("/activities/<int:activity_id>", lambda w: f"/activities/{w.activity_id}", grant(*SIGNED_IN)),
@@ -219,6 +267,27 @@ ACTIONS: list[Action] = [
            ("advisor", "leader", "student"), lambda w: {"reason": "伪造材料"}),
     Action("/me/transcripts", lambda w: "/me/transcripts", ("advisor",), refused_as=404),  # no student of theirs
     Action("/logout", lambda w: "/logout", ()),
+    # signing up is a student's own act
+    Action("/activities/<int:activity_id>/sign-up", lambda w: f"/activities/{w.upcoming_id}/sign-up",
+           ("admin", "advisor")),
+    Action("/activities/<int:activity_id>/sign-up/withdraw", lambda w: f"/activities/{w.upcoming_id}/sign-up/withdraw",
+           ("admin", "advisor")),
+    Action("/activities/<int:activity_id>/sign-up/withdraw", lambda w: f"/activities/{w.upcoming_id}/sign-up/withdraw",
+           ("student", "other_student"), refused_as=404),  # nobody here has signed up
+    # a claim: its reviewers' (the claimant is refused; for anyone else it does not exist)
+    *(Action(f"/claims/<int:claim_id>/{verb}", lambda w, verb=verb: f"/claims/{w.claim_id}/{verb}", who,
+             lambda w: {"reject-reason": "看不清", "revoke-reason": "伪造"}, refused_as=status)
+      for verb in ("certify", "reject", "revoke")
+      for who, status in ((("student",), 403), (("other_advisor", "leader", "other_student"), 404))),
+    Action("/appeals/<int:appeal_id>/resolve", lambda w: f"/appeals/{w.appeal_id}/resolve", ("student",),
+           lambda w: {"resolve-decision": "upheld", "resolve-reason": "x"}),
+    Action("/appeals/<int:appeal_id>/resolve", lambda w: f"/appeals/{w.appeal_id}/resolve",
+           ("other_advisor", "leader"), lambda w: {"resolve-decision": "upheld", "resolve-reason": "x"},
+           refused_as=404),
+    # one's own notifications: another's does not exist for anyone else (marking all read is anyone's own)
+    Action("/notifications/<int:notification_id>/read", lambda w: f"/notifications/{w.notification_id}/read",
+           ("admin", "advisor", "other_student"), refused_as=404),
+    Action("/notifications/read-all", lambda w: "/notifications/read-all", ()),
     Action("/admin/people/import/confirm", lambda w: "/admin/people/import/confirm",
            ("advisor", "leader", "student"), lambda w: {"payload": "x"}),
     # one person's account: the admin's only
@@ -302,6 +371,10 @@ def _state() -> tuple:
         db.session.execute(select(func.count()).select_from(SchoolClass)).scalar_one(),
         db.session.execute(select(func.count()).select_from(Transcript)
                            .where(Transcript.status == "valid")).scalar_one(),
+        tuple(db.session.execute(select(Notification.read_at).order_by(Notification.id)).scalars()),
+        tuple(db.session.execute(select(Registration.status).order_by(Registration.id)).scalars()),
+        tuple(db.session.execute(select(Claim.status).order_by(Claim.id)).scalars()),
+        tuple(db.session.execute(select(Appeal.status).order_by(Appeal.id)).scalars()),
     )
 
 

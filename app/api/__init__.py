@@ -227,6 +227,7 @@ def init_app(app: Flask) -> None:
         claims,
         classes,
         clubs,
+        my_data,
         notifications,
         people,
         scorecards,
@@ -234,7 +235,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (auth, people, classes, clubs, activities, check_in, claims, transcripts, scorecards, audit,
-                   notifications):
+                   notifications, my_data):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -1,7 +1,7 @@
 """`flask --app app …` commands; they call the same services as the pages and the API.
 
 people.py holds `flask user …`; records.py the record's commands (keys, transcripts, audit,
-imports, demo data, backup).
+imports, demo data, backup); jobs.py the job queue's worker and `flask notifications digest`.
 
 Each command is one use case: it commits once, after its service calls (a batch issue
 commits after each transcript). Output is in the site's default language (Chinese).
@@ -57,6 +57,7 @@ audit_cli = Commands("audit", help="Check the audit log.")
 import_cli = Commands("import", help="Import CSV files (all or nothing).")
 keys_cli = Commands("keys", help="The Ed25519 signing keys.")
 transcripts_cli = Commands("transcripts", help="Issue transcripts.")
+notifications_cli = Commands("notifications", help="Notifications: the organizers' daily digest.")
 
 
 def fail(error: DomainError) -> None:
@@ -69,13 +70,15 @@ def fail(error: DomainError) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import people, records  # noqa: F401  each module adds its commands to the groups
+    from app.cli import jobs, people, records  # noqa: F401  each module adds its commands to the groups
 
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(import_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(transcripts_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(jobs.worker)
     app.cli.add_command(records.demo_data)
     app.cli.add_command(records.demo_logins)
     app.cli.add_command(records.backup)

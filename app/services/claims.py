@@ -65,7 +65,7 @@ def may_review(session: Session, actor: User | None, claim: Claim) -> bool:
     return permissions.is_admin(actor) or _in_scope(session, actor, claim)
 
 
-def check_claim(values: dict, uploads: list[Upload], today: dt.date) -> dict:
+def check_claim(values: dict, uploads: list[Upload], today: dt.date) -> tuple[dict, list[str]]:
     """Every problem at once, by field; nothing is stored when there is one."""
     errors: dict[str, list[str]] = {}
     out: dict = {}
@@ -103,17 +103,18 @@ def check_claim(values: dict, uploads: list[Upload], today: dt.date) -> dict:
         errors["description"] = [_("At most %(max)s characters", max=MAX_TEXT)]
     out["description"] = description
     most = int(current_app.config["EVIDENCE_MAX_FILES"])
+    types: list = []
     if not uploads:
         errors["files"] = [_("At least one evidence file (a PDF, JPEG or PNG)")]
     elif len(uploads) > most:
         errors["files"] = [_("At most %(max)s files", max=most)]
     else:
-        bad = evidence.problems(uploads)
+        types, bad = evidence.check(uploads)
         if bad:
             errors["files"] = bad
     if errors:
         raise Invalid(errors, _("The claim was not saved: see the marked fields"))
-    return out
+    return out, types
 
 
 def require_claimant(actor: User | None) -> None:
@@ -123,10 +124,9 @@ def require_claimant(actor: User | None) -> None:
 
 def submit_claim(session: Session, actor: User | None, uploads: list[Upload], **values) -> Claim:
     require_claimant(actor)
-    claim_values = check_claim(values, uploads, to_local(utcnow()).date())
+    claim_values, types = check_claim(values, uploads, to_local(utcnow()).date())
     claim = Claim(student_id=actor.id, status=ClaimStatus.SUBMITTED, **claim_values)
-    for position, upload in enumerate(uploads, start=1):
-        media_type = evidence.media_type_of(upload.data)
+    for position, (upload, media_type) in enumerate(zip(uploads, types, strict=True), start=1):
         claim.files.append(ClaimFile(
             position=position, name=evidence.clean_name(upload.name, media_type), media_type=media_type,
             size=len(upload.data), sha256=evidence.store(upload.data),

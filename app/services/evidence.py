@@ -54,7 +54,10 @@ def media_type_of(data: bytes) -> str | None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=list(_IMAGE_TYPES)) as image:
                 kind = _IMAGE_TYPES.get(image.format or "")
-                image.verify()
+                image.verify()  # the structure (PNG's checksums)
+            # and every pixel: a real header followed by anything else is not a photo
+            with Image.open(io.BytesIO(data), formats=list(_IMAGE_TYPES)) as image:
+                image.load()
         return kind
     except Exception:  # noqa: BLE001 — Pillow raises many kinds for a file that is not an image
         return None
@@ -68,18 +71,21 @@ def clean_name(name: str, media_type: str) -> str:
     return stem + EXTENSIONS[media_type]
 
 
-def problems(uploads: list[Upload]) -> list[str]:
-    """What is wrong with each file (in the reader's language), or an empty list."""
+def check(uploads: list[Upload]) -> tuple[list[str | None], list[str]]:
+    """Each file's type by its content, and what is wrong with them (in the reader's language)."""
     limit = max_bytes()
+    types: list[str | None] = []
     out = []
     for upload in uploads:
+        kind = None
         if len(upload.data) > limit:
             out.append(_("%(name)s is larger than %(mb)s MB", name=upload.name, mb=limit // (1024 * 1024)))
         elif not upload.data:
             out.append(_("%(name)s is empty", name=upload.name))
-        elif media_type_of(upload.data) is None:
+        elif (kind := media_type_of(upload.data)) is None:
             out.append(_("%(name)s is not a PDF, JPEG or PNG file (whatever its name says)", name=upload.name))
-    return out
+        types.append(kind)
+    return types, out
 
 
 def root() -> Path:

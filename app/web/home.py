@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.models import Role
+from app.services import notifications
 from app.services.pages import admin as admin_pages
 from app.services.pages import leader as leader_pages
 from app.services.pages import organizer as organizer_pages
@@ -30,29 +31,41 @@ NAV = {
         ("web.admin_clubs", _l("Clubs")),
         ("web.admin_people", _l("People")),
         ("web.admin_transcripts", _l("Transcripts")),
+        ("web.claims_list", _l("Claims")),
+        ("web.appeals_list", _l("Appeals")),
         ("scorecard_pages.overview", _l("Scorecards")),
     ],
     Role.ORGANIZER: [
         ("web.organizer_home", _l("To do")),
+        ("web.claims_list", _l("Claims")),
+        ("web.appeals_list", _l("Appeals")),
         ("scorecard_pages.overview", _l("Scorecards")),
     ],
     Role.LEADER: [
         ("web.leader_home", _l("My clubs")),
+        ("web.catalogue_page", _l("Activities")),
         ("scorecard_pages.overview", _l("Scorecards")),
         ("web.student_home", _l("My records")),
+        ("web.claims_list", _l("My claims")),
     ],
-    Role.STUDENT: [("web.student_home", _l("My records"))],
+    Role.STUDENT: [
+        ("web.student_home", _l("My records")),
+        ("web.catalogue_page", _l("Activities")),
+        ("web.claims_list", _l("My claims")),
+        ("web.appeals_list", _l("Appeals")),
+    ],
 }
 
 
 def navigation() -> dict:
-    """Layout context: the signed-in person's menu and role label."""
+    """Layout context: the signed-in person's menu, role label and unread notifications (one count)."""
     if not current_user.is_authenticated:
-        return {"nav": [], "nav_role_label": None, "logout_form": None}
+        return {"nav": [], "nav_role_label": None, "logout_form": None, "unread_notifications": 0}
     return {
         "nav": NAV.get(current_user.role, []),
         "nav_role_label": Role(current_user.role).label,
         "logout_form": ActionForm(),
+        "unread_notifications": notifications.unread_count(db.session, current_user.id),
     }
 
 

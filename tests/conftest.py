@@ -174,6 +174,7 @@ def _config(url: str, tmp_path, extra: dict | None) -> dict:
         "SIGNING_KEY_DIR": str(tmp_path / "keys"),
         "TRANSCRIPT_DIR": str(tmp_path / "transcripts"),
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "JOB_QUEUE_URL": f"sqlite:///{tmp_path / 'jobs.db'}",
         "PUBLIC_BASE_URL": "https://dekt.example.edu.cn",
         "INSTITUTION_NAME": "示范大学 Demo University",
     }

@@ -31,12 +31,14 @@ NAV = {
         ("web.admin_clubs", _l("Clubs")),
         ("web.admin_people", _l("People")),
         ("web.admin_transcripts", _l("Transcripts")),
+        ("web.catalogue_page", _l("Activities")),
         ("web.claims_list", _l("Claims")),
         ("web.appeals_list", _l("Appeals")),
         ("scorecard_pages.overview", _l("Scorecards")),
     ],
     Role.ORGANIZER: [
         ("web.organizer_home", _l("To do")),
+        ("web.catalogue_page", _l("Activities")),
         ("web.claims_list", _l("Claims")),
         ("web.appeals_list", _l("Appeals")),
         ("scorecard_pages.overview", _l("Scorecards")),
@@ -47,6 +49,7 @@ NAV = {
         ("scorecard_pages.overview", _l("Scorecards")),
         ("web.student_home", _l("My records")),
         ("web.claims_list", _l("My claims")),
+        ("web.appeals_list", _l("Appeals")),
     ],
     Role.STUDENT: [
         ("web.student_home", _l("My records")),

@@ -51,6 +51,7 @@ class LiveServer:
             "DATABASE_URL": f"sqlite:///{folder / f'{name}.db'}",
             "SIGNING_KEY_DIR": str(folder / "keys"),
             "EVIDENCE_DIR": str(folder / "evidence"),
+            "JOB_QUEUE_URL": f"sqlite:///{folder / 'jobs.db'}",
             "SECRET_KEY": f"{name}-secret",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "INSTITUTION_NAME": "示范大学 Demo University",

@@ -211,3 +211,17 @@ def test_certified_claim_counts_on_the_transcript(app, client, session, make, pe
     assert sorted(r["source"] for r in public["records"]) == ["activity", "claim"]
     assert [(x["activity"], x["hours"]) for x in public["withdrawn"]] == [("全国大学生数学建模竞赛", 6)]
     assert public["hours_still_certified"] == 4
+
+
+def test_a_pdf_is_shown_in_the_page_as_its_first_page(client, session, make, people):
+    claim_id = submit(client, make, people.students[0], [("cert.pdf", pdf())]).get_json()["id"]
+    whole = client.get(f"{API}/claims/{claim_id}/files/1", headers=make.token(people.college))
+    assert whole.mimetype == "application/pdf" and whole.data.startswith(b"%PDF-")
+    preview = client.get(f"{API}/claims/{claim_id}/files/1?preview=1", headers=make.token(people.college))
+    assert preview.mimetype == "image/png"
+    image = Image.open(io.BytesIO(preview.data))
+    assert image.width == evidence.PREVIEW_WIDTH
+    # the page's text is on it: dark pixels where the certificate's line is printed
+    assert image.convert("L").getextrema()[0] < 100
+    assert client.get(f"{API}/claims/{claim_id}/files/1?preview=1",
+                      headers=make.token(people.students[1])).status_code == 404

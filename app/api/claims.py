@@ -67,16 +67,17 @@ def get_claim(claim_id):
 @token_required
 @blp.response(200, description="The evidence file itself (PDF, JPEG or PNG)")
 def claim_file(claim_id, position):
-    """One evidence file: the same people as the claim."""
-    return evidence_response(*claims.claim_file(db.session, current_actor(), claim_id, position))
+    """One evidence file: the same people as the claim (`?preview=1`: a PDF's first page as PNG)."""
+    preview = request.args.get("preview") == "1"
+    return evidence_response(*claims.claim_file(db.session, current_actor(), claim_id, position, preview=preview))
 
 
-def evidence_response(stored, data: bytes):
+def evidence_response(stored, data: bytes, media_type: str):
     response = make_response(data)
-    response.mimetype = stored.media_type
+    response.mimetype = media_type
     response.headers["Content-Disposition"] = f"inline; filename=\"evidence-{stored.position}{stored.name[-4:]}\""
     response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["ETag"] = f'"{stored.sha256}"'
+    response.headers["ETag"] = f'"{stored.sha256}{"-preview" if media_type != stored.media_type else ""}"'
     # Shown inside the claim's page (an <iframe> for a PDF), never inside anyone else's.
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"

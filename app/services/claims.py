@@ -152,11 +152,15 @@ def get_claim(session: Session, actor: User | None, claim_id: int, *, lock: bool
     return claim
 
 
-def claim_file(session: Session, actor: User | None, claim_id: int, position: int) -> tuple[ClaimFile, bytes]:
+def claim_file(session: Session, actor: User | None, claim_id: int, position: int,
+               *, preview: bool = False) -> tuple[ClaimFile, bytes, str]:
+    """An evidence file's row, bytes and type; `preview`: a PDF's first page as a PNG."""
     claim = get_claim(session, actor, claim_id)
     for f in claim.files:
         if f.position == position:
-            return f, evidence.read(f.sha256)
+            if preview and f.media_type == evidence.PDF:
+                return f, evidence.preview_png(f.sha256), evidence.PNG
+            return f, evidence.read(f.sha256), f.media_type
     raise NotFound(_("No file %(n)s in claim #%(id)s", n=position, id=claim_id))
 
 

@@ -119,3 +119,32 @@ def store(data: bytes) -> str:
 
 def read(sha256: str) -> bytes:
     return path_of(sha256).read_bytes()
+
+
+PREVIEW_WIDTH = 1000  # pixels: sharp on a phone, light enough to load on one
+
+
+def preview_png(sha256: str) -> bytes:
+    """The first page of a stored PDF as a PNG, for the reviewer's page: a phone's browser shows
+    no PDF inside a page. Rendered once (PDFium) and kept beside the evidence, by the same hash."""
+    target = root() / "previews" / sha256[:2] / f"{sha256}.png"
+    if target.exists():
+        return target.read_bytes()
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path_of(sha256).read_bytes())
+    try:
+        page = document[0]
+        scale = PREVIEW_WIDTH / max(page.get_width(), 1)
+        image = page.render(scale=min(scale, 4)).to_pil()
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    data = buffer.getvalue()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, target)
+    return data

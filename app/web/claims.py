@@ -82,7 +82,8 @@ def claim_page(claim_id: int):
 def claim_file_page(claim_id: int, position: int):
     from app.api.claims import evidence_response
 
-    return evidence_response(*claims.claim_file(db.session, actor(), claim_id, position))
+    preview = request.args.get("preview") == "1"
+    return evidence_response(*claims.claim_file(db.session, actor(), claim_id, position, preview=preview))
 
 
 def _review(claim_id: int, prefix: str, form, call, done: str):

@@ -43,14 +43,22 @@ def _photo_jpeg(rng: random.Random) -> bytes:
 
 def _certificate_pdf(title: str) -> bytes:
     from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
+    import credentials
+
+    if "DemoCJK" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DemoCJK", str(credentials.FONT_FILE)))  # the transcript's own font
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    page.setFont("Helvetica-Bold", 28)
-    page.drawString(72, 700, "Certificate of Achievement")
-    page.setFont("Helvetica", 14)
-    page.drawString(72, 660, title)
+    page.setFont("DemoCJK", 30)
+    page.drawString(72, 700, "荣誉证书")
+    page.setFont("Helvetica-Bold", 18)
+    page.drawString(72, 668, "Certificate of Achievement")
+    page.setFont("DemoCJK", 16)
+    page.drawString(72, 620, title)
     page.showPage()
     page.save()
     return buffer.getvalue()

@@ -131,3 +131,18 @@ def test_a_registered_student_checks_in_even_when_walk_ins_filled_the_room(sessi
         check_in.check_in(session, walk_in, activity.id, code)  # the last place is held
     session.rollback()
     assert check_in.check_in(session, w.students[0], activity.id, code).checked_in_at is not None
+
+
+def test_everyone_signed_up_hears_when_the_activity_is_cancelled(session, make, upcoming):
+    from app.services import activities
+
+    w = upcoming
+    for s in w.students[:3]:  # two places and one waiting
+        registrations.register(session, s, w.activity.id)
+    session.commit()
+    activities.cancel_activity(session, w.leader, w.activity.id, "场地临时关闭")
+    session.commit()
+    told = session.execute(select(Notification.user_id, Notification.params).where(
+        Notification.kind == "registration.activity_cancelled")).all()
+    assert sorted(user_id for user_id, _ in told) == sorted(s.id for s in w.students[:3])
+    assert {params["reason"] for _, params in told} == {"场地临时关闭"}

@@ -268,7 +268,11 @@ def cancel_activity(session: Session, actor: User | None, activity_id: int, reas
         # Held and signed off: cancelling would leave certified hours for an event that "never was".
         raise Conflict(ngettext("%(num)s certified record: revoke it before cancelling",
                                 "%(num)s certified records: revoke them before cancelling", certified))
-    return _take(session, actor, activity_id, "cancel", extra={"cancel_reason": reason})
+    activity = _take(session, actor, activity_id, "cancel", extra={"cancel_reason": reason})
+    from app.services import registrations  # sign-ups build on activities
+
+    registrations.tell_cancelled(session, activity)
+    return activity
 
 
 def counts_by_status(session: Session, activity_ids: list[int]) -> dict[int, dict[str, int]]:

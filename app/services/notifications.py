@@ -41,6 +41,7 @@ KINDS = {
     "registration.confirmed": ("activity", "starts_at"),
     "registration.waitlisted": ("activity", "position"),
     "registration.promoted": ("activity", "starts_at"),
+    "registration.activity_cancelled": ("activity", "reason"),
     "transcript.amended": ("serial",),
     "digest": ("records", "claims", "appeals", "plans"),
 }
@@ -108,6 +109,9 @@ _TEXTS: dict[str, Callable[[dict], tuple[str, str]]] = {
         _("A place opened for you"),
         _('You moved up from the waiting list: you have a place at "%(activity)s", starting %(starts_at)s.',
           **{**p, "starts_at": _when(p["starts_at"])})),
+    "registration.activity_cancelled": lambda p: (
+        _("An activity you signed up for is cancelled"),
+        _('"%(activity)s" is cancelled. Reason: %(reason)s', **p)),
     "transcript.amended": lambda p: (
         _("Your transcript was amended"),
         _("Your transcript %(serial)s was amended: a record it carries was withdrawn. "

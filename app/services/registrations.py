@@ -253,3 +253,15 @@ def list_registrations(session: Session, actor: User | None, activity_id: int) -
         line += waiting
         out.append(Attendee(r, line if waiting else None, r.student_id in came, no_shows.get(r.student_id, 0)))
     return out
+
+
+def tell_cancelled(session: Session, activity: Activity) -> int:
+    """The activity was cancelled: everyone signed up (or waiting) hears why. Answers how many."""
+    waiting = list(session.execute(
+        select(Registration.student_id).where(Registration.activity_id == activity.id,
+                                              Registration.status.in_(LIVE))
+    ).scalars())
+    for student_id in waiting:
+        notify(session, student_id, "registration.activity_cancelled", link=f"/activities/{activity.id}",
+               activity=activity.title, reason=activity.cancel_reason or "")
+    return len(waiting)

@@ -64,9 +64,8 @@ def _one_of(values) -> list[str]:
     return [_("One of: %(choices)s", choices=", ".join(v.value for v in values))]
 
 
-def check_plan(values: dict) -> dict:
-    errors: dict[str, list[str]] = {}
-    out: dict = {}
+def check_title_module_level(values: dict, errors: dict[str, list[str]], out: dict) -> None:
+    """What an activity and an achievement claim both name: a title, a module and a level."""
     title = (values.get("title") or "").strip()
     if not title:
         errors["title"] = [_("Required")]
@@ -79,6 +78,12 @@ def check_plan(values: dict) -> dict:
     if values.get("level") not in {lv.value for lv in Level}:
         errors["level"] = _one_of(Level)
     out["level"] = values.get("level")
+
+
+def check_plan(values: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    out: dict = {}
+    check_title_module_level(values, errors, out)
     starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
     for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
         if not isinstance(moment, datetime) or moment.tzinfo is None:

@@ -22,8 +22,6 @@ from app.models import (
     Claim,
     ClaimFile,
     ClaimStatus,
-    Level,
-    Module,
     Role,
     Transcript,
     TranscriptClaim,
@@ -31,7 +29,7 @@ from app.models import (
     User,
 )
 from app.services import evidence
-from app.services.activities import parse_hours
+from app.services.activities import check_title_module_level, parse_hours
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
 from app.services.evidence import Upload
@@ -69,18 +67,7 @@ def check_claim(values: dict, uploads: list[Upload], today: dt.date) -> tuple[di
     """Every problem at once, by field; nothing is stored when there is one."""
     errors: dict[str, list[str]] = {}
     out: dict = {}
-    title = (values.get("title") or "").strip()
-    if not title:
-        errors["title"] = [_("Required")]
-    elif len(title) > 200:
-        errors["title"] = [_("At most 200 characters")]
-    out["title"] = title
-    if values.get("module") not in {m.value for m in Module}:
-        errors["module"] = [_("One of: %(choices)s", choices=", ".join(m.value for m in Module))]
-    out["module"] = values.get("module")
-    if values.get("level") not in {lv.value for lv in Level}:
-        errors["level"] = [_("One of: %(choices)s", choices=", ".join(lv.value for lv in Level))]
-    out["level"] = values.get("level")
+    check_title_module_level(values, errors, out)
     occurred = values.get("occurred_on")
     if not isinstance(occurred, dt.date):
         errors["occurred_on"] = [_("A date (YYYY-MM-DD)")]

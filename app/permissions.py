@@ -119,7 +119,7 @@ def can_view_student_records(actor: User | None, student: User, *, in_scope: boo
 
 
 def can_register(actor: User | None) -> bool:
-    """Signing up (报名) is a student's own act; leaders are students too."""
+    """Signing up is a student's own act; leaders are students too."""
     return actor is not None and actor.role in STUDENT_ROLES
 
 

@@ -23,7 +23,6 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sdrf]")
 # the header names a school's CSV files carry.
 DATA_MODULES = {
     "app/services/demo.py",
-    "app/services/demo_student_year.py",
     "app/i18n.py",
     "app/services/scorecard/indicators.py",
     "app/services/csv_headers.py",

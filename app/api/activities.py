@@ -45,7 +45,7 @@ def list_activities(args):
 @token_required
 @blp.response(201, SignUpSchema)
 def sign_up(activity_id):
-    """Sign up (报名): a place while there is one, else the waiting line; before the start or the deadline."""
+    """Sign up: a place while there is one, else the waiting line; before the start or the deadline."""
     return registrations.register(db.session, current_actor(), activity_id)
 
 

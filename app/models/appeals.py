@@ -1,4 +1,4 @@
-"""Appeals (申诉): a student contests a rejection, or says a record is missing."""
+"""Appeals: a student contests a rejection, or says a record is missing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Achievement claims (个人申报): a student's outside achievement with evidence files."""
+"""Achievement claims: a student's outside achievement with evidence files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sign-ups (报名) for approved activities, with a waiting line past capacity."""
+"""Sign-ups for approved activities, with a waiting line past capacity."""
 
 from __future__ import annotations
 

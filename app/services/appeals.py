@@ -1,4 +1,4 @@
-"""Appeals (申诉): a student contests a rejected record or claim, or says a record is missing,
+"""Appeals: a student contests a rejected record or claim, or says a record is missing,
 within APPEAL_DAYS of the rejection (or of the activity's end). An organizer in scope — one who
 may sign the activity off, or review the claim — resolves it with a reason. An upheld appeal
 changes the record only through the normal paths: a corrected (or the missing) record is

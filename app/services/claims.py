@@ -1,4 +1,4 @@
-"""Achievement claims (个人申报): a student's outside achievement, with evidence, reviewed by an
+"""Achievement claims: a student's outside achievement, with evidence, reviewed by an
 organizer in scope. A certified claim counts like a participation (hours, the transcript,
 marked as a claim); it is never edited, only revoked with a reason, like a record.
 

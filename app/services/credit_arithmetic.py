@@ -2,8 +2,8 @@
 
 Given a rule set (total minimum; per module an optional minimum and cap; the yearly pass and
 excellent thresholds) and a student's certified hours — per module, and per academic year —
-`progress` answers what counts: a module's hours above its cap are not counted ("高于满分时按满分
-计算"), the total counted is the sum of what each module counts, and each year gets its grade.
+`progress` answers what counts: a module's hours above its cap are not counted (counted at the cap, as the
+rules say), the total counted is the sum of what each module counts, and each year gets its grade.
 The services read the hours from the record; this module only adds them up.
 """
 

@@ -1,12 +1,15 @@
 """The demo school's student year: sign-ups (with a waiting line) for the coming weeks,
-achievement claims in every state with real evidence files, and appeals. Data, not messages:
-the Chinese here is what the demo's people wrote."""
+achievement claims in every state with real evidence files, and appeals. What the demo's people
+wrote (titles, reasons, file names) is data, in demo_student_year.json beside this module."""
 
 from __future__ import annotations
 
+import functools
 import io
+import json
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -54,7 +57,7 @@ def _certificate_pdf(title: str) -> bytes:
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     page.setFont("DemoCJK", 30)
-    page.drawString(72, 700, "荣誉证书")
+    page.drawString(72, 700, words()["certificate"])
     page.setFont("Helvetica-Bold", 18)
     page.drawString(72, 668, "Certificate of Achievement")
     page.setFont("DemoCJK", 16)
@@ -64,14 +67,9 @@ def _certificate_pdf(title: str) -> bytes:
     return buffer.getvalue()
 
 
-CLAIMS = (
-    # title, module, level, days ago, hours, award, evidence kind, outcome
-    ("全国大学生数学建模竞赛", "innovation", "national", 60, "8", "国家二等奖", "pdf", "certified"),
-    ("大学英语六级考试", "skills", "national", 90, "4", None, "photo", "submitted"),
-    ("暑期社区实习（街道办）", "practice", "school", 120, "20", None, "png", "rejected"),
-    ("校园歌手大赛", "culture_sports", "school", 30, "3", "三等奖", "photo", "submitted"),
-    ("计算机二级证书", "skills", "national", 200, "4", None, "pdf", "revoked"),
-)
+@functools.cache
+def words() -> dict:
+    return json.loads((Path(__file__).with_name("demo_student_year.json")).read_text("utf-8"))
 
 
 def load(session: Session, rng: random.Random, today: date, members: list[User], zhang: User,
@@ -111,26 +109,26 @@ def _sign_ups(session: Session, rng: random.Random, members: list[User], zhang: 
 def _claims(session: Session, rng: random.Random, today: date, members: list[User], zhang: User,
             reviewer: User) -> None:
     owners = [zhang, zhang, zhang] + [m for m in members if m.id != zhang.id and m.unit_id == zhang.unit_id][:2]
-    for (title, module, level, days, hours, award, kind, outcome), owner in zip(CLAIMS, owners, strict=False):
+    names, reasons = words()["file_names"], words()["reasons"]
+    for row, owner in zip(words()["claims"], owners, strict=False):
+        title, kind, outcome = row["title"], row["evidence"], row["outcome"]
         data = {"pdf": lambda t=title: _certificate_pdf(t), "png": lambda t=title: _certificate_png(t, (30, 80, 160)),
                 "photo": lambda: _photo_jpeg(rng)}[kind]()
-        name = {"pdf": "证书.pdf", "png": "实习证明.png", "photo": "IMG_0412.jpg"}[kind]
-        files = [Upload(name, data)]
+        files = [Upload(names[kind], data)]
         if kind == "pdf":
-            files.append(Upload("获奖照片.jpg", _photo_jpeg(rng)))
+            files.append(Upload(names["second_photo"], _photo_jpeg(rng)))
         claim = claims.submit_claim(
-            session, owner, files, title=title, module=module, level=level,
-            occurred_on=today - timedelta(days=days), hours=hours, award=award,
-            description=f"{owner.display_name}的个人申报：{title}。",
+            session, owner, files, title=title, module=row["module"], level=row["level"],
+            occurred_on=today - timedelta(days=row["days_ago"]), hours=row["hours"], award=row["award"],
+            description=words()["description"] % {"name": owner.display_name, "title": title},
         )
         if outcome in ("certified", "revoked"):
-            claims.certify_claim(session, reviewer, claim.id, "证书原件已核验")
+            claims.certify_claim(session, reviewer, claim.id, reasons["certify"])
         if outcome == "rejected":
-            claims.reject_claim(session, reviewer, claim.id, "实习证明缺少单位盖章，请补充后重新申报")
-            appeals.open_appeal(session, owner, claim_id=claim.id,
-                                reason="单位盖章版证明已补拍上传，见附件二；实习共四周，每周五天。")
+            claims.reject_claim(session, reviewer, claim.id, reasons["reject"])
+            appeals.open_appeal(session, owner, claim_id=claim.id, reason=reasons["claim_appeal"])
         if outcome == "revoked":
-            claims.revoke_claim(session, reviewer, claim.id, "证书编号查询不到，待学生提供原件")
+            claims.revoke_claim(session, reviewer, claim.id, reasons["revoke"])
 
 
 def _appeal_of_a_rejected_record(session: Session, members: list[User]) -> None:
@@ -142,8 +140,8 @@ def _appeal_of_a_rejected_record(session: Session, members: list[User]) -> None:
         return
     try:
         appeal = appeals.open_appeal(session, rejected.student, participation_id=rejected.id,
-                                     reason="我当天全程参加，签到表上有我的签名。")
+                                     reason=words()["reasons"]["record_appeal"])
     except DomainError:
         return  # its window has passed
     advisor = rejected.activity.club.advisors[0]
-    appeals.resolve_appeal(session, advisor, appeal.id, "dismissed", "签到表上没有该同学的签名，维持原决定。")
+    appeals.resolve_appeal(session, advisor, appeal.id, "dismissed", words()["reasons"]["dismiss"])

@@ -1,4 +1,4 @@
-"""My data (PIPL 个人信息可携带): everything the record keeps about one student, as one ZIP.
+"""My data (PIPL, the right to a copy): everything the record keeps about one student, as one ZIP.
 
 The archive holds, in this order: README.txt (what each file is, in Chinese and English, from the
 catalog), profile.json, records.json and records.csv (every participation, with its reasons),

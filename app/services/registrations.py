@@ -1,4 +1,4 @@
-"""Sign-ups (报名): before the start or the leader's deadline, a waiting line past capacity.
+"""Sign-ups: before the start or the leader's deadline, a waiting line past capacity.
 
 A sign-up never certifies anything: it reserves a place, so that a registered student's scan
 at the venue is taken even when walk-ins have filled the room. Who signed up and did not come

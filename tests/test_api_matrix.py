@@ -46,6 +46,7 @@ from app.services.notifications import notify
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
+from tests.test_claims import png
 
 ACTORS = (
     "no_token",        # no Authorization header
@@ -116,21 +117,13 @@ OWN_AND_REVIEWERS = dict(no_token=401, bad_token=401, admin=200, advisor=200, ot
 REVIEWERS = {**OWN_AND_REVIEWERS, "student": 403}
 
 
-def _png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), (200, 30, 30)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def _claim_form(w: World, actor: str) -> dict:
     import io
 
     return {"title": "英语六级", "module": "skills", "level": "national", "occurred_on": "2026-06-15",
-            "hours": "4", "files": [(io.BytesIO(_png()), "score.png")]}
+            "hours": "4", "files": [(io.BytesIO(png()), "score.png")]}
 
 
 def grant(success: int, *allowed: str, otherwise: int = 403) -> dict[str, int]:
@@ -465,7 +458,7 @@ def build_world(route: Route) -> World:
         db.session.add(Registration(activity_id=activity.id, student_id=people["student"].id, status="registered"))
     claim = None
     if route.claim_status:
-        claim = claims.submit_claim(db.session, people["student"], [Upload("score.png", _png())],
+        claim = claims.submit_claim(db.session, people["student"], [Upload("score.png", png())],
                                     title="英语六级", module="skills", level="national",
                                     occurred_on=date(2026, 6, 15), hours="4")
         if route.claim_status == "certified":

@@ -41,6 +41,7 @@ from app.services.notifications import notify
 from app.timeutil import utcnow
 from tests.conftest import BACKENDS, make_test_app
 from tests.factories import PASSWORD, Factory
+from tests.test_claims import png
 
 VISITORS = (
     "anonymous", "admin", "advisor", "other_advisor", "leader", "other_leader", "student", "other_student",
@@ -94,7 +95,7 @@ def build_world() -> World:
     db.session.add(member)
     notification = notify(db.session, people["student"], "record.certified", link="/me", activity="x", hours=1)
     upcoming = make.activity(club, starts_at=utcnow() + timedelta(days=7), capacity=20)
-    claim = claims.submit_claim(db.session, db.session.get(User, people["student"].id), [Upload("s.png", _png())],
+    claim = claims.submit_claim(db.session, db.session.get(User, people["student"].id), [Upload("s.png", png())],
                                 title="英语六级", module="skills", level="national",
                                 occurred_on=utcnow().date() - timedelta(days=30), hours="4")
     rejected, appealed = (make.participation(make.activity(club, starts_at=ended), people["student"],
@@ -109,14 +110,6 @@ def build_world() -> World:
                  member.id, notification.id, upcoming.id, claim.id, rejected.id, appeal.id)
 
 
-def _png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (16, 16), (30, 120, 30)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 @dataclass

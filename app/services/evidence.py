@@ -100,21 +100,26 @@ def store(data: bytes) -> str:
     """Write the bytes under their hash (once), atomically; answers the hash."""
     digest = hashlib.sha256(data).hexdigest()
     target = path_of(digest)
-    if target.exists():
-        return digest
+    if not target.exists():
+        _write_once(target, data, fsync=True)
+    return digest
+
+
+def _write_once(target: Path, data: bytes, *, fsync: bool) -> None:
+    """Write to a temporary file beside `target`, then rename: a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, 0o640)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return digest
 
 
 def read(sha256: str) -> bytes:
@@ -142,9 +147,5 @@ def preview_png(sha256: str) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     data = buffer.getvalue()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
+    _write_once(target, data, fsync=False)  # made again from the PDF if ever lost
     return data

@@ -161,3 +161,18 @@ def can_view_overview(actor: User | None) -> bool:
 def can_show_check_in_code(actor: User | None, activity: Activity) -> bool:
     """The venue's check-in screen: a leader of the club (who runs it on site), or the admin."""
     return is_admin(actor) or leads(actor, activity.club)
+
+
+def can_set_rules(actor: User | None) -> bool:
+    """The credit rules and the module list are the Youth League office's (PRODUCT.md)."""
+    return is_admin(actor)
+
+
+def can_view_requirements(actor: User | None) -> bool:
+    """The requirements report: the admin (the whole school) and organizers (their scope)."""
+    return is_admin(actor) or actor.role == Role.ORGANIZER
+
+
+def can_run_year_end(actor: User | None) -> bool:
+    """The yearly certification (学年认定) is the office's."""
+    return is_admin(actor)

@@ -18,6 +18,7 @@ from app.models import (
     Participation,
     ParticipationStatus,
     Role,
+    SchoolClass,
     Unit,
     User,
     club_leader,
@@ -42,9 +43,16 @@ class Factory:
         n = next(_seq)
         return self._save(Unit(code=code or f"U{n}", name=f"{name}{n}"))
 
-    def user(self, role: str = Role.STUDENT, *, name: str | None = None, unit: Unit | None = None,
-             student_no: str | None = None, username: str | None = None) -> User:
+    def school_class(self, unit: Unit | None = None, *, cohort: int = 2023, name: str | None = None) -> SchoolClass:
         n = next(_seq)
+        return self._save(SchoolClass(unit_id=(unit or self.unit()).id, cohort=cohort, name=name or f"{cohort}级{n}班"))
+
+    def user(self, role: str = Role.STUDENT, *, name: str | None = None, unit: Unit | None = None,
+             student_no: str | None = None, username: str | None = None,
+             school_class: SchoolClass | None = None) -> User:
+        n = next(_seq)
+        if school_class is not None:
+            unit = unit or school_class.unit
         if student_no is None and role in (Role.STUDENT, Role.LEADER):
             student_no = f"2025{n:06d}"
         return self._save(User(
@@ -54,6 +62,7 @@ class Factory:
             role=role,
             student_no=student_no,
             unit_id=unit.id if unit else None,
+            class_id=school_class.id if school_class else None,
         ))
 
     def admin(self, **kw) -> User:

@@ -230,12 +230,13 @@ def init_app(app: Flask) -> None:
         my_data,
         notifications,
         people,
+        rules,
         scorecards,
         transcripts,
     )
 
     for module in (auth, people, classes, clubs, activities, check_in, claims, transcripts, scorecards, audit,
-                   notifications, my_data):
+                   notifications, my_data, rules):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -29,6 +29,7 @@ from app.models.people import (
     User,
 )
 from app.models.registrations import Registration, RegistrationStatus
+from app.models.rules import CreditModule, Grade, RuleSet, YearGrade
 from app.models.transcripts import Transcript, TranscriptClaim, TranscriptRecord, TranscriptStatus
 
 __all__ = [
@@ -51,6 +52,10 @@ __all__ = [
     "AuthToken",
     "AuditHead",
     "Club",
+    "CreditModule",
+    "Grade",
+    "RuleSet",
+    "YearGrade",
     "ClubStatus",
     "Level",
     "Membership",

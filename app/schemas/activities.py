@@ -1,15 +1,24 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from app.models import ActivityStatus, Level, Module, ParticipationRole
-from app.schemas.common import Hours, Id, PageArgsSchema, Schema, SchoolDateTime, UserBriefSchema, WholeNumber
+from app.models import ActivityStatus, Level, ParticipationRole
+from app.schemas.common import (
+    Hours,
+    Id,
+    PageArgsSchema,
+    Schema,
+    SchoolDateTime,
+    UserBriefSchema,
+    WholeNumber,
+    known_module,
+)
 from app.services.participations import record_flags
 from app.timeutil import to_local
 
 
 class ActivityInSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    module = fields.String(required=True, validate=validate.OneOf([m.value for m in Module]))
+    module = fields.String(required=True, validate=known_module)
     level = fields.String(required=True, validate=validate.OneOf([lv.value for lv in Level]))
     starts_at = SchoolDateTime(required=True)
     ends_at = SchoolDateTime(required=True)
@@ -158,7 +167,7 @@ class CertifiedClaimSchema(Schema):
 
 class CatalogueArgsSchema(PageArgsSchema):
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ActivityStatus]))
-    module = fields.String(load_default=None, validate=validate.OneOf([m.value for m in Module]))
+    module = fields.String(load_default=None, validate=known_module)
     level = fields.String(load_default=None, validate=validate.OneOf([lv.value for lv in Level]))
     club_id = Id(query=True, load_default=None)
     unit_id = Id(query=True, load_default=None)

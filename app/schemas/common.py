@@ -26,6 +26,16 @@ def Id(*, query: bool = False, **kwargs) -> fields.Integer:  # noqa: N802 — re
                           error_messages=messages, **kwargs)
 
 
+def known_module(value: str) -> None:
+    """A key of the office's module list (data: read when the request is validated)."""
+    from app.extensions import db
+    from app.services.modules import module_keys
+
+    keys = module_keys(db.session)
+    if value not in keys:
+        raise ma.ValidationError(_("One of: %(choices)s", choices=", ".join(keys)))
+
+
 def WholeNumber(**kwargs) -> fields.Integer:  # noqa: N802 — reads like a field class
     """A JSON integer: 1.5, "1.5", "30" and true are refused, not truncated or cast to 1."""
     messages = {"invalid": _l("A whole number"), **kwargs.pop("error_messages", {})}

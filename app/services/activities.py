@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Activity, ActivityStatus, Level, Module, Participation, ParticipationStatus, User
+from app.models import Activity, ActivityStatus, Level, Participation, ParticipationStatus, User
 from app.models.activities import MAX_HOURS
 from app.services import lifecycle
 from app.services.audit import append_event
 from app.services.clubs import get_club
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
 from app.services.lifecycle import require_running_club
+from app.services.modules import module_keys
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import term_of, utcnow
@@ -64,26 +65,28 @@ def _one_of(values) -> list[str]:
     return [_("One of: %(choices)s", choices=", ".join(v.value for v in values))]
 
 
-def check_title_module_level(values: dict, errors: dict[str, list[str]], out: dict) -> None:
-    """What an activity and an achievement claim both name: a title, a module and a level."""
+def check_title_module_level(values: dict, errors: dict[str, list[str]], out: dict,
+                             modules: tuple[str, ...]) -> None:
+    """What an activity and an achievement claim both name: a title, a module of the office's list
+    (`modules`) and a level."""
     title = (values.get("title") or "").strip()
     if not title:
         errors["title"] = [_("Required")]
     elif len(title) > 200:
         errors["title"] = [_("At most 200 characters")]
     out["title"] = title
-    if values.get("module") not in {m.value for m in Module}:
-        errors["module"] = _one_of(Module)
+    if values.get("module") not in modules:
+        errors["module"] = [_("One of: %(choices)s", choices=", ".join(modules))]
     out["module"] = values.get("module")
     if values.get("level") not in {lv.value for lv in Level}:
         errors["level"] = _one_of(Level)
     out["level"] = values.get("level")
 
 
-def check_plan(values: dict) -> dict:
+def check_plan(values: dict, modules: tuple[str, ...]) -> dict:
     errors: dict[str, list[str]] = {}
     out: dict = {}
-    check_title_module_level(values, errors, out)
+    check_title_module_level(values, errors, out, modules)
     starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
     for field, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
         if not isinstance(moment, datetime) or moment.tzinfo is None:
@@ -137,14 +140,14 @@ def check_plan(values: dict) -> dict:
     return out
 
 
-def plan_problems(values: dict) -> dict[str, list[str]]:
+def plan_problems(session: Session, values: dict) -> dict[str, list[str]]:
     """What is wrong with an activity plan, without storing anything.
 
     Pages call this when some fields could not even be parsed, so that one submission shows
     every message at once (the service itself validates again when the plan is saved).
     """
     try:
-        check_plan(values)
+        check_plan(values, module_keys(session))
     except Invalid as error:
         return error.fields
     return {}
@@ -168,7 +171,7 @@ def activity_for_editing(session: Session, actor: User | None, activity_id: int)
 
 def create_activity(session: Session, actor: User | None, club_id: int, **values) -> Activity:
     club = club_for_planning(session, actor, club_id)
-    plan = check_plan(values)
+    plan = check_plan(values, module_keys(session))
     twin = session.execute(
         select(Activity.id).where(
             Activity.club_id == club.id, Activity.title == plan["title"],
@@ -196,7 +199,7 @@ def update_activity(session: Session, actor: User | None, activity_id: int, **va
     activity = get_activity(session, activity_id, lock=True)
     lifecycle.require(actor, activity, "edit")
     step = lifecycle.require_state(activity, "edit")
-    checked = check_plan({**{f: getattr(activity, f) for f in PLAN_FIELDS}, **values})
+    checked = check_plan({**{f: getattr(activity, f) for f in PLAN_FIELDS}, **values}, module_keys(session))
     changed = sorted(key for key, value in checked.items() if getattr(activity, key) != value)
     before = activity.status
     for key, value in checked.items():

@@ -33,6 +33,7 @@ from app.services.activities import check_title_module_level, parse_hours
 from app.services.audit import append_event
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, checked_reason
 from app.services.evidence import Upload
+from app.services.modules import module_keys
 from app.services.notifications import notify
 from app.services.scope import scoped_student_ids, student_in_scope
 from app.services.system import acting
@@ -63,11 +64,12 @@ def may_review(session: Session, actor: User | None, claim: Claim) -> bool:
     return permissions.is_admin(actor) or _in_scope(session, actor, claim)
 
 
-def check_claim(values: dict, uploads: list[Upload], today: dt.date) -> tuple[dict, list[str]]:
+def check_claim(values: dict, uploads: list[Upload], today: dt.date,
+                modules: tuple[str, ...]) -> tuple[dict, list[str]]:
     """Every problem at once, by field; nothing is stored when there is one."""
     errors: dict[str, list[str]] = {}
     out: dict = {}
-    check_title_module_level(values, errors, out)
+    check_title_module_level(values, errors, out, modules)
     occurred = values.get("occurred_on")
     if not isinstance(occurred, dt.date):
         errors["occurred_on"] = [_("A date (YYYY-MM-DD)")]
@@ -111,7 +113,7 @@ def require_claimant(actor: User | None) -> None:
 
 def submit_claim(session: Session, actor: User | None, uploads: list[Upload], **values) -> Claim:
     require_claimant(actor)
-    claim_values, types = check_claim(values, uploads, to_local(utcnow()).date())
+    claim_values, types = check_claim(values, uploads, to_local(utcnow()).date(), module_keys(session))
     claim = Claim(student_id=actor.id, status=ClaimStatus.SUBMITTED, **claim_values)
     for position, (upload, media_type) in enumerate(zip(uploads, types, strict=True), start=1):
         claim.files.append(ClaimFile(

@@ -35,10 +35,13 @@ class Rules:
     modules: Mapping[str, ModuleRule] = field(default_factory=dict)
     pass_hours: Decimal = ZERO
     excellent_hours: Decimal = ZERO
+    years_required: int = 0  # how many years must reach at least a pass
 
     def __post_init__(self) -> None:
         if self.total_min_hours < 0 or self.pass_hours < 0 or self.excellent_hours < 0:
             raise ValueError("hours must not be negative")
+        if self.years_required < 0:
+            raise ValueError("years required must not be negative")
         if self.excellent_hours < self.pass_hours:
             raise ValueError("the excellent threshold is below the pass threshold")
 
@@ -60,15 +63,24 @@ class Progress:
     counted: Decimal
     required: Decimal
     years: dict[str, tuple[Decimal, str]]  # "2025-2026" → (hours, grade)
+    years_required: int = 0
 
     @property
     def total_met(self) -> bool:
         return self.counted >= self.required
 
     @property
+    def years_passed(self) -> int:
+        return sum(1 for _, g in self.years.values() if g != FAIL)
+
+    @property
+    def years_met(self) -> bool:
+        return self.years_passed >= self.years_required
+
+    @property
     def met(self) -> bool:
-        """The requirement as a whole: the total and every module's minimum."""
-        return self.total_met and all(m.met for m in self.modules.values())
+        """The requirement as a whole: the total, every module's minimum, and the passed years."""
+        return self.total_met and self.years_met and all(m.met for m in self.modules.values())
 
     @property
     def short_by(self) -> Decimal:
@@ -94,4 +106,4 @@ def progress(rules: Rules, hours_by_module: Mapping[str, Decimal], hours_by_year
         modules[key] = ModuleProgress(certified, counted, rule.min_hours)
     counted = sum((m.counted for m in modules.values()), ZERO)
     years = {year: (Decimal(h), grade(Decimal(h), rules)) for year, h in sorted(hours_by_year.items())}
-    return Progress(modules, counted, rules.total_min_hours, years)
+    return Progress(modules, counted, rules.total_min_hours, years, rules.years_required)

@@ -33,7 +33,7 @@ def _choices(form: ActivityForm) -> ActivityForm:
 
 def _all_problems(form: ActivityForm) -> None:
     """Some fields did not parse: add the plan's other problems so all show at once."""
-    put_errors(form, activities.plan_problems(form.values(school_zone())), only_clean=True)
+    put_errors(form, activities.plan_problems(db.session, form.values(school_zone())), only_clean=True)
 
 
 @bp.route("/clubs/<int:club_id>/activities/new", methods=["GET", "POST"])

@@ -38,7 +38,8 @@ def _file(data: bytes, mimetype: str, ascii_name: str, name: str):
     return response
 
 
-def _table(table: exports.Table, fmt: str):
+def table_file(table: exports.Table, fmt: str):
+    """A table as a CSV or xlsx download (also the API's `?format=`)."""
     if fmt not in exports.FORMATS:
         from werkzeug.exceptions import NotFound
 
@@ -59,14 +60,14 @@ def overview():
 @login_required
 def ranking_file(fmt: str):
     ranking = scorecard.my_overview(db.session, actor(), **_args())
-    return _table(exports.ranking_table(ranking), fmt)
+    return table_file(exports.ranking_table(ranking), fmt)
 
 
 @bp.get("/scorecards/heat.<fmt>")
 @login_required
 def heat_file(fmt: str):
     heat = scorecard.module_hours_by_unit(db.session, actor(), **_args())
-    return _table(exports.heat_table(heat), fmt)
+    return table_file(exports.heat_table(heat), fmt)
 
 
 @bp.get("/clubs/<int:club_id>/scorecard")
@@ -107,11 +108,11 @@ def report(club_id: int):
 @login_required
 def indicators_file(club_id: int, fmt: str):
     card = scorecard.club_scorecard(db.session, actor(), club_id, request.args.get("term"))
-    return _table(exports.indicator_table(card), fmt)
+    return table_file(exports.indicator_table(card), fmt)
 
 
 @bp.get("/clubs/<int:club_id>/scorecard/trend.<fmt>")
 @login_required
 def trend_file(club_id: int, fmt: str):
     cards = scorecard.club_trend(db.session, actor(), club_id)
-    return _table(exports.trend_table(cards), fmt)
+    return table_file(exports.trend_table(cards), fmt)

@@ -6,13 +6,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import PERSON_ROLES, Level, Module, ParticipationRole, Unit, User
+from app.models import PERSON_ROLES, Level, ParticipationRole, Unit, User
 from app.services.pages.common import require_admin
 
 
 def module_choices() -> list[tuple[str, str]]:
-    """The transcript's vocabulary (credentials.snapshot) names each module and level."""
-    return Module.choices()
+    """The office's module list (services.modules), in its order."""
+    from app.extensions import db
+    from app.services.modules import module_choices as office_modules
+
+    return office_modules(db.session)
 
 
 def level_choices() -> list[tuple[str, str]]:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from app import permissions
-from app.models import Activity, ActivityStatus, Module, Participation, ParticipationStatus, Registration, User
+from app.models import Activity, ActivityStatus, Participation, ParticipationStatus, Registration, User
 from app.services.errors import Forbidden
+from app.services.modules import module_list
 from app.services.pages.transcripts import my_transcripts
 from app.services.participations import LIVE, student_records
 from app.services.registrations import LIVE as REGISTRATION_LIVE
@@ -53,9 +54,9 @@ def student_home(session: Session, actor: User | None) -> StudentHome:
             module = record.activity.module
             pending[module] = pending.get(module, Decimal("0")) + record.hours
     modules = [
-        ModuleRow(m.value, *m.pair, data.hours_by_module.get(m.value, Decimal("0")),
-                  pending.get(m.value, Decimal("0")))
-        for m in Module
+        ModuleRow(m.key, *m.pair, data.hours_by_module.get(m.key, Decimal("0")),
+                  pending.get(m.key, Decimal("0")))
+        for m in module_list(session)
     ]
     certified = [r for r in data.items if r.status == ParticipationStatus.CERTIFIED]
     from app.services import appeals  # the appeals build on the records this page reads

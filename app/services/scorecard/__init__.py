@@ -53,7 +53,6 @@ from app.models import (
     Activity,
     ActivityStatus,
     Club,
-    Module,
     Participation,
     ParticipationStatus,
     Role,
@@ -64,6 +63,7 @@ from app.models import (
 )
 from app.services.clubs import get_club
 from app.services.errors import Forbidden, Invalid
+from app.services.modules import module_list
 from app.services.scope import overseen_club_ids
 from app.services.scorecard.facts import QUERIES_PER_COMPUTE, club_conditions, compute
 from app.services.scorecard.indicators import (
@@ -311,7 +311,7 @@ def module_hours_by_unit(
     for uid, uname, module, hours in session.execute(query):
         units[uid] = uname
         cells[(uid, module)] = round(float(hours or Decimal(0)), 1)
-    modules = [(m.value, *m.pair) for m in Module]
+    modules = [(m.key, *m.pair) for m in module_list(session)]
     return HeatTable(term, sorted(units.items(), key=lambda u: u[1]), modules, cells)
 
 

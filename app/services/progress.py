@@ -1,0 +1,104 @@
+"""A student's progress against their cohort's credit rules, from what is certified now: records
+of activities and certified achievement claims, each counted in the module it belongs to and the
+academic year it happened in (September to August). The caps and grades are credit_arithmetic's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app import permissions
+from app.models import Activity, Claim, ClaimStatus, Participation, ParticipationStatus, Role, User
+from app.models.rules import RuleSet, YearGrade
+from app.services import credit_arithmetic as arithmetic
+from app.services.accounts import student_by_number
+from app.services.credit_rules import arithmetic_rules, current_rules
+from app.services.errors import Forbidden
+from app.services.modules import ModuleInfo, module_keys, module_list
+from app.services.scope import student_in_scope
+
+ZERO = Decimal("0.0")
+
+
+def academic_year_of(day: date) -> str:
+    """September starts the year: 2025-09-01 and 2026-08-31 are both in 2025-2026."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+@dataclass
+class Hours:
+    """One student's certified hours, per module and per academic year."""
+
+    by_module: dict[str, Decimal]
+    by_year: dict[str, Decimal]
+
+
+def _record_sums(student_ids: Select | Iterable[int], *, by: str) -> Select:
+    """Certified records' hours per student and module (`by="module"`) or academic year (`"year"`).
+    The year is the first nine characters of the activity's term ("2025-2026-1")."""
+    group = Activity.module if by == "module" else func.substr(Activity.term, 1, 9)
+    return (select(Participation.student_id, group, func.sum(Participation.hours))
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(Participation.status == ParticipationStatus.CERTIFIED, Participation.student_id.in_(student_ids))
+            .group_by(Participation.student_id, group))
+
+
+def hours_of(session: Session, student_ids: Select | Iterable[int]) -> dict[int, Hours]:
+    """Every listed student's certified hours: three grouped queries, whatever the number of students."""
+    out: dict[int, Hours] = defaultdict(lambda: Hours({}, {}))
+    for student_id, module, total in session.execute(_record_sums(student_ids, by="module")):
+        out[student_id].by_module[module] = Decimal(total)
+    for student_id, year, total in session.execute(_record_sums(student_ids, by="year")):
+        out[student_id].by_year[year] = Decimal(total)
+    claims = session.execute(
+        select(Claim.student_id, Claim.module, Claim.occurred_on, Claim.hours)
+        .where(Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_(student_ids)))
+    for student_id, module, occurred_on, hours in claims:
+        h = out[student_id]
+        h.by_module[module] = h.by_module.get(module, ZERO) + Decimal(hours)
+        year = academic_year_of(occurred_on)
+        h.by_year[year] = h.by_year.get(year, ZERO) + Decimal(hours)
+    return out
+
+
+@dataclass
+class StudentProgress:
+    student: User
+    rules: RuleSet | None
+    result: arithmetic.Progress
+    modules: list[ModuleInfo]
+    recorded: dict[str, YearGrade]  # the year-end's grades, by academic year
+
+    @property
+    def rules_version(self) -> str | None:
+        return self.rules.name if self.rules else None
+
+
+def progress_for(session: Session, student: User) -> StudentProgress:
+    """The arithmetic for one student, no permission asked (transcripts and reports call it)."""
+    cohort = student.school_class.cohort if student.school_class else None
+    rule_set = current_rules(session, cohort)
+    hours = hours_of(session, [student.id]).get(student.id, Hours({}, {}))
+    result = arithmetic.progress(arithmetic_rules(rule_set), hours.by_module, hours.by_year, module_keys(session))
+    recorded = {g.academic_year: g for g in session.execute(
+        select(YearGrade).where(YearGrade.student_id == student.id)).scalars()}
+    return StudentProgress(student, rule_set, result, module_list(session), recorded)
+
+
+def student_progress(session: Session, actor: User | None, student_no: str) -> StudentProgress:
+    """The student themself, organizers for whom the student is in scope, and the admin."""
+    student = student_by_number(session, student_no)
+    in_scope = actor is not None and actor.role == Role.ORGANIZER and student_in_scope(session, actor, student)
+    if not permissions.can_view_student_records(actor, student, in_scope=in_scope):
+        raise Forbidden(_("You may not see this student's records"))
+    return progress_for(session, student)
+

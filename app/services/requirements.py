@@ -1,0 +1,144 @@
+"""The office's requirements report (达标情况): for one cohort, every student's counted hours under
+the cohort's current rules, whether they meet them and by how much they are short. Filters by
+college and class and by met / not met; sorted; one page for the screen, every row for 教务处's
+CSV or xlsx. The admin sees the whole cohort, an organizer the students in their scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import permissions
+from app.models import Role, SchoolClass, Unit, User
+from app.models.people import STUDENT_ROLES
+from app.models.rules import RuleSet
+from app.services import credit_arithmetic as arithmetic
+from app.services.credit_rules import arithmetic_rules, cohort_students, current_rules
+from app.services.errors import Forbidden, Invalid
+from app.services.exports import Table
+from app.services.modules import module_keys
+from app.services.progress import Hours, hours_of
+from app.services.scope import scoped_student_ids
+
+SORTS = ("short_by", "student_no", "name", "class", "counted")
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    student_id: int
+    student_no: str
+    name: str
+    unit: str
+    class_name: str
+    counted: Decimal
+    required: Decimal
+    met: bool
+    short_by: Decimal
+
+
+@dataclass
+class RequirementsReport:
+    cohort: int
+    rules: RuleSet | None
+    items: list[RequirementRow]  # this page's
+    total: int  # rows after every filter
+    students: int  # the students of the cohort within the college, class and scope
+    met_count: int  # of those, how many meet the rules
+    page: int
+    per_page: int
+
+    @property
+    def rules_version(self) -> str | None:
+        return self.rules.name if self.rules else None
+
+
+def _students(actor: User | None, cohort: int, unit_id: int | None, class_id: int | None):
+    query = (select(User.id, User.student_no, User.display_name, Unit.name, SchoolClass.name)
+             .join(SchoolClass, SchoolClass.id == User.class_id)
+             .join(Unit, Unit.id == SchoolClass.unit_id)
+             .where(SchoolClass.cohort == cohort, User.role.in_(STUDENT_ROLES)))
+    if unit_id is not None:
+        query = query.where(SchoolClass.unit_id == unit_id)
+    if class_id is not None:
+        query = query.where(SchoolClass.id == class_id)
+    if actor is not None and actor.role == Role.ORGANIZER:
+        query = query.where(User.id.in_(scoped_student_ids(actor)))
+    return query
+
+
+def cohort_rows(session: Session, actor: User | None, cohort: int, *, unit_id: int | None = None,
+                class_id: int | None = None) -> tuple[RuleSet | None, list[RequirementRow]]:
+    """Every student of the cohort (within the filters and the actor's scope) with their standing."""
+    rule_set = current_rules(session, cohort)
+    rules = arithmetic_rules(rule_set)
+    keys = module_keys(session)
+    students = _students(actor, cohort, unit_id, class_id)
+    people = session.execute(students).all()
+    hours = hours_of(session, students.with_only_columns(User.id)) if people else {}
+    empty = Hours({}, {})
+    rows = []
+    for student_id, student_no, name, unit, class_name in people:
+        h = hours.get(student_id, empty)
+        result = arithmetic.progress(rules, h.by_module, h.by_year, keys)
+        rows.append(RequirementRow(student_id, student_no or "", name, unit, class_name, result.counted,
+                                   result.required, result.met, result.short_by))
+    return rule_set, rows
+
+
+def _sort_key(sort: str):
+    return {
+        "short_by": lambda r: (-r.short_by, r.student_no),
+        "student_no": lambda r: r.student_no,
+        "name": lambda r: (r.name, r.student_no),
+        "class": lambda r: (r.class_name, r.student_no),
+        "counted": lambda r: (r.counted, r.student_no),
+    }[sort]
+
+
+def report(session: Session, actor: User | None, *, cohort: int, unit_id: int | None = None,
+           class_id: int | None = None, met: bool | None = None, sort: str = "short_by",
+           descending: bool = False, page: int = 1, per_page: int | None = 50) -> RequirementsReport:
+    """The cohort's standing, filtered and sorted; `per_page=None` for every row (the exports)."""
+    if not permissions.can_view_requirements(actor):
+        raise Forbidden(_("Only the office and organizers see the requirements report"))
+    if sort not in SORTS:
+        raise Invalid({"sort": [_("One of: %(choices)s", choices=", ".join(SORTS))]}, _("Check the sort"))
+    if cohort_students(session, cohort) == 0:
+        raise Invalid({"cohort": [_("No student of cohort %(cohort)d", cohort=cohort)]}, _("Check the cohort"))
+    rule_set, rows = cohort_rows(session, actor, cohort, unit_id=unit_id, class_id=class_id)
+    students, met_count = len(rows), sum(1 for r in rows if r.met)
+    if met is not None:
+        rows = [r for r in rows if r.met == met]
+    rows.sort(key=_sort_key(sort), reverse=descending)
+    total = len(rows)
+    if per_page is not None:
+        rows = rows[(page - 1) * per_page: page * per_page]
+    return RequirementsReport(cohort, rule_set, rows, total, students, met_count, page, per_page or total)
+
+
+def report_table(report_: RequirementsReport) -> Table:
+    """The rows for 教务处, headed as API.md says (学号, 姓名, 班级, 已计学时, 要求学时, 是否达标), then
+    the college and the shortfall."""
+    headers = [_("Student no."), _("Full name"), _("Class"), _("Counted hours"), _("Required hours"),
+               _("Requirement met"), _("College"), _("Hours short")]
+    rows = [[r.student_no, r.name, r.class_name, r.counted, r.required, r.met, r.unit, r.short_by]
+            for r in report_.items]
+    return Table(_("Requirements %(cohort)d", cohort=report_.cohort), headers, rows,
+                 f"requirements-{report_.cohort}")
+
+
+def attainment_by_cohort(session: Session) -> list[tuple[int, int, int]]:
+    """(cohort, students, meeting the rules) for every cohort with a rule set (the dashboard)."""
+    from app.services.credit_rules import rules_by_cohort
+
+    out = []
+    for cohort in sorted(rules_by_cohort(session)):
+        _rules, rows = cohort_rows(session, None, cohort)
+        if rows:
+            out.append((cohort, len(rows), sum(1 for r in rows if r.met)))
+    return out

@@ -223,8 +223,33 @@ def load_demo(session: Session, today: date | None = None, seed: int = 2026) -> 
     _demo_history(session, random.Random(seed + 1))
     _demo_new_club(session, random.Random(seed + 2), units, advisors, members, current)
     demo_student_year.load(session, random.Random(seed + 3), today, members, zhang, secretary)
+    _demo_rules(session, admin, today)
     _demo_transcripts(session, admin, zhang, members)
     return True
+
+
+# Each cohort's credit rules: the juniors' were tightened once (version 2), so the office's page
+# shows a history; with the demo's records some students of each cohort meet them and some do not.
+DEMO_RULES = {
+    2023: [{"total_min_hours": "24", "modules": {"volunteering": {"min_hours": "6", "max_hours": "16"}},
+            "annual": {"pass_hours": "12", "excellent_hours": "24"}, "years_required": 0},
+           {"total_min_hours": "30", "modules": {"volunteering": {"min_hours": "8", "max_hours": "16"},
+                                                  "practice": {"max_hours": "12"}},
+            "annual": {"pass_hours": "12", "excellent_hours": "24"}, "years_required": 1}],
+    2024: [{"total_min_hours": "20", "modules": {"volunteering": {"min_hours": "4", "max_hours": "16"},
+                                                  "ideology": {"max_hours": "10"}},
+            "annual": {"pass_hours": "8", "excellent_hours": "16"}, "years_required": 1}],
+}
+
+
+def _demo_rules(session: Session, admin: User, today: date) -> None:
+    from app.services import credit_rules, year_end
+
+    for cohort, versions in DEMO_RULES.items():
+        for values in versions:
+            credit_rules.set_rules(session, admin, cohort, values)
+    # The year that ended last summer is certified already.
+    year_end.run_year_end(session, admin, year_end.recent_years()[1])
 
 
 def _demo_transcripts(session: Session, admin: User, zhang: User, members: list[User]) -> None:

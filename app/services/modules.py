@@ -99,7 +99,8 @@ def _names(values: dict) -> tuple[str, str]:
 def _check_unique_names(session: Session, key: str, name_zh: str, name_en: str) -> None:
     for other in module_list(session):
         if other.key != key and (other.name_zh == name_zh or other.name_en.lower() == name_en.lower()):
-            raise Invalid({"name_zh" if other.name_zh == name_zh else "name_en": [_("Another module has this name")]}, _("Another module has this name"))
+            field = "name_zh" if other.name_zh == name_zh else "name_en"
+            raise Invalid({field: [_("Another module has this name")]}, _("Another module has this name"))
 
 
 def add_module(session: Session, actor: User | None, values: dict) -> ModuleInfo:
@@ -107,12 +108,13 @@ def add_module(session: Session, actor: User | None, values: dict) -> ModuleInfo
         raise Forbidden(_("Only the admin sets the credit rules"))
     key = (values.get("key") or "").strip()
     if not KEY_PATTERN.match(key):
-        raise Invalid({"key": [
-            _("2 to 20 lowercase letters, digits or underscores, starting with a letter")]}, _("Check the module's key"))
+        reason = _("2 to 20 lowercase letters, digits or underscores, starting with a letter")
+        raise Invalid({"key": [reason]}, _("Check the module's key"))
     if key in module_keys(session):
         raise Invalid({"key": [_("A module with this key exists")]}, _("Check the module's key"))
     if len(module_list(session)) >= MAX_MODULES:
-        raise Invalid({"key": [_("At most %(n)d modules", n=MAX_MODULES)]}, _("At most %(n)d modules", n=MAX_MODULES))
+        reason = _("At most %(n)d modules", n=MAX_MODULES)
+        raise Invalid({"key": [reason]}, reason)
     name_zh, name_en = _names(values)
     _check_unique_names(session, key, name_zh, name_en)
     last = session.execute(select(func.max(CreditModule.position))).scalar()

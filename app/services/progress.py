@@ -70,6 +70,31 @@ def hours_of(session: Session, student_ids: Select | Iterable[int]) -> dict[int,
     return out
 
 
+@dataclass(frozen=True)
+class ModuleStanding:
+    """One module's line of the progress page: what counts, what is required, what is still to go."""
+
+    key: str
+    label: str
+    certified: Decimal
+    counted: Decimal
+    required: Decimal
+    cap: Decimal | None
+    met: bool
+
+    @property
+    def to_go(self) -> Decimal:
+        return max(self.required - self.counted, ZERO)
+
+    @property
+    def percent(self) -> float:
+        """How full the bar is: of the minimum when there is one, else of the cap, else full."""
+        goal = self.required or self.cap
+        if not goal:
+            return 100.0 if self.counted else 0.0
+        return round(min(float(self.counted / goal), 1.0) * 100, 1)
+
+
 @dataclass
 class StudentProgress:
     student: User
@@ -81,6 +106,20 @@ class StudentProgress:
     @property
     def rules_version(self) -> str | None:
         return self.rules.name if self.rules else None
+
+    @property
+    def standings(self) -> list[ModuleStanding]:
+        caps = arithmetic_rules(self.rules).modules
+        return [ModuleStanding(m.key, m.label, self.result.modules[m.key].certified,
+                               self.result.modules[m.key].counted, self.result.modules[m.key].required,
+                               caps[m.key].max_hours if m.key in caps else None, self.result.modules[m.key].met)
+                for m in self.modules]
+
+    @property
+    def total_percent(self) -> float:
+        if not self.result.required:
+            return 100.0
+        return round(min(float(self.result.counted / self.result.required), 1.0) * 100, 1)
 
 
 def progress_for(session: Session, student: User) -> StudentProgress:

@@ -120,8 +120,8 @@ def year_grades(session: Session, actor: User | None, academic_year: str, *, coh
         raise Forbidden(_("Only the admin runs the yearly certification"))
     year = check_academic_year(academic_year)
     if grade is not None and grade not in {g.value for g in Grade}:
-        raise Invalid({"grade": [_("One of: %(choices)s",
-                                                         choices=", ".join(g.value for g in Grade))]}, _("Check the grade"))
+        reason = _("One of: %(choices)s", choices=", ".join(g.value for g in Grade))
+        raise Invalid({"grade": [reason]}, _("Check the grade"))
     base = select(YearGrade).join(User, User.id == YearGrade.student_id).where(YearGrade.academic_year == year)
     if cohort is not None:
         base = base.join(RuleSet, RuleSet.id == YearGrade.rule_set_id).where(RuleSet.cohort == cohort)
@@ -131,5 +131,6 @@ def year_grades(session: Session, actor: User | None, academic_year: str, *, coh
         base = base.where(YearGrade.grade == grade)
     total = session.execute(base.with_only_columns(func.count())).scalar_one()
     items = list(session.execute(
-        base.options(joinedload(YearGrade.student), joinedload(YearGrade.rule_set)).order_by(User.student_no).offset((page - 1) * per_page).limit(per_page)).scalars())
+        base.options(joinedload(YearGrade.student), joinedload(YearGrade.rule_set))
+        .order_by(User.student_no).offset((page - 1) * per_page).limit(per_page)).scalars())
     return YearGrades(year, items, total, {g.value: counts.get(g.value, 0) for g in Grade})

@@ -128,6 +128,7 @@ def init_app(app: Flask) -> None:
         people,
         records,
         roster,
+        rules,
         sso,
         transcripts,
     )

@@ -440,3 +440,72 @@ class ResolveForm(_PageTokenForm):
         SelectChoice("dismissed", _l("Dismiss: the record stays as it is")),
     ])
     reason = TextAreaField(_l("Reason"), render_kw={"rows": 2, "maxlength": 2000})
+
+
+class ModuleForm(OnceForm):
+    key = StringField(_l("Module key"), render_kw={"maxlength": 20, "placeholder": "labour", "autocapitalize": "none"})
+    name_zh = StringField(_l("Chinese name"), render_kw={"maxlength": 40})
+    name_en = StringField(_l("English name"), render_kw={"maxlength": 80})
+
+    def values(self) -> dict:
+        return {"key": (self.key.data or "").strip(), "name_zh": self.name_zh.data, "name_en": self.name_en.data}
+
+
+class ModuleRenameForm(FlaskForm):
+    name_zh = StringField(_l("Chinese name"), render_kw={"maxlength": 40})
+    name_en = StringField(_l("English name"), render_kw={"maxlength": 80})
+
+
+_HOURS = {"inputmode": "decimal", "maxlength": 7}
+
+
+def rules_form(module_keys) -> type[FlaskForm]:
+    """The rule set's form: the fixed fields and a minimum and a cap per module of the office's list
+    (the list is data, so the form is made for it)."""
+
+    class RulesForm(FlaskForm):
+        total_min_hours = StringField(_l("Total hours to graduate"), render_kw=_HOURS)
+        pass_hours = StringField(_l("Hours a year for a pass"), render_kw=_HOURS)
+        excellent_hours = StringField(_l("Hours a year for excellent"), render_kw=_HOURS)
+        years_required = StringField(_l("Years that must pass"), render_kw={"inputmode": "numeric", "maxlength": 2})
+
+        def values(self) -> dict:
+            return {
+                "total_min_hours": self.total_min_hours.data,
+                "annual": {"pass_hours": self.pass_hours.data, "excellent_hours": self.excellent_hours.data},
+                "years_required": (self.years_required.data or "0").strip(),
+                "modules": {key: {"min_hours": self[f"{key}_min"].data or None,
+                                  "max_hours": self[f"{key}_max"].data or None} for key in module_keys},
+            }
+
+        @staticmethod
+        def renames() -> dict[str, str]:
+            """The service's dotted field names → this form's fields."""
+            out = {"annual.pass_hours": "pass_hours", "annual.excellent_hours": "excellent_hours"}
+            for key in module_keys:
+                out |= {f"modules.{key}.min_hours": f"{key}_min", f"modules.{key}.max_hours": f"{key}_max",
+                        f"modules.{key}": f"{key}_min"}
+            return out
+
+    for key in module_keys:
+        setattr(RulesForm, f"{key}_min", StringField(_l("Minimum"), render_kw=_HOURS))
+        setattr(RulesForm, f"{key}_max", StringField(_l("Cap"), render_kw=_HOURS))
+    return RulesForm
+
+
+class YearEndForm(FlaskForm):
+    academic_year = SelectField(_l("Academic year"), validate_choice=False)
+    cohort = SelectField(_l("Cohort"), validate_choice=False)
+
+
+class RequirementFilterForm(FlaskForm):
+    """The report's filters: a GET form (bookmarkable), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    cohort = SelectField(_l("Cohort"), validate_choice=False)
+    unit_id = SelectField(_l("College"), validate_choice=False)
+    class_id = SelectField(_l("Class"), validate_choice=False)
+    met = SelectField(_l("Requirement"), validate_choice=False)
+    sort = SelectField(_l("Sort by"), validate_choice=False)

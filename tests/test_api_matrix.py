@@ -30,17 +30,20 @@ from app.models import (
     AuthToken,
     Claim,
     Club,
+    CreditModule,
     Membership,
     Notification,
     Participation,
     PasswordReset,
     Registration,
+    RuleSet,
     SchoolClass,
     Unit,
     User,
+    YearGrade,
     club_leader,
 )
-from app.services import appeals, check_in, claims
+from app.services import appeals, check_in, claims, credit_rules, year_end
 from app.services.evidence import Upload
 from app.services.notifications import notify
 from app.timeutil import utcnow
@@ -97,6 +100,7 @@ class Route:
     registered: bool = False          # the participant has signed up for it
     claim_status: str | None = None   # the participant's claim (with a PNG), if any
     appeal: bool = False              # the participant appeals their rejected record
+    cohort: bool = False              # the students are a class of cohort 2025, which has credit rules
     multipart: bool = False           # the body is a form with files, not JSON
     raw: bool = False                 # a success answers a file, not JSON
     probe: Callable[[World], object] | None = None  # what a success changes
@@ -388,6 +392,43 @@ ROUTES: list[Route] = [
           grant(200, "admin", "student"), record_status="certified", claim_status="submitted", raw=True),
 ]
 
+COHORT = 2025
+COHORT_RULES = {"total_min_hours": 20, "modules": {"volunteering": {"min_hours": 4, "max_hours": 10}},
+                "annual": {"pass_hours": 6, "excellent_hours": 12}}
+
+
+def _rules_body(w: World, actor: str) -> dict:
+    # a new total each time, so every success is a new version
+    return {**COHORT_RULES, "total_min_hours": 20 + next(_n) % 500}
+
+
+ROUTES += [
+    # ---- Credit rules and progress ----------------------------------------------------
+    Route("list-modules", "GET", "/api/v1/modules", lambda w: "/api/v1/modules", grant(200, *SIGNED_IN)),
+    Route("add-module", "POST", "/api/v1/modules", lambda w: "/api/v1/modules", grant(201, "admin"),
+          body=lambda w, a: {"key": _unique("m"), "name_zh": _unique("劳动"), "name_en": _unique("Labour ")},
+          probe=lambda w: _count(CreditModule)),
+    Route("rename-module", "PATCH", "/api/v1/modules/<key>", lambda w: "/api/v1/modules/skills",
+          grant(200, "admin"), body=lambda w, a: {"name_zh": _unique("技能"), "name_en": _unique("Skills ")},
+          probe=lambda w: db.session.execute(select(CreditModule.name_zh).where(CreditModule.key == "skills"))
+          .scalar()),
+    Route("get-rules", "GET", "/api/v1/rules/<int:cohort>", lambda w: f"/api/v1/rules/{COHORT}",
+          grant(200, *SIGNED_IN), cohort=True),
+    Route("set-rules", "PUT", "/api/v1/rules/<int:cohort>", lambda w: f"/api/v1/rules/{COHORT}",
+          grant(200, "admin"), body=_rules_body, cohort=True, probe=lambda w: _count(RuleSet)),
+    # the participant's progress: theirs, the admin's, and their club's advisor's (in scope)
+    Route("progress", "GET", "/api/v1/students/<student_no>/progress",
+          lambda w: f"/api/v1/students/{w.people['student'].student_no}/progress",
+          grant(200, "admin", "student", "advisor"), record_status="certified", cohort=True),
+    Route("requirements-report", "GET", "/api/v1/reports/requirements",
+          lambda w: f"/api/v1/reports/requirements?cohort={COHORT}", grant(200, "admin", *ORGANIZERS), cohort=True),
+    Route("year-end", "POST", "/api/v1/year-end", lambda w: "/api/v1/year-end", grant(200, "admin"),
+          body=lambda w, a: {"academic_year": year_end.recent_years()[0]}, cohort=True,
+          probe=lambda w: _count(YearGrade)),
+    Route("year-grades", "GET", "/api/v1/year-end/<academic_year>",
+          lambda w: f"/api/v1/year-end/{year_end.recent_years()[0]}", grant(200, "admin"), cohort=True),
+]
+
 MATRIX_ROUTES = len(ROUTES)
 MATRIX_ACTORS = len(ACTORS)
 MATRIX_SIZE = MATRIX_ROUTES * MATRIX_ACTORS  # cells per backend
@@ -470,6 +511,12 @@ def build_world(route: Route) -> World:
     if route.member:
         member = Membership(club_id=club.id, user_id=third.id, term="2026-2027-1", role="成员")
         db.session.add(member)
+    if route.cohort:
+        klass = make.school_class(unit, cohort=COHORT)
+        for person in (people["leader"], people["other_leader"], people["student"], people["other_student"], third):
+            person.class_id = klass.id
+        if credit_rules.current_rules(db.session, COHORT) is None:
+            credit_rules.set_rules(db.session, people["admin"], COHORT, COHORT_RULES)
     notification = None
     if route.notification:
         notification = notify(db.session, people["student"], "record.certified", link="/me",

@@ -30,7 +30,11 @@ RULES = {
 
 
 @pytest.fixture
-def school(make, session):
+def school(make):
+    return build_school(make)
+
+
+def build_school(make):
     """A college with a 2023 class of three students, a club run by an advisor, and the admin."""
     unit = make.unit()
     klass = make.school_class(unit, cohort=2023)
@@ -116,7 +120,8 @@ def test_the_office_adds_a_module_and_activities_can_use_it(client, make, sessio
     added = client.post(f"{API}/modules", headers=make.token(school.admin),
                         json={"key": "labour", "name_zh": "劳动教育", "name_en": "Labour education"})
     assert added.status_code == 201, added.get_json()
-    keys = [m["key"] for m in client.get(f"{API}/modules", headers=make.token(school.students[0])).get_json()["items"]]
+    listed = client.get(f"{API}/modules", headers=make.token(school.students[0])).get_json()["items"]
+    keys = [m["key"] for m in listed]
     assert keys[-1] == "labour" and len(keys) == 8
     record = certify(make, school, school.students[0], "labour", 3)
     assert record.activity.module_label == "劳动教育"
@@ -135,7 +140,8 @@ def test_renaming_a_module_shows_everywhere_at_once(client, make, session, schoo
     session.expire_all()
     session.info.clear()
     assert record.activity.module_label == "志愿服务"
-    assert session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "module")).scalar() == "module.rename"
+    logged = session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "module")).scalar()
+    assert logged == "module.rename"
 
 
 @pytest.mark.parametrize(("body", "field"), [

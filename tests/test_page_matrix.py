@@ -25,17 +25,20 @@ from app.models import (
     Appeal,
     AuditEvent,
     Claim,
+    CreditModule,
     Membership,
     Notification,
     Participation,
     PasswordReset,
     Registration,
+    RuleSet,
     SchoolClass,
     Transcript,
     User,
+    YearGrade,
     club_leader,
 )
-from app.services import appeals, claims, transcripts
+from app.services import appeals, claims, credit_rules, transcripts
 from app.services.evidence import Upload
 from app.services.notifications import notify
 from app.timeutil import utcnow
@@ -84,6 +87,12 @@ def build_world() -> World:
     }
     club = make.club(advisors=[people["advisor"]], leaders=[people["leader"]], unit=unit)
     make.club(advisors=[people["other_advisor"]], leaders=[people["other_leader"]], unit=unit)
+    klass = make.school_class(unit, cohort=COHORT)
+    for key in STUDENTS:
+        people[key].class_id = klass.id
+    db.session.flush()
+    credit_rules.set_rules(db.session, people["admin"], COHORT, {
+        "total_min_hours": 20, "annual": {"pass_hours": 6, "excellent_hours": 12}})
     ended = utcnow() - timedelta(days=2)
     activity = make.activity(club, starts_at=ended)
     draft = make.activity(club, status="draft", starts_at=utcnow() + timedelta(days=7))
@@ -130,6 +139,7 @@ def everyone(status: int) -> dict[str, int]:
 
 
 CLUB_PEOPLE = ("admin", "advisor", "leader")
+COHORT = 2025
 
 PAGES: list[Page] = [
     Page("/", lambda w: "/", everyone(302)),
@@ -199,6 +209,16 @@ PAGES: list[Page] = [
          lambda w: f"/clubs/{w.club_id}/scorecard/indicators.csv", grant(*CLUB_PEOPLE)),
     Page("/clubs/<int:club_id>/scorecard/trend.<fmt>", lambda w: f"/clubs/{w.club_id}/scorecard/trend.csv",
          grant(*CLUB_PEOPLE)),
+    # credit rules: the office's; progress: the student's own, their advisor's (in scope), the admin's
+    Page("/admin/rules", lambda w: "/admin/rules", grant("admin")),
+    Page("/admin/rules/<int:cohort>", lambda w: f"/admin/rules/{COHORT}", grant("admin")),
+    Page("/admin/year-end", lambda w: "/admin/year-end", grant("admin")),
+    Page("/me/progress", lambda w: "/me/progress", grant(*STUDENTS)),
+    Page("/students/<student_no>/progress", lambda w: f"/students/{w.people['student'].student_no}/progress",
+         grant("admin", "advisor", "student")),
+    Page("/reports/requirements", lambda w: f"/reports/requirements?cohort={COHORT}", grant("admin", *ORGANIZERS)),
+    Page("/reports/requirements.<fmt>", lambda w: f"/reports/requirements.csv?cohort={COHORT}",
+         grant("admin", *ORGANIZERS)),
     # public: the employer's side
     Page("/verify", lambda w: "/verify", everyone(200)),
     Page("/v/<serial>", lambda w: f"/v/{w.serial}", everyone(200)),
@@ -299,6 +319,15 @@ ACTIONS: list[Action] = [
            lambda w: {"role": "会长"}),
     Action("/clubs/<int:club_id>/members/<int:membership_id>/remove",
            lambda w: f"/clubs/{w.club_id}/members/{w.member_id}/remove", ("other_leader", "other_advisor", "student")),
+    # the credit rules, the module list and the yearly certification: the office's
+    Action("/admin/rules", lambda w: "/admin/rules", ("advisor", "leader", "student"),
+           lambda w: {"key": "labour", "name_zh": "劳动教育", "name_en": "Labour education"}),
+    Action("/admin/modules/<key>", lambda w: "/admin/modules/skills", ("advisor", "leader", "student"),
+           lambda w: {"m-skills-name_zh": "技能", "m-skills-name_en": "Skills"}),
+    Action("/admin/rules/<int:cohort>", lambda w: f"/admin/rules/{COHORT}", ("advisor", "leader", "student"),
+           lambda w: {"total_min_hours": "30", "pass_hours": "6", "excellent_hours": "12", "years_required": "0"}),
+    Action("/admin/year-end", lambda w: "/admin/year-end", ("advisor", "leader", "student"),
+           lambda w: {"academic_year": "2025-2026", "cohort": str(COHORT)}),
     Action("/clubs/<int:club_id>/leaders", lambda w: f"/clubs/{w.club_id}/leaders",
            ("leader", "other_advisor", "student"),
            lambda w: {"student_nos": w.people["student"].student_no, "confirm": "1"}),
@@ -368,6 +397,9 @@ def _state() -> tuple:
         tuple(db.session.execute(select(Registration.status).order_by(Registration.id)).scalars()),
         tuple(db.session.execute(select(Claim.status).order_by(Claim.id)).scalars()),
         tuple(db.session.execute(select(Appeal.status).order_by(Appeal.id)).scalars()),
+        db.session.execute(select(func.count()).select_from(RuleSet)).scalar_one(),
+        tuple(db.session.execute(select(CreditModule.key, CreditModule.name_zh)).all()),
+        db.session.execute(select(func.count()).select_from(YearGrade)).scalar_one(),
     )
 
 

@@ -8,8 +8,14 @@ from sqlalchemy import func, select
 
 from app.models import CreditModule, RuleSet, YearGrade
 from app.services import credit_rules
-from tests.test_credit_rules import AUTUMN_2023, RULES, certify, school  # noqa: F401  (the fixture)
+from tests.test_credit_rules import AUTUMN_2023, RULES, build_school, certify
 from tests.test_web_transcripts import sign_in
+
+
+@pytest.fixture
+def school(make):
+    return build_school(make)
+
 
 FORM = {"total_min_hours": "20", "pass_hours": "6", "excellent_hours": "12", "years_required": "1",
         "volunteering_min": "4", "volunteering_max": "10", "ideology_min": "2"}

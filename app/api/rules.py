@@ -22,7 +22,6 @@ from app.schemas.rules import (
     YearGradePageSchema,
 )
 from app.services import credit_rules, modules, progress, requirements, year_end
-from app.services.errors import NotFound
 from app.web.scorecards import table_file
 
 blp = Blueprint("rules", __name__, url_prefix=PREFIX, description="Credit rules and progress")
@@ -59,10 +58,7 @@ def rename_module(values, key):
 @blp.response(200, RulesOutSchema)
 def get_rules(cohort):
     """A cohort's current rules (a school's rules are no secret to anyone signed in)."""
-    found = credit_rules.current_rules(db.session, cohort)
-    if found is None:
-        raise NotFound()
-    return found
+    return credit_rules.rules_in_force(db.session, cohort)
 
 
 @blp.route("/rules/<int:cohort>", methods=["PUT"])

@@ -34,6 +34,13 @@ def current_rules(session: Session, cohort: int | None) -> RuleSet | None:
     ).scalar()
 
 
+def rules_in_force(session: Session, cohort: int) -> RuleSet:
+    found = current_rules(session, cohort)
+    if found is None:
+        raise NotFound(_("Cohort %(cohort)d has no credit rules", cohort=cohort))
+    return found
+
+
 def rules_by_cohort(session: Session) -> dict[int, RuleSet]:
     """Every cohort's latest version (the office's list and the reports)."""
     latest = (select(RuleSet.cohort, func.max(RuleSet.version).label("v")).group_by(RuleSet.cohort).subquery())

@@ -11,7 +11,7 @@ from flask_login import login_required
 from app.extensions import db
 from app.models.rules import Grade
 from app.services import credit_rules, modules, progress, requirements, year_end
-from app.services.errors import Invalid
+from app.services.errors import Forbidden, Invalid
 from app.services.pages import rules as rule_pages
 from app.services.pages.common import Page
 from app.web import bp
@@ -94,6 +94,16 @@ def admin_rules_edit(cohort: int):
     history = credit_rules.rule_history(db.session, cohort)
     return render_template("web/rules_edit.html", form=form, cohort=cohort, history=history,
                            modules=modules.module_list(db.session)), status_of(form)
+
+
+@bp.route("/me/progress")
+@login_required
+def my_progress():
+    """One's own progress (the menu's link): a student's number is their own."""
+    me = actor()
+    if not me.is_student:
+        raise Forbidden(_("This page is for students"))
+    return student_progress(me.student_no)
 
 
 @bp.route("/students/<student_no>/progress")

@@ -370,3 +370,16 @@ def test_only_the_admin_runs_the_year_end(client, make, session, school, who):
     response = client.post(f"{API}/year-end", headers=make.token(actor), json={"academic_year": "2023-2024"})
     assert response.status_code == 403
     assert session.execute(select(func.count(YearGrade.id))).scalar() == 0
+
+
+def test_the_command_line_runs_the_yearly_certification(app, make, session, school):
+    credit_rules.set_rules(session, school.admin, 2023, RULES)
+    session.commit()
+    certify(make, school, school.students[0], "ideology", 12)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["grades", "run", "2023-2024", "--cohort", "2023"])
+    assert result.exit_code == 0, result.output
+    assert "已认定 3 名学生" in result.output and "优秀" in result.output
+    assert session.execute(select(func.count(YearGrade.id))).scalar() == 3
+    refused = runner.invoke(args=["grades", "run", "2023"])
+    assert refused.exit_code == 1 and "academic_year" in refused.output

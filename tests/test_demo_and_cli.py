@@ -26,6 +26,13 @@ def test_demo_data_builds_a_believable_school_once(app, session):
     states = set(session.execute(select(Participation.status)).scalars())
     assert states == {"recorded", "certified", "rejected", "revoked"}
     assert verify_chain(session).ok
+    # every cohort has credit rules, and each has students on both sides of them
+    from app.services import requirements
+
+    admin = session.execute(select(User).where(User.username == "admin")).scalar_one()
+    for cohort in (2023, 2024):
+        report = requirements.report(session, admin, cohort=cohort, per_page=None)
+        assert report.rules is not None and 0 < report.met_count < report.students, (cohort, report.met_count)
     users_before = count(User)
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code == 0 and "已有" in again.output

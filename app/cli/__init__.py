@@ -1,7 +1,8 @@
 """`flask --app app …` commands; they call the same services as the pages and the API.
 
 people.py holds `flask user …`; records.py the record's commands (keys, transcripts, audit,
-imports, demo data, backup); jobs.py the job queue's worker and `flask notifications digest`.
+imports, demo data, backup); jobs.py the job queue's worker and `flask notifications digest`;
+grades.py `flask grades run` (the yearly certification).
 
 Each command is one use case: it commits once, after its service calls (a batch issue
 commits after each transcript). Output is in the site's default language (Chinese).
@@ -71,6 +72,7 @@ def fail(error: DomainError) -> None:
 
 def init_app(app: Flask) -> None:
     from app.cli import jobs, people, records  # noqa: F401  each module adds its commands to the groups
+    from app.cli.grades import grades_cli
 
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
@@ -78,6 +80,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(transcripts_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(grades_cli)
     app.cli.add_command(jobs.worker)
     app.cli.add_command(records.demo_data)
     app.cli.add_command(records.demo_logins)

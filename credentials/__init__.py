@@ -4,6 +4,9 @@ Snapshot → canonical bytes → digest; an Ed25519 key ring published as JWKS; 
 link for the QR code; a deterministic A4 PDF with the bundled CJK font; and offline
 verification of a link or a PDF.  Imports nothing from the web app.
 
+A snapshot carries the office's module list (``modules``, default the seven national ones)
+and, when the cohort has credit rules, a :class:`Requirement`; both are optional in its bytes.
+
 Typical issue::
 
     ring = get_keyring("instance/keys")
@@ -45,10 +48,12 @@ from .pdf import render_pdf
 from .qr import qr_matrix, qr_version
 from .snapshot import (
     CLAIM,
+    GRADES,
     LEVELS,
     MODULES,
     ROLES,
     Record,
+    Requirement,
     Snapshot,
     canonical_bytes,
     snapshot_digest,
@@ -62,6 +67,7 @@ __all__ = [
     "CLAIM",
     "FONT_FILE",
     "FONT_NAME",
+    "GRADES",
     "LEVELS",
     "MAX_LINK_LENGTH",
     "MODULES",
@@ -72,6 +78,7 @@ __all__ = [
     "LinkClaims",
     "N_",
     "Record",
+    "Requirement",
     "SigningKey",
     "Snapshot",
     "Translator",

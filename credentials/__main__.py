@@ -46,6 +46,12 @@ def _report(v: Verdict, as_json: bool) -> int:
         if s is not None:
             print(f"  {s.institution} · {s.student_name} ({s.student_no}) · {s.unit}")
             print(f"  {s.activity_count} records, {s.total_hours} hours, {s.award_count} awards")
+            q = s.requirement
+            if q is not None:
+                verdict = "met" if q.met else f"not met ({q.counted} of {q.required} hours)"
+                print(f"  requirement under rule set {q.rules}: {verdict}")
+                for year, hours, grade in q.years:
+                    print(f"    {year}: {hours} hours, {grade}")
     else:
         print(f"NOT GENUINE 未通过验证: {v.reason}")
         if v.reason_zh:

@@ -1,4 +1,8 @@
-"""Deterministic sample snapshots (demo data, tests and the benchmark)."""
+"""Deterministic sample snapshots (demo data, tests and the benchmark).
+
+``modules`` gives a module list of the office's own (records are spread over it); without
+it the samples are the seven national modules, exactly as they always were.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,9 @@ _ACTIVITIES = {
     "skills": ["全国大学英语六级考试（CET-6）", "计算机等级考试二级", "普通话水平测试一级乙等",
                "机动车驾驶证", "初级会计专业技术资格"],
 }
+#: Titles for a module the office added (no titles of its own above).
+_OTHER_ACTIVITIES = ["校园劳动周：公共区域清洁", "农场劳动实践", "宿舍文明建设月", "心理健康工作坊",
+                     "Campus garden workday 校园菜园劳动日"]
 _CLUBS = ["青年志愿者协会", "数学建模协会", "摄影协会", "红十字会", "学生会", "创新创业协会",
           "书法协会", "Robotics Club 机器人社", "校团委", "计算机学院团委"]
 _CERTIFIERS = ["王海燕老师", "李建国", "校团委 张敏", "陈老师", "Dr. Emily Zhao 赵老师"]
@@ -39,14 +46,15 @@ _ROLES = ["participant", "participant", "participant", "organizer", "volunteer",
           "awardee"]
 
 
-def sample_records(n: int, seed: int = 7) -> tuple[Record, ...]:
+def sample_records(n: int, seed: int = 7,
+                   modules: tuple[tuple[str, str, str], ...] = MODULES) -> tuple[Record, ...]:
     rng = random.Random(seed)
-    keys = [m[0] for m in MODULES]
+    keys = [m[0] for m in modules]
     start = _dt.date(2022, 9, 1)
     out = []
     for i in range(n):
         module = keys[i % len(keys)] if i < len(keys) else rng.choice(keys)
-        title = rng.choice(_ACTIVITIES[module])
+        title = rng.choice(_ACTIVITIES.get(module, _OTHER_ACTIVITIES))
         role = rng.choice(_ROLES)
         award = rng.choice(_AWARDS) if role == "awardee" or rng.random() < 0.08 else None
         out.append(
@@ -68,6 +76,7 @@ def sample_records(n: int, seed: int = 7) -> tuple[Record, ...]:
 
 def sample_snapshot(n: int = 60, *, seed: int = 7, serial: str = SAMPLE_SERIAL,
                     student_name: str = "李明轩", records: tuple[Record, ...] | None = None,
+                    modules: tuple[tuple[str, str, str], ...] = MODULES,
                     **overrides) -> Snapshot:
     fields = dict(
         institution=SAMPLE_INSTITUTION,
@@ -77,7 +86,8 @@ def sample_snapshot(n: int = 60, *, seed: int = 7, serial: str = SAMPLE_SERIAL,
         student_name=student_name,
         student_no="2021110423",
         unit="计算机科学与技术学院",
-        records=sample_records(n, seed) if records is None else records,
+        records=sample_records(n, seed, modules) if records is None else records,
+        modules=modules,
     )
     fields.update(overrides)
     return Snapshot(**fields)

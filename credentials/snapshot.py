@@ -9,6 +9,13 @@ of those bytes.
 Records are put in a canonical order when a snapshot is built (module, date, activity,
 club, role, ...), so the order in which the caller's database returned them does not
 change the digest.
+
+The module list is the school office's data: a snapshot carries the modules it was issued
+with (``modules``: key, zh, en, in display order), written as ``"modules"`` only when it
+differs from the seven national :data:`MODULES`, and, when the student's cohort has credit
+rules, the :class:`Requirement` (``"requirement"``: the rule set's name, met or not, the
+hours counted and required, each academic year's grade).  A snapshot with neither keeps
+exactly the bytes and the digest it always had.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -52,6 +60,10 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("awardee", "获奖者", "Awardee"),
 )
 
+#: The grades of an academic year under a rule set (学年认定), best first.
+EXCELLENT, PASS, FAIL = "excellent", "pass", "fail"
+GRADES = (EXCELLENT, PASS, FAIL)
+
 MODULE_KEYS = tuple(m[0] for m in MODULES)
 LEVEL_KEYS = tuple(x[0] for x in LEVELS)
 ROLE_KEYS = tuple(x[0] for x in ROLES)
@@ -63,6 +75,16 @@ _ROLE_INDEX = {k: i for i, k in enumerate(ROLE_KEYS)}
 MAX_TEXT = 1000
 #: Most records in one snapshot.
 MAX_RECORDS = 5000
+#: Most modules in a snapshot's module list, and the longest key and names of one.
+MAX_MODULES = 20
+MAX_MODULE_KEY = 32
+MAX_MODULE_ZH = 40
+MAX_MODULE_EN = 80
+_MODULE_KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
+#: Most academic years a requirement lists, and the longest rule set name.
+MAX_YEARS = 20
+MAX_RULES_NAME = 40
+_YEAR_RE = re.compile(r"([0-9]{4})-([0-9]{4})")
 _HOURS_STEP = Decimal("0.1")
 _MAX_HOURS = Decimal("100000")
 
@@ -76,8 +98,12 @@ ACTIVITY, CLAIM = "activity", "claim"
 SOURCES = (ACTIVITY, CLAIM)
 _SNAPSHOT_KEYS = frozenset(
     {"version", "institution", "serial", "issued_at", "student_name", "student_no", "unit",
-     "records"}
+     "records", "modules", "requirement"}
 )
+_REQUIREMENT_KEYS = frozenset(
+    {"rules", "met", "counted", "required", "years", "years_required", "years_passed"}
+)
+_YEAR_KEYS = frozenset({"year", "hours", "grade"})
 
 
 def _text(name: str, value: Any, *, allow_empty: bool = False) -> str:
@@ -94,19 +120,62 @@ def _text(name: str, value: Any, *, allow_empty: bool = False) -> str:
     return value
 
 
-def _hours(value: Any) -> Decimal:
+def _hours(value: Any, name: str = "hours") -> Decimal:
     if isinstance(value, bool):
-        raise ValueError("hours: expected a decimal number")
+        raise ValueError(f"{name}: expected a decimal number")
     if isinstance(value, float):
         value = repr(value)
     try:
         d = Decimal(value) if not isinstance(value, Decimal) else value
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise ValueError(f"hours: not a decimal number: {value!r}") from exc
+        raise ValueError(f"{name}: not a decimal number: {value!r}") from exc
     if not d.is_finite() or d < 0 or d >= _MAX_HOURS:
-        raise ValueError(f"hours: out of range: {value!r}")
+        raise ValueError(f"{name}: out of range: {value!r}")
     q = d.quantize(_HOURS_STEP, rounding=ROUND_HALF_UP)
     return q + Decimal("0.0")  # normalises -0.0 to 0.0
+
+
+def _module_key(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name}: expected a module key")
+    if len(value) > MAX_MODULE_KEY or not _MODULE_KEY_RE.fullmatch(value):
+        raise ValueError(f"{name}: not a module key {value!r:.60}")
+    return value
+
+
+def _count(name: str, value: Any, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name}: expected a whole number")
+    if not 0 <= value <= most:
+        raise ValueError(f"{name}: out of range: {value!r}")
+    return value
+
+
+def _modules(value: Any) -> tuple[tuple[str, str, str], ...]:
+    """A module list: (key, zh, en) triples, keys unique, 1 to MAX_MODULES of them."""
+    if value is MODULES:
+        return MODULES
+    if not isinstance(value, list | tuple):
+        raise ValueError("modules: expected a list of (key, zh, en)")
+    if not 1 <= len(value) <= MAX_MODULES:
+        raise ValueError(f"modules: expected 1 to {MAX_MODULES} modules")
+    out = []
+    seen = set()
+    for i, m in enumerate(value):
+        where = f"modules[{i}]"
+        if not isinstance(m, list | tuple) or len(m) != 3:
+            raise ValueError(f"{where}: expected (key, zh, en)")
+        key = _module_key(where, m[0])
+        if key in seen:
+            raise ValueError(f"{where}: duplicate module {key!r}")
+        seen.add(key)
+        for part, most in ((m[1], MAX_MODULE_ZH), (m[2], MAX_MODULE_EN)):
+            _text(where, part)
+            if len(part) > most:
+                raise ValueError(f"{where}: a name longer than {most} characters")
+        out.append((key, m[1], m[2]))
+    modules = tuple(out)
+    return MODULES if modules == MODULES else modules
 
 
 def _aware(name: str, value: Any, *, required_tz: bool) -> _dt.datetime:
@@ -140,8 +209,8 @@ class Record:
             raise ValueError("date: expected a date")
         _text("activity", self.activity)
         _text("club", self.club, allow_empty=True)
-        if self.module not in _MODULE_INDEX:
-            raise ValueError(f"module: unknown module {self.module!r}")
+        # Which modules exist is the snapshot's list (the office's data): see Snapshot.
+        _module_key("module", self.module)
         if self.level not in _LEVEL_INDEX:
             raise ValueError(f"level: unknown level {self.level!r}")
         if self.role not in _ROLE_INDEX:
@@ -156,8 +225,8 @@ class Record:
             _aware("certified_at", self.certified_at, required_tz=False)
 
     def sort_key(self) -> tuple:
+        """The canonical order within a module (the snapshot puts the modules first)."""
         return (
-            _MODULE_INDEX[self.module],
             self.date,
             self.activity,
             self.club,
@@ -172,8 +241,65 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """Whether the student meets the credit rules of their cohort, as of the issue.
+
+    ``rules`` names the rule set (cohort and version, "2023 v2"); ``counted`` and ``required``
+    are the total hours that count under it (caps applied) and its minimum; ``years`` is each
+    academic year's hours and grade, ("2025-2026", hours, "excellent" | "pass" | "fail"),
+    kept in year order; ``years_passed`` of them reached a pass, ``years_required`` must.
+    The app works these out (its credit rules); the snapshot only carries them.
+    """
+
+    rules: str
+    met: bool
+    counted: Decimal
+    required: Decimal
+    years: tuple[tuple[str, Decimal, str], ...] = ()
+    years_required: int = 0
+    years_passed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rules, str) or not self.rules.strip() \
+                or len(self.rules) > MAX_RULES_NAME or not self.rules.isascii() \
+                or not self.rules.isprintable() or self.rules != self.rules.strip():
+            raise ValueError(f"rules: expected a rule set name (ASCII, 1 to {MAX_RULES_NAME} "
+                             "characters)")
+        if not isinstance(self.met, bool):
+            raise ValueError("met: expected true or false")
+        object.__setattr__(self, "counted", _hours(self.counted, "counted"))
+        object.__setattr__(self, "required", _hours(self.required, "required"))
+        if not isinstance(self.years, list | tuple) or len(self.years) > MAX_YEARS:
+            raise ValueError(f"years: expected at most {MAX_YEARS} (year, hours, grade)")
+        years = []
+        for i, y in enumerate(self.years):
+            where = f"years[{i}]"
+            if not isinstance(y, list | tuple) or len(y) != 3:
+                raise ValueError(f"{where}: expected (year, hours, grade)")
+            year, hours, grade = y
+            m = _YEAR_RE.fullmatch(year) if isinstance(year, str) else None
+            if m is None or int(m.group(2)) != int(m.group(1)) + 1:
+                raise ValueError(f"{where}: expected an academic year like 2025-2026")
+            if grade not in GRADES:
+                raise ValueError(f"{where}: unknown grade {grade!r:.40}")
+            years.append((year, _hours(hours, f"{where}.hours"), grade))
+        years.sort(key=lambda y: y[0])
+        for a, b in zip(years, years[1:], strict=False):
+            if a[0] == b[0]:
+                raise ValueError(f"years: {a[0]} twice")
+        object.__setattr__(self, "years", tuple(years))
+        _count("years_required", self.years_required, MAX_YEARS)
+        _count("years_passed", self.years_passed, len(years))
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A student's certified records at issue time.  Records are kept in canonical order."""
+    """A student's certified records at issue time.  Records are kept in canonical order.
+
+    ``modules`` is the module list of issue time (key, zh, en; display order), the seven
+    national ones unless given; every record's module must be one of them.  ``requirement``
+    is the credit rules' verdict when the student's cohort has rules, else ``None``.
+    """
 
     institution: str
     serial: str
@@ -182,6 +308,8 @@ class Snapshot:
     student_no: str
     unit: str
     records: tuple[Record, ...] = field(default=())
+    modules: tuple[tuple[str, str, str], ...] = MODULES
+    requirement: Requirement | None = None
 
     def __post_init__(self) -> None:
         _text("institution", self.institution)
@@ -193,10 +321,18 @@ class Snapshot:
         records = tuple(self.records)
         if len(records) > MAX_RECORDS:
             raise ValueError(f"records: more than {MAX_RECORDS}")
+        modules = _modules(self.modules)
+        object.__setattr__(self, "modules", modules)
+        index = _MODULE_INDEX if modules is MODULES else {m[0]: i for i, m in enumerate(modules)}
         for r in records:
             if not isinstance(r, Record):
                 raise ValueError("records: expected Record items")
-        object.__setattr__(self, "records", tuple(sorted(records, key=Record.sort_key)))
+            if r.module not in index:
+                raise ValueError(f"records: unknown module {r.module!r}")
+        object.__setattr__(self, "records", tuple(sorted(
+            records, key=lambda r: (index[r.module], *r.sort_key()))))
+        if self.requirement is not None and not isinstance(self.requirement, Requirement):
+            raise ValueError("requirement: expected a Requirement or None")
 
     # -- totals -----------------------------------------------------------------------
     @property
@@ -204,15 +340,20 @@ class Snapshot:
         return sum((r.hours for r in self.records), Decimal("0.0"))
 
     @property
+    def module_keys(self) -> tuple[str, ...]:
+        return tuple(m[0] for m in self.modules)
+
+    @property
     def hours_by_module(self) -> dict[str, Decimal]:
-        out = {k: Decimal("0.0") for k in MODULE_KEYS}
+        """Hours per module of the snapshot's list, in its order (0.0 for a module unused)."""
+        out = {k: Decimal("0.0") for k, _zh, _en in self.modules}
         for r in self.records:
             out[r.module] += r.hours
         return out
 
     @property
     def records_by_module(self) -> dict[str, tuple[Record, ...]]:
-        out: dict[str, list[Record]] = {k: [] for k in MODULE_KEYS}
+        out: dict[str, list[Record]] = {k: [] for k, _zh, _en in self.modules}
         for r in self.records:
             out[r.module].append(r)
         return {k: tuple(v) for k, v in out.items()}
@@ -253,9 +394,30 @@ def _record_to_dict(r: Record) -> dict[str, Any]:
     }
 
 
-def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
-    """A plain JSON-able dict: the structure of the canonical bytes (with ``version``)."""
+def _requirement_to_dict(q: Requirement) -> dict[str, Any]:
     return {
+        "rules": q.rules,
+        "met": q.met,
+        "counted": str(q.counted),
+        "required": str(q.required),
+        "years": [{"year": y, "hours": str(h), "grade": g} for y, h, g in q.years],
+        "years_required": q.years_required,
+        "years_passed": q.years_passed,
+    }
+
+
+def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
+    """A plain JSON-able dict: the structure of the canonical bytes (with ``version``).
+
+    ``modules`` and ``requirement`` are written only when they are not the defaults, so a
+    snapshot without them has the bytes it had before they existed.
+    """
+    extra: dict[str, Any] = {}
+    if s.modules != MODULES:
+        extra["modules"] = [list(m) for m in s.modules]
+    if s.requirement is not None:
+        extra["requirement"] = _requirement_to_dict(s.requirement)
+    return extra | {
         "version": FORMAT_VERSION,
         "institution": s.institution,
         "serial": s.serial,
@@ -327,9 +489,37 @@ def _record_from_dict(i: int, d: Any) -> Record:
         raise ValueError(f"{where}.{exc}") from None
 
 
+def _modules_from_dict(v: Any) -> tuple[tuple[str, str, str], ...]:
+    if not isinstance(v, list | tuple):
+        raise ValueError("modules: expected a list of [key, zh, en]")
+    modules = _modules(v)
+    if modules is MODULES:
+        raise ValueError("modules: the default is not written")
+    return modules
+
+
+def _requirement_from_dict(d: Any) -> Requirement:
+    _check_keys("requirement", d, _REQUIREMENT_KEYS, frozenset())
+    years = d["years"]
+    if not isinstance(years, list | tuple):
+        raise ValueError("requirement.years: expected a list")
+    if len(years) > MAX_YEARS:
+        raise ValueError(f"requirement.years: more than {MAX_YEARS}")
+    triples = []
+    for i, y in enumerate(years):
+        _check_keys(f"requirement.years[{i}]", y, _YEAR_KEYS, frozenset())
+        triples.append((y["year"], y["hours"], y["grade"]))
+    try:
+        return Requirement(rules=d["rules"], met=d["met"], counted=d["counted"],
+                           required=d["required"], years=tuple(triples),
+                           years_required=d["years_required"], years_passed=d["years_passed"])
+    except ValueError as exc:
+        raise ValueError(f"requirement.{exc}") from None
+
+
 def snapshot_from_dict(d: Mapping[str, Any]) -> Snapshot:
     """Build a snapshot from :func:`snapshot_to_dict` output; ``ValueError`` if malformed."""
-    _check_keys("snapshot", d, _SNAPSHOT_KEYS, frozenset({"version"}))
+    _check_keys("snapshot", d, _SNAPSHOT_KEYS, frozenset({"version", "modules", "requirement"}))
     version = d.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ValueError(f"version: unsupported snapshot format {version!r}")
@@ -346,6 +536,8 @@ def snapshot_from_dict(d: Mapping[str, Any]) -> Snapshot:
         student_no=d["student_no"],
         unit=d["unit"],
         records=tuple(_record_from_dict(i, r) for i, r in enumerate(records)),
+        modules=_modules_from_dict(d["modules"]) if "modules" in d else MODULES,
+        requirement=_requirement_from_dict(d["requirement"]) if "requirement" in d else None,
     )
 
 

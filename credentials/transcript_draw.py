@@ -1,7 +1,9 @@
 """The transcript's second pass: each page of the layout drawn into a :class:`Page`.
 
 Every label prints as Chinese then English (``labels.Labels.both``); the Chinese comes
-from the caller's catalog, the English is the label's message id.
+from the caller's catalog, the English is the label's message id.  The modules (summary
+bars, the records' sections) are the snapshot's own list, whatever its length; the
+requirement, when the snapshot has one, sits in a block under the summary's box.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .palette import (
     TOTALS_FILL,
 )
 from .pdf_page import Page
-from .snapshot import MODULES, Snapshot
+from .snapshot import Snapshot
 from .text_layout import fit, text_width
 from .transcript_layout import (
     BAND_H,
@@ -44,14 +46,25 @@ from .transcript_layout import (
     PAGE_H,
     PAGE_W,
     QR_SIZE,
-    SUMMARY_H,
+    REQ_PAD_TOP,
+    SUMMARY_HEAD_H,
+    TOTALS_W,
     Info,
     Row,
+    Summary,
     hours_text,
 )
 
 #: A module's number in its heading ("一、思想成长"): Chinese numerals, part of the data.
 _NUMERALS = "一二三四五六七八九十"
+
+
+def numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (1 to 99)."""
+    if n <= 10:
+        return _NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return (_NUMERALS[tens - 1] if tens > 1 else "") + "十" + (_NUMERALS[ones - 1] if ones else "")
 
 
 class Ctx:
@@ -93,7 +106,7 @@ def draw_page(p: Page, c: Ctx, page_no: int, items: list) -> None:
         if kind == "info":
             _draw_info(p, c, y_top, payload)
         elif kind == "summary":
-            _draw_summary(p, c, y_top)
+            _draw_summary(p, c, y_top, payload)
         elif kind == "section":
             _draw_section(p, c, y_top)
         elif kind == "module":
@@ -173,15 +186,15 @@ def _heading(p: Page, c: Ctx, y_top: float, msgid: str) -> None:
     p.text(M_L + 8 + text_width(c.font, head, 10.0) + 6, y_top - 10, c.zh.en(msgid), 8.5, GREY)
 
 
-def _draw_summary(p: Page, c: Ctx, y_top: float) -> None:
+def _draw_summary(p: Page, c: Ctx, y_top: float, summary: Summary) -> None:
     font, zh = c.font, c.zh
     s = c.s
     _heading(p, c, y_top, L.SUMMARY)
-    top = y_top - 18
-    h = SUMMARY_H - 18
+    top = y_top - SUMMARY_HEAD_H
+    h = summary.box_h
     p.rect(M_L, top - h, CONTENT_W, h, 0.7, GRID)
     # left: totals
-    lw = 140.0
+    lw = TOTALS_W
     p.fill(M_L, top - h, lw, h, TOTALS_FILL)
     p.vline(M_L + lw, top - h, top, 0.5, GRID)
     x = M_L + 12
@@ -195,25 +208,51 @@ def _draw_summary(p: Page, c: Ctx, y_top: float) -> None:
     p.text_right(M_L + lw - 12, top - 84, str(s.award_count), 10.0, INK, bold=0.2)
     p.text(x, top - 102, zh.both(L.MODULES), 8.0, GREY)
     used = sum(1 for v in c.by_module.values() if v > 0)
-    p.text_right(M_L + lw - 12, top - 102, f"{used} / 7", 10.0, INK, bold=0.2)
-    # right: one bar per module
+    p.text_right(M_L + lw - 12, top - 102, f"{used} / {len(s.modules)}", 10.0, INK, bold=0.2)
+    # right: one bar per module of the snapshot's list
     x0 = M_L + lw + 12
     label_w = 148.0
     value_w = 42.0
     bar_x = x0 + label_w
     bar_max = M_L + CONTENT_W - 12 - value_w - bar_x
     peak = max(c.by_module.values()) if s.records else Decimal(0)
-    row_h = (h - 14) / 7
-    y = top - 9
-    for key, mzh, men in MODULES:
+    row_h = summary.row_h
+    n = len(s.modules)
+    # fewer rows than the box holds sit in its middle
+    y = top - 9 - (h - 14 - n * row_h) / 2 if n * row_h < h - 14 - 0.01 else top - 9
+    for key, mzh, men in s.modules:
         v = c.by_module[key]
         y -= row_h
+        mzh = fit(font, font.clean(mzh), label_w - 8, 8.0)
         p.text(x0, y + 3, mzh, 8.0, INK)
-        p.text(x0 + text_width(font, mzh, 8.0) + 4, y + 3, men, 6.5, GREY)
+        en_x = x0 + text_width(font, mzh, 8.0) + 4
+        if x0 + label_w - 4 - en_x >= 16:  # no lone ellipsis after a name that fills the room
+            p.text(en_x, y + 3, fit(font, font.clean(men), x0 + label_w - 4 - en_x, 6.5), 6.5, GREY)
         p.fill(bar_x, y + 1.5, bar_max, row_h - 5, BAR_TRACK)
         if peak > 0 and v > 0:
             p.fill(bar_x, y + 1.5, max(0.8, float(v / peak) * bar_max), row_h - 5, BAR_FILL)
         p.text_right(M_L + CONTENT_W - 12, y + 3, hours_text(v), 8.0, INK if v else GREY)
+    if summary.requirement is not None:
+        _draw_requirement(p, c, top - h, summary)
+
+
+def _draw_requirement(p: Page, c: Ctx, top: float, summary: Summary) -> None:
+    """The block under the summary's box: a label cell, then the verdict and the years."""
+    h = summary.req_h
+    lw = TOTALS_W
+    p.fill(M_L, top - h, lw, h, HEAD_FILL)
+    p.rect(M_L, top - h, CONTENT_W, h, 0.7, GRID)
+    p.vline(M_L + lw, top - h, top, 0.5, GRID)
+    p.text(M_L + 12, top - 12, c.zh(L.REQUIREMENT), 8.5, INK)
+    p.text(M_L + 12, top - 21, c.zh.en(L.REQUIREMENT), 6.5, GREY)
+    x0 = M_L + lw + 12
+    y = top - REQ_PAD_TOP
+    for size, lead, segments in summary.requirement:
+        y -= lead
+        x = x0
+        for text, colour, bold in segments:
+            p.text(x, y + (lead - size) * 0.45, text, size, colour, bold=bold)
+            x += text_width(c.font, text, size)
 
 
 def _draw_section(p: Page, c: Ctx, y_top: float) -> None:
@@ -226,12 +265,16 @@ def _draw_module(p: Page, c: Ctx, y_top: float, payload) -> None:
     p.fill(M_L, y_top - MODULE_ROW_H, CONTENT_W, MODULE_ROW_H, MODULE_FILL)
     p.fill(M_L, y_top - MODULE_ROW_H, 2.5, MODULE_ROW_H, SEAL_RED)
     y = y_top - MODULE_ROW_H + 5
-    label = f"{_NUMERALS[n - 1]}、{mzh}"
+    font = c.font
+    right = f"{count} {zh.both(L.RECORDS)} · {hours_text(hours)} {zh.both(L.HOURS)}"
+    room = M_L + CONTENT_W - 6 - text_width(font, right, 7.5) - 12  # where the names must end
+    label = fit(font, f"{numeral(n)}、{font.clean(mzh)}", (room - M_L - 8) * 0.6, 9.0)
     p.text(M_L + 8, y, label, 9.0, SEAL_RED, bold=0.25)
-    x = M_L + 8 + text_width(c.font, label, 9.0) + 6
-    p.text(x, y, men + (f"（{zh.both(L.CONTINUED)}）" if continued else ""), 7.5, GREY)
-    p.text_right(M_L + CONTENT_W - 6, y,
-                 f"{count} {zh.both(L.RECORDS)} · {hours_text(hours)} {zh.both(L.HOURS)}", 7.5, INK)
+    x = M_L + 8 + text_width(font, label, 9.0) + 6
+    tail = f"（{zh.both(L.CONTINUED)}）" if continued else ""
+    en = fit(font, font.clean(men), room - x - text_width(font, tail, 7.5), 7.5)
+    p.text(x, y, en + tail, 7.5, GREY)
+    p.text_right(M_L + CONTENT_W - 6, y, right, 7.5, INK)
 
 
 def _draw_table(p: Page, c: Ctx, items: list) -> None:

@@ -3,6 +3,11 @@ then paged, so the page count is known before anything is drawn.
 
 A page is a list of ``(kind, y_top, payload)`` items (kinds: info, summary, section,
 module, colhead, row, empty, end) that :mod:`credentials.transcript_draw` draws.
+
+The summary's height follows the snapshot: one bar row per module of its list (rows
+shrink from the seven-module height down to ``MIN_BAR_ROW_H``, then the box grows), and,
+when the snapshot carries a requirement, a block under the box with its verdict and the
+yearly grades.  Seven modules and no requirement give the summary it always had.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from reportlab.lib.pagesizes import A4
 from . import labels as L
 from .fonts import Font
 from .palette import GREY, INK, SEAL_RED
-from .snapshot import CLAIM, LEVELS, MODULES, ROLES, Record, Snapshot
-from .text_layout import wrap
+from .snapshot import CLAIM, EXCELLENT, FAIL, LEVELS, ROLES, Record, Requirement, Snapshot
+from .text_layout import fit, text_width, wrap
 
 # -- geometry (points) ---------------------------------------------------------------
 PAGE_W, PAGE_H = A4
@@ -53,7 +58,15 @@ COLUMNS: tuple[tuple[str, str, float, str], ...] = (
 )
 MODULE_ROW_H = 17.0
 HEAD_ROW_H = 22.0
-SUMMARY_H = 132.0
+SUMMARY_H = 132.0  # the heading (18) and the box, for up to seven modules
+SUMMARY_HEAD_H = 18.0
+#: The bars' area in the box of seven modules; rows shrink to MIN_BAR_ROW_H, then the box grows.
+BAR_AREA_H = SUMMARY_H - SUMMARY_HEAD_H - 14.0
+MIN_BAR_ROW_H = 11.0
+TOTALS_W = 140.0  # the summary's left column (totals), also the requirement's label cell
+REQ_PAD_TOP = 5.0
+REQ_PAD_BOTTOM = 6.0
+REQ_MIN_H = 28.0
 ISSUER_H = 52.0
 INFO_LABEL_W = 64.0
 _LEVEL = {k: (zh, en) for k, zh, en in LEVELS}
@@ -133,6 +146,84 @@ def _info(font: Font, s: Snapshot) -> Info:
 
 
 @dataclass(slots=True)
+class Summary:
+    """The summary's geometry: the box of totals and bars and, under it, the requirement.
+
+    ``requirement`` is a list of lines, each ``(size, lead, [(text, colour, bold), ...])``
+    (segments drawn one after the other), or ``None``.
+    """
+
+    box_h: float
+    row_h: float
+    requirement: list | None
+    req_h: float
+
+    @property
+    def height(self) -> float:
+        return SUMMARY_HEAD_H + self.box_h + self.req_h
+
+
+def summary_rows(n_modules: int) -> tuple[float, float]:
+    """(box height, bar row height) for ``n_modules`` bars: the seven-module box, its rows
+    shrinking for more modules down to MIN_BAR_ROW_H, then a taller box."""
+    row_h = BAR_AREA_H / max(n_modules, 7)
+    if row_h < MIN_BAR_ROW_H:
+        row_h = MIN_BAR_ROW_H
+    box_h = max(SUMMARY_H - SUMMARY_HEAD_H, n_modules * row_h + 14.0)
+    return box_h, row_h
+
+
+def grade_label(grade: str) -> str:
+    return {EXCELLENT: L.GRADE_EXCELLENT, FAIL: L.GRADE_FAIL}.get(grade, L.GRADE_PASS)
+
+
+def requirement_lines(font: Font, q: Requirement, zh: L.Labels, width: float) -> list:
+    """The requirement's lines: the verdict in Chinese, then in English, the yearly grades
+    (a year's entry is never split), the years passed."""
+    lines: list = []
+    values = dict(rules=q.rules, counted=hours_text(q.counted), required=hours_text(q.required))
+    msgid = L.REQUIREMENT_MET if q.met else L.REQUIREMENT_NOT_MET
+    colour = INK if q.met else SEAL_RED
+    for text in wrap(font, zh(msgid, **values), width, 8.5):
+        lines.append((8.5, 11.0, [(text, colour, 0.25)]))
+    for text in wrap(font, zh.en(msgid, **values), width, 7.0):
+        lines.append((7.0, 9.5, [(text, GREY, 0.0)]))
+    size, lead = 7.5, 10.5
+    if q.years:
+        sep = "  ·  "
+        current = [(f"{zh.both(L.YEARLY_GRADES)}: ", GREY, 0.0)]
+        used = text_width(font, current[0][0], size)
+        for i, (year, hours, grade) in enumerate(q.years):
+            entry = f"{year} {zh.both(grade_label(grade))} {hours_text(hours)} h"
+            entry_colour = SEAL_RED if grade == FAIL else INK
+            gap = sep if i else ""
+            w = text_width(font, gap + entry, size)
+            if i and used + w > width:
+                lines.append((size, lead, current))
+                current, used, gap = [], 0.0, ""
+                w = text_width(font, entry, size)
+            if gap:
+                current.append((gap, GREY, 0.0))
+            current.append((fit(font, entry, width, size), entry_colour, 0.0))
+            used += w
+        lines.append((size, lead, current))
+    if q.years or q.years_required:
+        text = zh.both(L.YEARS_PASSED, passed=q.years_passed, required=q.years_required)
+        for line in wrap(font, text, width, size):
+            lines.append((size, lead, [(line, INK, 0.0)]))
+    return lines
+
+
+def _summary(font: Font, s: Snapshot, zh: L.Labels) -> Summary:
+    box_h, row_h = summary_rows(len(s.modules))
+    if s.requirement is None:
+        return Summary(box_h, row_h, None, 0.0)
+    lines = requirement_lines(font, s.requirement, zh, CONTENT_W - TOTALS_W - 24)
+    req_h = max(REQ_MIN_H, REQ_PAD_TOP + sum(lead for _size, lead, _segs in lines) + REQ_PAD_BOTTOM)
+    return Summary(box_h, row_h, lines, req_h)
+
+
+@dataclass(slots=True)
 class Layout:
     pages: list  # per page: list of (kind, y_top, payload)
 
@@ -151,13 +242,14 @@ def layout(font: Font, s: Snapshot, zh: L.Labels) -> Layout:
     info = _info(font, s)
     pages[0].append(("info", y, info))
     y -= info.height + 14
-    pages[0].append(("summary", y, None))
-    y -= SUMMARY_H + 14
+    summary = _summary(font, s, zh)
+    pages[0].append(("summary", y, summary))
+    y -= summary.height + 14
     pages[0].append(("section", y, None))
     y -= 20
     by_module = s.records_by_module
     n_mod = 0
-    for key, mzh, men in MODULES:
+    for key, mzh, men in s.modules:
         recs = by_module[key]
         if not recs:
             continue

@@ -78,6 +78,11 @@ NEEDS_REAL_COMMITS = {
         "test_key_rotation_keeps_old_transcripts_verifying",
         "test_a_cached_page_still_shows_a_revocation_at_once",
     )},
+    **{f"tests/test_credit_rules.py::{name}": _VERIFY for name in (
+        "test_the_transcript_says_whether_the_requirement_is_met_under_the_named_rules",
+        "test_a_transcript_without_rules_says_nothing_of_a_requirement",
+        "test_rule_change_does_not_change_issued_transcripts",
+    )},
     **{f"tests/test_web_transcripts.py::{name}": _VERIFY for name in (
         "test_verify_page_is_chinese_by_default_and_english_for_accept_language_en",
         "test_verify_page_takes_lang_in_the_query_without_breaking_the_signed_link",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from openpyxl import load_workbook
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from app.models import AuditEvent, RuleSet, YearGrade
 from app.services import credit_rules, progress, year_end
 from app.services.errors import Forbidden, Invalid
+from tests.pdfread import text_of
 
 API = "/api/v1"
 AUTUMN_2023 = datetime(2023, 10, 10, 1, tzinfo=UTC)
@@ -48,6 +51,10 @@ def build_school(make):
 def certify(make, school, student, module, hours, at=AUTUMN_2023):
     activity = make.activity(school.club, module=module, hours=str(hours), starts_at=at, status="completed")
     return make.participation(activity, student, status="certified", certifier=school.advisor)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def put_rules(client, make, admin, cohort=2023, body=RULES):
@@ -383,3 +390,81 @@ def test_the_command_line_runs_the_yearly_certification(app, make, session, scho
     assert session.execute(select(func.count(YearGrade.id))).scalar() == 3
     refused = runner.invoke(args=["grades", "run", "2023"])
     assert refused.exit_code == 1 and "academic_year" in refused.output
+
+
+# -- the transcript carries it ---------------------------------------------------------------
+
+
+def issue_transcript(client, make, student):
+    response = client.post(f"{API}/students/{student.student_no}/transcripts", headers=make.token(student))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def verify_page(client, link: str) -> str:
+    parts = urlsplit(link)
+    return client.get(f"{parts.path}?{parts.query}").get_data(as_text=True)
+
+
+def test_the_transcript_says_whether_the_requirement_is_met_under_the_named_rules(client, make, school):
+    put_rules(client, make, school.admin, body={**RULES, "total_min_hours": 8})
+    student = school.students[0]
+    certify(make, school, student, "ideology", 3)
+    certify(make, school, student, "volunteering", 4, at=SPRING_2024)
+    issued = issue_transcript(client, make, student)
+    pdf = client.get(f"{API}/transcripts/{issued['serial']}/pdf", headers=make.token(student)).data
+    text = squash(text_of(pdf))
+    assert squash("未达到认定规则 2023 v1 的要求（已计 7.0 / 8.0 学时）") in text
+    assert squash("Requirement not met under rule set 2023 v1 (counted 7.0 of 8.0 h)") in text
+    assert squash("2023-2024 合格 Pass 7.0 h") in text and squash("Years passed: 1 of 1 required") in text
+    verified = client.get(f"{API}/verify/{issued['serial']}").get_json()
+    assert verified["requirement"] == {
+        "rules": "2023 v1", "met": False, "counted": 7.0, "required": 8.0,
+        "years": [{"year": "2023-2024", "hours": 7.0, "grade": "pass"}], "years_required": 1, "years_passed": 1}
+    page = verify_page(client, issued["verify_url"])
+    assert "未达到认定规则 2023 v1 的要求" in page and "2023-2024 合格 7.0 h" in page
+
+
+def test_a_transcript_without_rules_says_nothing_of_a_requirement(client, make, school):
+    student = school.students[0]
+    certify(make, school, student, "ideology", 3)
+    issued = issue_transcript(client, make, student)
+    assert "requirement" not in client.get(f"{API}/verify/{issued['serial']}").get_json()
+    assert "认定规则" not in verify_page(client, issued["verify_url"])
+    pdf = client.get(f"{API}/transcripts/{issued['serial']}/pdf", headers=make.token(student)).data
+    assert "Requirement" not in text_of(pdf)
+
+
+def test_rule_change_does_not_change_issued_transcripts(client, make, session, school):
+    put_rules(client, make, school.admin, body={**RULES, "total_min_hours": 8})
+    student = school.students[0]
+    certify(make, school, student, "ideology", 3)
+    certify(make, school, student, "volunteering", 6)
+    issued = issue_transcript(client, make, student)
+    serial = issued["serial"]
+    pdf_url = f"{API}/transcripts/{serial}/pdf"
+    pdf_before = client.get(pdf_url, headers=make.token(student)).data
+    json_before = client.get(f"{API}/verify/{serial}").get_json()
+    page_before = verify_page(client, issued["verify_url"])
+    assert json_before["requirement"]["rules"] == "2023 v1" and json_before["requirement"]["met"] is True
+    # the office raises the bar, renames a module and adds one
+    assert put_rules(client, make, school.admin, body={**RULES, "total_min_hours": 30}).get_json()["name"] == "2023 v2"
+    assert client.patch(f"{API}/modules/volunteering", headers=make.token(school.admin),
+                        json={"name_zh": "志愿服务", "name_en": "Volunteer service"}).status_code == 200
+    assert client.post(f"{API}/modules", headers=make.token(school.admin),
+                       json={"key": "labour", "name_zh": "劳动教育", "name_en": "Labour education"}).status_code == 201
+    session.expire_all()
+    session.info.clear()
+    # what was issued reads exactly as before: the file, the JSON, the page (its module names too)
+    assert client.get(pdf_url, headers=make.token(student)).data == pdf_before
+    assert client.get(f"{API}/verify/{serial}").get_json() == json_before
+    page_after = verify_page(client, issued["verify_url"])
+    assert page_after == page_before and "志愿公益" in page_after and "志愿服务<" not in page_after
+    assert "已达到认定规则 2023 v1 的要求" in page_after
+    # a transcript issued now carries the new rules and names
+    certify(make, school, student, "labour", 2)
+    fresh = issue_transcript(client, make, student)
+    text = squash(text_of(client.get(f"{API}/transcripts/{fresh['serial']}/pdf", headers=make.token(student)).data))
+    assert squash("未达到认定规则 2023 v2 的要求（已计 11.0 / 30.0 学时）") in text
+    assert squash("志愿服务 Volunteer service") in text and squash("劳动教育 Labour education") in text
+    assert "3/8" in text  # modules used, of the office's eight

@@ -1,4 +1,4 @@
-from marshmallow import fields
+from marshmallow import fields, post_dump
 
 from app.schemas.common import Hours, Schema, SchoolDateTime
 
@@ -71,6 +71,15 @@ class VerificationSchema(Schema):
     amended_at = SchoolDateTime(attribute="transcript.amended_at", allow_none=True)
     withdrawn = fields.List(fields.Nested(WithdrawnRecordSchema))
     hours_still_certified = fields.Function(lambda v: float(v.hours_still_certified))
+    # Only for a transcript issued under credit rules: {rules, met, counted, required,
+    # years: [{year, hours, grade}], years_required, years_passed}.
+    requirement = fields.Function(lambda v: v.requirement_json, allow_none=True)
+
+    @post_dump
+    def _requirement_only_when_present(self, data: dict, **_kwargs) -> dict:
+        if data.get("requirement") is None:
+            data.pop("requirement", None)
+        return data
 
 
 class UploadVerdictSchema(Schema):

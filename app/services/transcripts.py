@@ -32,7 +32,9 @@ from app.services.accounts import student_by_number
 from app.services.audit import append_event
 from app.services.claims import certified_claims
 from app.services.errors import Conflict, Forbidden, NotFound, checked_reason
+from app.services.modules import module_list
 from app.services.notifications import notify
+from app.services.progress import progress_for
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import to_local, utcnow
@@ -89,8 +91,29 @@ def _claim_record(claim: Claim) -> credentials.Record:
     )
 
 
+def snapshot_modules(session: Session) -> tuple[tuple[str, str, str], ...]:
+    """The office's module list as the snapshot carries it (key, zh, en), in display order."""
+    return tuple((m.key, m.name_zh, m.name_en) for m in module_list(session))
+
+
+def snapshot_requirement(session: Session, student: User) -> credentials.Requirement | None:
+    """The credit rules' verdict at issue time, under the cohort's rules in force; None when the
+    student's cohort has no rules. The years are the arithmetic's under those rules, as the
+    student's progress page shows them."""
+    progress = progress_for(session, student)
+    if progress.rules is None:
+        return None
+    r = progress.result
+    return credentials.Requirement(
+        rules=progress.rules.name, met=r.met, counted=r.counted, required=r.required,
+        years=tuple((year, hours, grade) for year, (hours, grade) in r.years.items()),
+        years_required=r.years_required, years_passed=r.years_passed)
+
+
 def build_snapshot(student: User, records: list[Participation], serial: str, issued_at,
-                   claims: list[Claim] = ()) -> credentials.Snapshot:
+                   claims: list[Claim] = (), *,
+                   modules: tuple[tuple[str, str, str], ...] = credentials.MODULES,
+                   requirement: credentials.Requirement | None = None) -> credentials.Snapshot:
     return credentials.Snapshot(
         institution=current_app.config["INSTITUTION_NAME"],
         serial=serial,
@@ -113,6 +136,8 @@ def build_snapshot(student: User, records: list[Participation], serial: str, iss
             )
             for p in records
         ) + tuple(_claim_record(c) for c in claims),
+        modules=modules,
+        requirement=requirement,
     )
 
 
@@ -129,7 +154,8 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     ring = keyring()
     issued_at = utcnow().replace(microsecond=0)
     serial = new_serial()
-    snapshot = build_snapshot(student, records, serial, issued_at, claims)
+    snapshot = build_snapshot(student, records, serial, issued_at, claims, modules=snapshot_modules(session),
+                              requirement=snapshot_requirement(session, student))
     digest = credentials.snapshot_digest(snapshot)
     link = credentials.make_link(current_app.config["PUBLIC_BASE_URL"], serial, digest, snapshot.issued_at, ring.active)
     pdf = credentials.render_pdf(snapshot, link, ring.active, zh=pdf_translator())

@@ -1,6 +1,10 @@
 """Verifying transcripts: what the public sees of a serial (the page, the JSON, the fast path),
 the check of an uploaded file, and the records withdrawn since a transcript was issued.
 
+The module names shown are the snapshot's own (those it was issued with, even if the office has
+renamed a module since), and a snapshot issued under credit rules shows its requirement: the rule
+set, met or not, and each academic year's grade.
+
 Issuing and keeping transcripts is `services.transcripts`; this module only reads.
 """
 
@@ -31,6 +35,7 @@ from app.models import (
     TranscriptRecord,
     TranscriptStatus,
 )
+from app.models.rules import Grade
 from app.services.errors import NotFound
 from app.services.transcripts import keyring, normalize_serial
 from app.timeutil import to_local
@@ -102,6 +107,50 @@ def mask_student_no(number: str) -> str:
 
 
 @dataclass(frozen=True)
+class YearShown:
+    """One academic year of a transcript's requirement, its grade in the reader's language."""
+
+    year: str
+    hours: Decimal
+    grade: str  # excellent | pass | fail
+
+    @property
+    def label(self) -> str:
+        return Grade(self.grade).label
+
+
+@dataclass(frozen=True)
+class RequirementShown:
+    """The credit requirement a transcript carries, as the page and the JSON show it."""
+
+    rules: str
+    met: bool
+    counted: Decimal
+    required: Decimal
+    years: tuple[YearShown, ...]
+    years_required: int
+    years_passed: int
+
+    @classmethod
+    def of(cls, q: credentials.Requirement) -> RequirementShown:
+        return cls(q.rules, q.met, q.counted, q.required, tuple(YearShown(*y) for y in q.years),
+                   q.years_required, q.years_passed)
+
+    @property
+    def verdict(self) -> str:
+        if self.met:
+            return _("Requirement met under rule set %(rules)s", rules=self.rules)
+        return _("Requirement not met under rule set %(rules)s (counted %(counted)s of %(required)s h)",
+                 rules=self.rules, counted=self.counted, required=self.required)
+
+    def as_json(self) -> dict:
+        return {"rules": self.rules, "met": self.met, "counted": float(self.counted),
+                "required": float(self.required),
+                "years": [{"year": y.year, "hours": float(y.hours), "grade": y.grade} for y in self.years],
+                "years_required": self.years_required, "years_passed": self.years_passed}
+
+
+@dataclass(frozen=True)
 class TranscriptState:
     """The mutable facts of a transcript (its status), without the immutable snapshot."""
 
@@ -159,6 +208,22 @@ class PublicView:
     @property
     def student_no_masked(self) -> str:
         return mask_student_no(self.snapshot.student_no)
+
+    @property
+    def module_names(self) -> dict[str, tuple[str, str]]:
+        """The snapshot's modules as (zh, en), the names it was issued with (for `pick`)."""
+        return {key: (zh, en) for key, zh, en in self.snapshot.modules}
+
+    @property
+    def requirement(self) -> RequirementShown | None:
+        """The credit requirement the snapshot carries; None for one issued without rules."""
+        q = self.snapshot.requirement
+        return None if q is None else RequirementShown.of(q)
+
+    @property
+    def requirement_json(self) -> dict | None:
+        q = self.requirement
+        return None if q is None else q.as_json()
 
     @property
     def version(self) -> tuple:

@@ -51,6 +51,14 @@ PRINTED = {
     L.CLOSING_NOTE: "说明：本成绩单所列记录均经社团指导教师或校团委审核认证，学时与奖项以认证时为准。",
     L.ISSUED_BY: "签发单位",
     L.DIGITALLY_SIGNED: "电子签名",
+    L.REQUIREMENT: "达标情况",
+    L.REQUIREMENT_MET: "已达到认定规则 %(rules)s 的要求",
+    L.REQUIREMENT_NOT_MET: "未达到认定规则 %(rules)s 的要求（已计 %(counted)s / %(required)s 学时）",
+    L.YEARLY_GRADES: "学年认定",
+    L.YEARS_PASSED: "合格学年：%(passed)s 个，要求 %(required)s 个",
+    L.GRADE_EXCELLENT: "优秀",
+    L.GRADE_PASS: "合格",
+    L.GRADE_FAIL: "不合格",
 }
 
 

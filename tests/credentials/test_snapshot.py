@@ -102,7 +102,7 @@ def _fields(r: Record) -> dict:
 
 
 @pytest.mark.parametrize("field,value", [
-    ("module", "sports"), ("level", "city"), ("role", "boss"), ("activity", ""),
+    ("module", "Sports"), ("module", ""), ("module", "a" * 33), ("level", "city"), ("role", "boss"), ("activity", ""),
     ("activity", "  "), ("activity", "x" * 1001), ("activity", "bad \ud800 surrogate"),
     ("date", dt.datetime(2024, 1, 1)), ("date", "2024-01-01"), ("activity", 12),
 ])

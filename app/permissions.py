@@ -173,6 +173,11 @@ def can_view_requirements(actor: User | None) -> bool:
     return is_admin(actor) or actor.role == Role.ORGANIZER
 
 
+def can_view_dashboard(actor: User | None) -> bool:
+    """The school dashboard's figures cover every college and cohort: the Youth League office's."""
+    return is_admin(actor)
+
+
 def can_run_year_end(actor: User | None) -> bool:
     """The yearly certification (学年认定) is the office's."""
     return is_admin(actor)

@@ -422,6 +422,8 @@ ROUTES += [
           grant(200, "admin", "student", "advisor"), record_status="certified", cohort=True),
     Route("requirements-report", "GET", "/api/v1/reports/requirements",
           lambda w: f"/api/v1/reports/requirements?cohort={COHORT}", grant(200, "admin", *ORGANIZERS), cohort=True),
+    Route("dashboard", "GET", "/api/v1/reports/dashboard", lambda w: "/api/v1/reports/dashboard",
+          grant(200, "admin"), record_status="certified", cohort=True),
     Route("year-end", "POST", "/api/v1/year-end", lambda w: "/api/v1/year-end", grant(200, "admin"),
           body=lambda w, a: {"academic_year": year_end.recent_years()[0]}, cohort=True,
           probe=lambda w: _count(YearGrade)),

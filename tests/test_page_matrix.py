@@ -219,6 +219,7 @@ PAGES: list[Page] = [
     Page("/reports/requirements", lambda w: f"/reports/requirements?cohort={COHORT}", grant("admin", *ORGANIZERS)),
     Page("/reports/requirements.<fmt>", lambda w: f"/reports/requirements.csv?cohort={COHORT}",
          grant("admin", *ORGANIZERS)),
+    Page("/reports/dashboard", lambda w: "/reports/dashboard", grant("admin")),
     # public: the employer's side
     Page("/verify", lambda w: "/verify", everyone(200)),
     Page("/v/<serial>", lambda w: f"/v/{w.serial}", everyone(200)),

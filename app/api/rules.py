@@ -1,5 +1,5 @@
 """Credit rules (the office's module list, each cohort's versioned rules), a student's progress,
-the requirements report (JSON, CSV or xlsx) and the yearly certification."""
+the requirements report (JSON, CSV or xlsx), the school dashboard and the yearly certification."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from flask_smorest import Blueprint
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.schemas.rules import (
+    DashboardArgsSchema,
+    DashboardSchema,
     ModuleInSchema,
     ModuleListSchema,
     ModuleOutSchema,
@@ -21,7 +23,7 @@ from app.schemas.rules import (
     YearGradeArgsSchema,
     YearGradePageSchema,
 )
-from app.services import credit_rules, modules, progress, requirements, year_end
+from app.services import credit_rules, dashboard, modules, progress, requirements, year_end
 from app.web.scorecards import table_file
 
 blp = Blueprint("rules", __name__, url_prefix=PREFIX, description="Credit rules and progress")
@@ -111,6 +113,15 @@ def requirements_report(args):
         found = requirements.report(db.session, current_actor(), per_page=None, **args)
         return table_file(requirements.report_table(found), fmt)
     return requirements.report(db.session, current_actor(), **args)
+
+
+@blp.route("/reports/dashboard", methods=["GET"])
+@token_required
+@blp.arguments(DashboardArgsSchema, location="query")
+@blp.response(200, DashboardSchema)
+def school_dashboard(args):
+    """The school dashboard's figures for a term (admin): participation, hours, trend, attainment."""
+    return dashboard.school_dashboard(db.session, current_actor(), args["term"])
 
 
 @blp.route("/year-end", methods=["POST"])

@@ -159,3 +159,57 @@ class YearGradePageSchema(Schema):
     items = fields.List(fields.Nested(YearGradeSchema))
     total = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class DashboardArgsSchema(Schema):
+    term = fields.String(load_default=None, metadata={"description": "YYYY-YYYY-N; default: the current term"})
+
+
+class DashboardModuleSchema(Schema):
+    key = fields.String()
+    name = fields.String(attribute="label")
+
+
+_RATES = {"type": "object", "additionalProperties": {"type": "object", "properties": {
+    "participants": {"type": "integer"}, "rate": {"type": "number", "description": "percent"}}}}
+
+
+class CollegeParticipationSchema(Schema):
+    unit_id = fields.Integer()
+    college = fields.String(attribute="name")
+    students = fields.Integer(metadata={"description": "active students of the college"})
+    modules = fields.Function(lambda c: {key: {"participants": n, "rate": c.rate(key)}
+                                         for key, n in c.participants.items()}, metadata=_RATES)
+
+
+class HoursBinSchema(Schema):
+    low = fields.Integer()
+    high = fields.Integer(allow_none=True, metadata={
+        "description": "low <= hours < high; null: no upper bound; 0 and 0: no hours at all"})
+    label = fields.String()
+    students = fields.Integer()
+    share = fields.Float(allow_none=True, metadata={"description": "percent of the active students"})
+
+
+class TermFiguresSchema(Schema):
+    term = fields.String()
+    hours = Hours()
+    students = fields.Integer(metadata={"description": "students with a certified record or claim in the term"})
+
+
+class CohortAttainmentSchema(Schema):
+    cohort = fields.Integer()
+    students = fields.Integer()
+    met = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "percent"})
+
+
+class DashboardSchema(Schema):
+    term = fields.String()
+    terms = fields.List(fields.String(), metadata={"description": "the trend's terms, oldest first"})
+    modules = fields.List(fields.Nested(DashboardModuleSchema))
+    students = fields.Integer(metadata={"description": "active students in the school"})
+    participation = fields.List(fields.Nested(CollegeParticipationSchema), attribute="colleges")
+    hours_distribution = fields.List(fields.Nested(HoursBinSchema), attribute="hours_bins")
+    trend = fields.List(fields.Nested(TermFiguresSchema))
+    attainment = fields.List(fields.Nested(CohortAttainmentSchema), attribute="cohorts")

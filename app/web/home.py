@@ -37,6 +37,7 @@ NAV = {
         ("scorecard_pages.overview", _l("Scorecards")),
         ("web.admin_rules", _l("Credit rules")),
         ("web.requirements_report", _l("Requirements")),
+        ("web.school_dashboard", _l("Dashboard")),
     ],
     Role.ORGANIZER: [
         ("web.organizer_home", _l("To do")),

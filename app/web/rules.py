@@ -1,5 +1,5 @@
 """Credit-rule pages: the office's rules per cohort and its module list, a student's progress, the
-requirements report (with its CSV and xlsx), and the yearly certification."""
+requirements report (with its CSV and xlsx), the school dashboard, and the yearly certification."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from markupsafe import Markup
 
 from app.extensions import db
 from app.models.rules import Grade
-from app.services import credit_rules, modules, progress, requirements, year_end
+from app.services import credit_rules, dashboard, dashboard_charts, modules, progress, requirements, year_end
 from app.services.errors import Forbidden, Invalid
 from app.services.pages import rules as rule_pages
 from app.services.pages.common import Page
@@ -163,6 +164,21 @@ def requirements_report():
 def requirements_file(fmt: str):
     found = requirements.report(db.session, actor(), per_page=None, **_report_args())
     return table_file(requirements.report_table(found), fmt)
+
+
+@bp.route("/reports/dashboard")
+@login_required
+def school_dashboard():
+    """The school dashboard for a term (?term=, default the current one): the office's."""
+    try:
+        found = dashboard.school_dashboard(db.session, actor(), request.args.get("term"))
+    except Invalid as error:
+        return render_template("web/dashboard.html", d=None, problem=error, charts={}), 422
+    # The charts are SVG the service escaped itself; Markup keeps Jinja from escaping it again.
+    charts = {"distribution": Markup(dashboard_charts.distribution_svg(found.hours_bins)),
+              "trend": Markup(dashboard_charts.trend_svg(found.trend)),
+              "attainment": Markup(dashboard_charts.attainment_svg(found.cohorts))}
+    return render_template("web/dashboard.html", d=found, problem=None, charts=charts)
 
 
 @bp.route("/admin/year-end", methods=["GET", "POST"])

@@ -49,6 +49,7 @@ ISSUED = N_("transcript|Issued")
 HOW_TO_VERIFY = N_("To verify: scan the QR code at the top right, or upload this PDF at %(url)s.")
 # the student's details
 UNIT = N_("College / Unit")
+SCHOOL_CLASS = N_("Class")
 # the summary
 SUMMARY = N_("transcript|Summary")
 TOTAL_HOURS = N_("Total hours")

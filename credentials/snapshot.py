@@ -12,10 +12,11 @@ change the digest.
 
 The module list is the school office's data: a snapshot carries the modules it was issued
 with (``modules``: key, zh, en, in display order), written as ``"modules"`` only when it
-differs from the seven national :data:`MODULES`, and, when the student's cohort has credit
-rules, the :class:`Requirement` (``"requirement"``: the rule set's name, met or not, the
-hours counted and required, each academic year's grade).  A snapshot with neither keeps
-exactly the bytes and the digest it always had.
+differs from the seven national :data:`MODULES`; the student's class (``"school_class"``)
+when they have one; and, when the student's cohort has credit rules, the
+:class:`Requirement` (``"requirement"``: the rule set's name, met or not, the hours counted
+and required, each academic year's grade).  A snapshot with none of them keeps exactly the
+bytes and the digest it always had.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ ACTIVITY, CLAIM = "activity", "claim"
 SOURCES = (ACTIVITY, CLAIM)
 _SNAPSHOT_KEYS = frozenset(
     {"version", "institution", "serial", "issued_at", "student_name", "student_no", "unit",
-     "records", "modules", "requirement"}
+     "records", "modules", "requirement", "school_class"}
 )
 _REQUIREMENT_KEYS = frozenset(
     {"rules", "met", "counted", "required", "years", "years_required", "years_passed"}
@@ -310,6 +311,7 @@ class Snapshot:
     records: tuple[Record, ...] = field(default=())
     modules: tuple[tuple[str, str, str], ...] = MODULES
     requirement: Requirement | None = None
+    school_class: str = ""
 
     def __post_init__(self) -> None:
         _text("institution", self.institution)
@@ -318,6 +320,7 @@ class Snapshot:
         _text("student_name", self.student_name)
         _text("student_no", self.student_no)
         _text("unit", self.unit, allow_empty=True)
+        _text("school_class", self.school_class, allow_empty=True)
         records = tuple(self.records)
         if len(records) > MAX_RECORDS:
             raise ValueError(f"records: more than {MAX_RECORDS}")
@@ -417,6 +420,8 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         extra["modules"] = [list(m) for m in s.modules]
     if s.requirement is not None:
         extra["requirement"] = _requirement_to_dict(s.requirement)
+    if s.school_class:
+        extra["school_class"] = s.school_class
     return extra | {
         "version": FORMAT_VERSION,
         "institution": s.institution,
@@ -498,6 +503,12 @@ def _modules_from_dict(v: Any) -> tuple[tuple[str, str, str], ...]:
     return modules
 
 
+def _school_class_from_dict(v: Any) -> str:
+    if not isinstance(v, str) or not v:
+        raise ValueError("school_class: written only when the student has a class")
+    return v
+
+
 def _requirement_from_dict(d: Any) -> Requirement:
     _check_keys("requirement", d, _REQUIREMENT_KEYS, frozenset())
     years = d["years"]
@@ -519,7 +530,7 @@ def _requirement_from_dict(d: Any) -> Requirement:
 
 def snapshot_from_dict(d: Mapping[str, Any]) -> Snapshot:
     """Build a snapshot from :func:`snapshot_to_dict` output; ``ValueError`` if malformed."""
-    _check_keys("snapshot", d, _SNAPSHOT_KEYS, frozenset({"version", "modules", "requirement"}))
+    _check_keys("snapshot", d, _SNAPSHOT_KEYS, frozenset({"version", "modules", "requirement", "school_class"}))
     version = d.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ValueError(f"version: unsupported snapshot format {version!r}")
@@ -538,6 +549,7 @@ def snapshot_from_dict(d: Mapping[str, Any]) -> Snapshot:
         records=tuple(_record_from_dict(i, r) for i, r in enumerate(records)),
         modules=_modules_from_dict(d["modules"]) if "modules" in d else MODULES,
         requirement=_requirement_from_dict(d["requirement"]) if "requirement" in d else None,
+        school_class=_school_class_from_dict(d["school_class"]) if "school_class" in d else "",
     )
 
 

@@ -127,9 +127,12 @@ class Info:
 def _info(font: Font, s: Snapshot) -> Info:
     half = CONTENT_W / 2
     value_w = half - INFO_LABEL_W - 2 * 6
+    # The issue date is also in the band above, so a class, when there is one, takes its cell.
+    second = (L.SCHOOL_CLASS, s.school_class, 9.5) if s.school_class \
+        else (L.DATE_OF_ISSUE, s.issued_on.isoformat(), 10.0)
     pairs = [
         ((L.NAME, s.student_name, 11.0), (L.STUDENT_NO, s.student_no, 10.0)),
-        ((L.UNIT, s.unit or "—", 9.5), (L.DATE_OF_ISSUE, s.issued_on.isoformat(), 10.0)),
+        ((L.UNIT, s.unit or "—", 9.5), second),
     ]
     rows = []
     total = 0.0

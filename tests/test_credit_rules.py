@@ -423,6 +423,9 @@ def test_the_transcript_says_whether_the_requirement_is_met_under_the_named_rule
         "years": [{"year": "2023-2024", "hours": 7.0, "grade": "pass"}], "years_required": 1, "years_passed": 1}
     page = verify_page(client, issued["verify_url"])
     assert "未达到认定规则 2023 v1 的要求" in page and "2023-2024 合格 7.0 h" in page
+    # the header names the class, whose cohort the rules are of
+    assert f"<dt>班级</dt><dd>{school.klass.name}</dd>" in page
+    assert squash(f"班级 Class {school.klass.name}") in text
 
 
 def test_a_transcript_without_rules_says_nothing_of_a_requirement(client, make, school):

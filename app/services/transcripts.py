@@ -121,6 +121,7 @@ def build_snapshot(student: User, records: list[Participation], serial: str, iss
         student_name=student.display_name,
         student_no=student.student_no,
         unit=student.unit.name if student.unit else "",
+        school_class=student.school_class.name if student.school_class else "",
         records=tuple(
             credentials.Record(
                 date=to_local(p.activity.starts_at).date(),

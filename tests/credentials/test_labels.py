@@ -27,6 +27,7 @@ PRINTED = {
     L.ISSUED: "签发日期",
     L.HOW_TO_VERIFY: "验证方法：扫描右上角二维码，或在 %(url)s 上传本 PDF 文件核验。",
     L.UNIT: "院系",
+    L.SCHOOL_CLASS: "班级",
     L.SUMMARY: "学时汇总",
     L.TOTAL_HOURS: "总学时",
     L.HOURS_UNIT: "学时",

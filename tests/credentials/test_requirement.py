@@ -226,3 +226,19 @@ def test_the_offline_verifier_reads_the_requirement(tmp_path, key):
                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     snapshot = json.loads(as_json.stdout)["snapshot"]
     assert snapshot["requirement"]["rules"] == "2024 v1" and snapshot["modules"][-1][0] == "wellbeing"
+
+
+def test_the_class_is_printed_and_signed_when_the_student_has_one(key):
+    plain = sample_snapshot(10)
+    with_class = _with(plain, school_class="计算机2023级1班")
+    assert json.loads(canonical_bytes(with_class))["school_class"] == "计算机2023级1班"
+    assert "school_class" not in json.loads(canonical_bytes(plain))
+    assert snapshot_from_bytes(canonical_bytes(with_class)) == with_class
+    assert snapshot_digest(with_class) != snapshot_digest(plain)
+    _link, pdf = issue(with_class, key)
+    text = _first_page_text(pdf)
+    assert squash("班级 Class 计算机2023级1班") in text
+    assert verify(pdf, key).genuine
+    d = json.loads(canonical_bytes(plain)) | {"school_class": ""}
+    with pytest.raises(ValueError, match="school_class"):
+        snapshot_from_bytes(json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode())

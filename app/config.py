@@ -55,6 +55,13 @@ def from_environment(instance_path: Path) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "INSTITUTION_NAME": env.get("INSTITUTION_NAME", "示范大学 Demo University"),  # data: the demo school
         "SIGNING_KEY_DIR": env.get("SIGNING_KEY_DIR", str(instance_path / "keys")),
+        # The transcripts' PDF (PAdES) signature: the school's certificate chain and key (PEM), or a
+        # PKCS#12 file with its password; unset, a self-signed school certificate under SIGNING_KEY_DIR.
+        "SIGNING_CERT": env.get("SIGNING_CERT", "").strip(),
+        "SIGNING_CERT_KEY": env.get("SIGNING_CERT_KEY", "").strip(),
+        "SIGNING_CERT_PASSWORD": env.get("SIGNING_CERT_PASSWORD", ""),
+        # An RFC 3161 timestamp server: the signature gets a timestamp and a document timestamp (B-LTA).
+        "TSA_URL": env.get("TSA_URL", "").strip(),
         "TRANSCRIPT_DIR": env.get("TRANSCRIPT_DIR", str(instance_path / "transcripts")),
         # Achievement claims' evidence files, by content hash: outside the web root, in the backup.
         "EVIDENCE_DIR": env.get("EVIDENCE_DIR", str(instance_path / "evidence")),

@@ -148,6 +148,14 @@ def can_revoke_transcript(actor: User | None) -> bool:
     return is_admin(actor)
 
 
+def can_decide_who_looks(actor: User | None, student: User) -> bool:
+    """The public check's validity and the share links: the holder alone (API.md: "the student").
+
+    Not the admin: the choice of who may see a student's record outside the school is theirs;
+    the admin still sees every transcript on the office's own pages."""
+    return actor is not None and actor.role in STUDENT_ROLES and actor.id == student.id
+
+
 def can_view_scorecard(actor: User | None, club: Club) -> bool:
     """Admin: every club; an organizer: clubs they advise or oversee; a leader: clubs they lead."""
     return is_admin(actor) or oversees(actor, club) or leads(actor, club)

@@ -13,9 +13,10 @@ Typical issue::
     digest = snapshot_digest(snapshot)
     link = make_link(base_url, snapshot.serial, digest, snapshot.issued_at, ring.active)
     zh = catalog_translator("app/translations")   # the labels' Chinese
-    pdf = render_pdf(snapshot, link, ring.active, zh=zh)
+    cert = generate_school_certificate("instance/keys", "示范大学")  # or load_school_certificate(...)
+    pdf = render_pdf(snapshot, link, ring.active, zh=zh, certificate=cert)   # PAdES-signed
 
-    verify_pdf(pdf, ring.jwks()).genuine   # True
+    verify_pdf(pdf, ring.jwks(), trust_roots=cert.roots).genuine   # True
 """
 
 from ._version import __version__
@@ -24,6 +25,7 @@ from .keys import (
     KeyRing,
     KeysMissing,
     SigningKey,
+    VerifyKey,
     generate_key,
     get_keyring,
     jwk_thumbprint,
@@ -43,6 +45,16 @@ from .links import (
     parse_link,
     verify_link,
     verify_page_url,
+)
+from .pades import (
+    SchoolCertificate,
+    check_pades,
+    generate_school_certificate,
+    load_roots,
+    load_school_certificate,
+    make_school_certificate,
+    save_school_certificate,
+    school_certificate_in_dir,
 )
 from .pdf import render_pdf
 from .qr import qr_matrix, qr_version
@@ -80,20 +92,28 @@ __all__ = [
     "Record",
     "Requirement",
     "SigningKey",
+    "VerifyKey",
+    "SchoolCertificate",
     "Snapshot",
     "Translator",
     "Verdict",
     "__version__",
     "canonical_bytes",
+    "check_pades",
     "catalog_translator",
     "extract_embedded",
     "generate_key",
+    "generate_school_certificate",
     "get_font",
     "get_keyring",
     "jwk_thumbprint",
     "key_id",
     "load_jwks_file",
     "load_key",
+    "load_roots",
+    "load_school_certificate",
+    "make_link",
+    "make_school_certificate",
     "make_link",
     "parse_link",
     "public_keys_from_jwks",
@@ -102,6 +122,8 @@ __all__ = [
     "render_pdf",
     "resolve_keys",
     "save_key",
+    "save_school_certificate",
+    "school_certificate_in_dir",
     "snapshot_digest",
     "snapshot_from_bytes",
     "snapshot_from_dict",

@@ -1,11 +1,14 @@
 """Offline verifier and small tools.
 
-    python -m credentials verify FILE.pdf --jwks jwks.json [--catalog app/translations]
+    python -m credentials verify FILE.pdf --jwks jwks.json --roots school-root.pem [--catalog app/translations]
     python -m credentials verify-link URL --jwks jwks.json
+    python -m credentials verify-credential FILE.json --jwks jwks.json|did.json [--status LIST.json]
     python -m credentials jwks --keys-dir instance/keys
     python -m credentials sample OUT.pdf --catalog app/translations [--records 60] [--keys-dir DIR]
 
-``--catalog`` is a directory of compiled catalogs (``zh_Hans_CN/LC_MESSAGES/messages.mo``)
+``--roots`` is the school's root certificate(s), PEM: a PAdES-signed file is checked
+against it (with ``--keys-dir`` the directory's own ``certificate/school-root.pem`` is
+used when there is one).  ``--catalog`` is a directory of compiled catalogs (``zh_Hans_CN/LC_MESSAGES/messages.mo``)
 with the Chinese of the printed labels: needed to render, and to verify a file issued
 without a whole-file signature (it is checked by rendering it again).
 
@@ -73,9 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("file")
     keys_args(sp)
     sp.add_argument("--catalog", help="the issuer's catalog directory (for unsigned files)")
+    sp.add_argument("--roots", help="the school's root certificate(s), PEM (for PAdES-signed files)")
     sp = sub.add_parser("verify-link", help="verify the link from a transcript's QR code")
     sp.add_argument("url")
     keys_args(sp)
+    sp = sub.add_parser("verify-credential", help="verify a transcript's verifiable credential (JSON)")
+    sp.add_argument("file")
+    keys_args(sp)
+    sp.add_argument("--status", help="a saved status list credential (GET /status/N); else status is not checked")
     sp = sub.add_parser("jwks", help="print the public JWKS of a key directory")
     sp.add_argument("--keys-dir", required=True)
     sp = sub.add_parser("sample", help="render a sample transcript (demo, visual checks)")
@@ -92,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.cmd == "sample":
             return _sample(args)
+        if args.cmd == "verify-credential":
+            return _verify_credential(args)
         keys = _keys(args)
         zh = catalog_translator(args.catalog) if getattr(args, "catalog", None) else None
+        roots = _roots(args) if args.cmd == "verify" else ()
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -107,21 +118,67 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    return _report(verify_pdf(data, keys, zh=zh), args.json)
+    return _report(verify_pdf(data, keys, zh=zh, trust_roots=roots), args.json)
+
+
+def _roots(args) -> tuple:
+    from .pades import CERT_SUBDIR, ROOT_FILE, load_roots
+
+    if args.roots:
+        return load_roots(args.roots)
+    if args.keys_dir and (Path(args.keys_dir) / CERT_SUBDIR / ROOT_FILE).exists():
+        return load_roots(Path(args.keys_dir) / CERT_SUBDIR / ROOT_FILE)
+    return ()
+
+
+def _read_json(path: str) -> object:
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{path}: not a JSON file") from None
+
+
+def _verify_credential(args) -> int:
+    """Exit 0 verified (status checked or not: the output says which), 1 not verified."""
+    from .vc import verify_credential
+
+    try:
+        # --jwks also takes a saved did.json: its Multikeys are the same keys.
+        keys = _read_json(args.jwks) if args.jwks else KeyRing.load_dir(args.keys_dir)
+        document = _read_json(args.file)
+        status = _read_json(args.status) if args.status else None
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    v = verify_credential(document, keys, status)
+    if args.json:
+        print(json.dumps(v.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{'VERIFIED 验证通过' if v.verified else 'NOT VERIFIED 未通过验证'}: {v.reason}")
+        for step in v.steps:
+            mark = {True: "passed", False: "FAILED", None: "not checked"}[step.ok]
+            print(f"  {step.name}: {mark}" + (f" — {step.detail}" if step.detail else ""))
+    return 0 if v.verified else 1
 
 
 def _sample(args) -> int:
     from .keys import generate_key
     from .links import make_link
+    from .pades import generate_school_certificate, make_school_certificate
     from .pdf import render_pdf
     from .sample import SAMPLE_BASE_URL, sample_snapshot
     from .snapshot import snapshot_digest
 
     key = KeyRing.generate_in_dir(args.keys_dir).active if args.keys_dir else generate_key()
     s = sample_snapshot(args.records)
+    cert = (generate_school_certificate(args.keys_dir, s.institution) if args.keys_dir
+            else make_school_certificate(s.institution))
     link = make_link(args.base_url or SAMPLE_BASE_URL, s.serial, snapshot_digest(s),
                      s.issued_at, key)
-    Path(args.out).write_bytes(render_pdf(s, link, key, zh=catalog_translator(args.catalog)))
+    Path(args.out).write_bytes(render_pdf(s, link, key, zh=catalog_translator(args.catalog),
+                                          certificate=cert))
     print(f"{args.out}: {s.activity_count} records, key {key.kid}")
     return 0
 

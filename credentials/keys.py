@@ -4,17 +4,23 @@ On-disk layout of a key directory (see :class:`KeyRing`)::
 
     keys/
       active            the kid of the active key, one line
-      <kid>.pem         one unencrypted PKCS#8 PEM private key per kid, mode 0600
-      .lock             taken (flock) while generating or rotating
+      <kid>.pem         the active key: an unencrypted PKCS#8 PEM private key, mode 0600
+      <kid>.pub         a retired key: its public part only (PEM SubjectPublicKeyInfo)
+      revoked.json      {kid: "YYYY-MM-DD"}: keys revoked from that date (the issuer's local date)
+      .lock             taken (flock) while generating, rotating or revoking
 
-Every ``<kid>.pem`` that is not the active one is a *retired* key: it no longer signs,
-but its public part stays in the JWKS so that transcripts it signed still verify.
+A *retired* key no longer signs, but its public part stays in the JWKS so that transcripts
+it signed still verify.  Rotation destroys the retired private keys: what is not kept
+cannot leak.  (A directory written before that keeps older ``<kid>.pem`` files as retired
+keys until the next rotation destroys them.)  A *revoked* key is compromised: nothing it
+signed on or after its revocation date verifies, and the JWKS says so (``revoked_from``).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as _dt
 import hashlib
 import json
 import os
@@ -37,6 +43,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 KID_LENGTH = 16
 _KID_RE = re.compile(rf"^[A-Za-z0-9_-]{{{KID_LENGTH}}}$")
 ACTIVE_FILE = "active"
+REVOKED_FILE = "revoked.json"
+#: The JWK member (not a registered one; verifiers that do not know it ignore it, RFC 7517
+#: 4) naming the first day on which nothing the key signed verifies.
+REVOKED_MEMBER = "revoked_from"
 
 
 class KeysMissing(FileNotFoundError, ValueError):
@@ -127,7 +137,43 @@ class SigningKey:
         return f"SigningKey(kid={self.kid!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, SigningKey) and other.kid == self.kid
+        return isinstance(other, SigningKey | VerifyKey) and other.kid == self.kid
+
+    def __hash__(self) -> int:
+        return hash(self.kid)
+
+
+@dataclass(frozen=True, eq=False)
+class VerifyKey:
+    """The public part of a key, all a retired key keeps: it verifies, it cannot sign."""
+
+    public_key: Ed25519PublicKey
+    kid: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.public_key, Ed25519PublicKey):
+            raise TypeError("VerifyKey needs an Ed25519PublicKey")
+        object.__setattr__(self, "kid", key_id(self.public_key))
+
+    def public_jwk(self) -> dict[str, str]:
+        return public_jwk(self.public_key)
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        try:
+            self.public_key.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+    def public_pem(self) -> bytes:
+        return self.public_key.public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def __repr__(self) -> str:
+        return f"VerifyKey(kid={self.kid!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SigningKey | VerifyKey) and other.kid == self.kid
 
     def __hash__(self) -> int:
         return hash(self.kid)
@@ -189,24 +235,72 @@ def _dir_lock(directory: Path):
         os.close(fd)
 
 
+def _destroy(path: Path) -> None:
+    """Overwrite a private key file before unlinking it, so its blocks do not keep the key."""
+    with contextlib.suppress(FileNotFoundError):
+        size = path.stat().st_size
+        with open(path, "r+b") as f:
+            f.write(b"\0" * size)
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
+
+
+def _load_public(path: Path) -> VerifyKey:
+    try:
+        pub = serialization.load_pem_public_key(path.read_bytes())
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: not a PEM public key") from exc
+    if not isinstance(pub, Ed25519PublicKey):
+        raise ValueError(f"{path}: not an Ed25519 key")
+    return VerifyKey(pub)
+
+
+def _load_revocations(path: Path) -> dict[str, _dt.date]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a JSON file") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected {{kid: date}}")
+    out = {}
+    for kid, day in data.items():
+        if not _KID_RE.match(str(kid)):
+            raise ValueError(f"{path}: {kid!r} is not a key id")
+        out[kid] = _revocation_date(day, str(path))
+    return out
+
+
+def _revocation_date(day: Any, where: str) -> _dt.date:
+    if isinstance(day, str) and len(day) == 10:
+        with contextlib.suppress(ValueError):
+            return _dt.date.fromisoformat(day)
+    raise ValueError(f"{where}: {day!r} is not a date YYYY-MM-DD")
+
+
 @dataclass(frozen=True)
 class KeyRing:
-    """One active key that signs, and retired keys whose public parts still verify."""
+    """One active key that signs, retired keys whose public parts still verify, and the keys
+    revoked from a date (``revocations``: kid → the first day nothing it signed verifies)."""
 
     active: SigningKey
-    retired: tuple[SigningKey, ...] = ()
+    retired: tuple[SigningKey | VerifyKey, ...] = ()
+    revocations: Mapping[str, _dt.date] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.active, SigningKey):
             raise TypeError("KeyRing.active must be a SigningKey")
         retired = tuple(k for k in self.retired if k.kid != self.active.kid)
         object.__setattr__(self, "retired", retired)
+        object.__setattr__(self, "revocations", dict(self.revocations))
 
     @property
-    def keys(self) -> tuple[SigningKey, ...]:
+    def keys(self) -> tuple[SigningKey | VerifyKey, ...]:
         return (self.active, *self.retired)
 
-    def get(self, kid: str) -> SigningKey | None:
+    def get(self, kid: str) -> SigningKey | VerifyKey | None:
         for k in self.keys:
             if k.kid == kid:
                 return k
@@ -215,9 +309,19 @@ class KeyRing:
     def public_keys(self) -> dict[str, Ed25519PublicKey]:
         return {k.kid: k.public_key for k in self.keys}
 
+    def revoked_from(self, kid: str) -> _dt.date | None:
+        return self.revocations.get(kid)
+
     def jwks(self) -> dict[str, list[dict[str, str]]]:
-        """JWKS with public parts only: the active key first, then retired ones."""
-        return {"keys": [k.public_jwk() for k in self.keys]}
+        """JWKS with public parts only: the active key first, then retired ones; a revoked
+        key carries ``revoked_from``."""
+        out = []
+        for k in self.keys:
+            jwk = k.public_jwk()
+            if k.kid in self.revocations:
+                jwk[REVOKED_MEMBER] = self.revocations[k.kid].isoformat()
+            out.append(jwk)
+        return {"keys": out}
 
     # -- on disk ------------------------------------------------------------------------
     @classmethod
@@ -232,16 +336,22 @@ class KeyRing:
             raise ValueError(f"{d / ACTIVE_FILE}: not a key id") from None
         if not _KID_RE.match(active_kid):
             raise ValueError(f"{d / ACTIVE_FILE}: not a key id")
-        keys: dict[str, SigningKey] = {}
-        for pem in sorted(d.glob("*.pem")):
-            k = load_key(pem)
-            if pem.stem != k.kid:
-                raise ValueError(f"{pem}: file name does not match its key id {k.kid}")
+        keys: dict[str, SigningKey | VerifyKey] = {}
+        # Other .pem files (the PDF signing certificate) are not Ed25519 ring keys.
+        pems = [p for p in d.glob("*.pem") if _KID_RE.match(p.stem)]
+        for path in sorted(pems) + sorted(d.glob("*.pub")):
+            k = load_key(path) if path.suffix == ".pem" else _load_public(path)
+            if path.stem != k.kid:
+                raise ValueError(f"{path}: file name does not match its key id {k.kid}")
+            if isinstance(keys.get(k.kid), SigningKey):
+                continue
             keys[k.kid] = k
-        if active_kid not in keys:
+        active = keys.pop(active_kid, None)
+        if not isinstance(active, SigningKey):
             raise ValueError(f"{d}: active key {active_kid} has no {active_kid}.pem")
-        active = keys.pop(active_kid)
-        return cls(active, tuple(keys[kid] for kid in sorted(keys)))
+        retired = tuple(VerifyKey(k.public_key) if isinstance(k, SigningKey) else k
+                        for k in (keys[kid] for kid in sorted(keys)))
+        return cls(active, retired, _load_revocations(d / REVOKED_FILE))
 
     @classmethod
     def generate_in_dir(cls, directory: str | os.PathLike[str]) -> KeyRing:
@@ -257,13 +367,35 @@ class KeyRing:
 
     @classmethod
     def rotate_in_dir(cls, directory: str | os.PathLike[str]) -> KeyRing:
-        """Make a new active key; the previous ones stay as retired keys."""
+        """Make a new active key; the previous ones stay as retired keys, public parts only
+        (their private keys are destroyed)."""
         d = Path(directory)
         d.mkdir(mode=0o700, parents=True, exist_ok=True)
         with _dir_lock(d):
             key = generate_key()
             save_key(key, d / f"{key.kid}.pem")
             _atomic_write(d / ACTIVE_FILE, (key.kid + "\n").encode("ascii"), 0o600)
+            for pem in d.glob("*.pem"):
+                if _KID_RE.match(pem.stem) and pem.stem != key.kid:
+                    old = load_key(pem)
+                    _atomic_write(d / f"{old.kid}.pub", VerifyKey(old.public_key).public_pem(), 0o644)
+                    _destroy(pem)
+            return cls.load_dir(d)
+
+    @classmethod
+    def revoke_in_dir(cls, directory: str | os.PathLike[str], kid: str, from_day: _dt.date) -> KeyRing:
+        """Revoke ``kid`` from ``from_day``: what it signed on or after that day no longer
+        verifies.  Revoking again moves the date (earlier or later); the key stays published."""
+        d = Path(directory)
+        with _dir_lock(d):
+            ring = cls.load_dir(d)
+            if ring.get(kid) is None:
+                raise ValueError(f"no key {kid!r} in {d}")
+            if not isinstance(from_day, _dt.date) or isinstance(from_day, _dt.datetime):
+                raise ValueError("from_day: expected a date")
+            revocations = {**{k: v.isoformat() for k, v in ring.revocations.items()}, kid: from_day.isoformat()}
+            _atomic_write(d / REVOKED_FILE, (json.dumps(revocations, indent=2, sort_keys=True) + "\n").encode(),
+                          0o644)
             return cls.load_dir(d)
 
 
@@ -273,7 +405,7 @@ _ring_lock = threading.Lock()
 
 def _dir_state(d: Path) -> tuple:
     entries = []
-    for p in sorted(d.glob("*.pem")) + [d / ACTIVE_FILE]:
+    for p in sorted(d.glob("*.pem")) + sorted(d.glob("*.pub")) + [d / ACTIVE_FILE, d / REVOKED_FILE]:
         try:
             st = p.stat()
         except FileNotFoundError:
@@ -328,6 +460,26 @@ def _public_from_jwk(jwk: Any) -> tuple[str, Ed25519PublicKey]:
     return kid, pub
 
 
+def revocations_from_jwks(jwks: Mapping[str, Any]) -> dict[str, _dt.date]:
+    """``{kid: revoked from}`` of the keys a JWKS marks revoked; ``ValueError`` if malformed."""
+    public_keys_from_jwks(jwks)  # the same checks as for the keys themselves
+    out = {}
+    for jwk in jwks["keys"]:
+        if REVOKED_MEMBER in jwk:
+            kid, _pub = _public_from_jwk(jwk)
+            out[kid] = _revocation_date(jwk[REVOKED_MEMBER], f"JWK {kid}")
+    return out
+
+
+def resolve_revocations(keys: KeysLike) -> dict[str, _dt.date]:
+    """The revocations a key ring or a JWKS carries (bare keys carry none)."""
+    if isinstance(keys, KeyRing):
+        return dict(keys.revocations)
+    if isinstance(keys, Mapping) and "keys" in keys:
+        return revocations_from_jwks(keys)
+    return {}
+
+
 def public_keys_from_jwks(jwks: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
     """``{kid: public key}`` from a JWKS dict; ``ValueError`` if it is malformed."""
     if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
@@ -358,7 +510,7 @@ def resolve_keys(keys: KeysLike) -> dict[str, Ed25519PublicKey]:
     """
     if isinstance(keys, KeyRing):
         return keys.public_keys()
-    if isinstance(keys, SigningKey):
+    if isinstance(keys, SigningKey | VerifyKey):
         return {keys.kid: keys.public_key}
     if isinstance(keys, Ed25519PrivateKey):
         keys = keys.public_key()

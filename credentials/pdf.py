@@ -32,6 +32,7 @@ from .fonts import FONT_FILE, FONT_NAME, Font, get_font
 from .keys import SigningKey
 from .labels import Labels, Translator
 from .links import parse_link
+from .pades import SchoolCertificate, sign_pdf
 from .pdf_file import (
     LINK_ATTACHMENT,
     PDF_KID_KEY,
@@ -76,21 +77,45 @@ __all__ = [
     "find_pdf_signature",
     "get_font",
     "pdf_signed_message",
+    "render_legacy_pdf",
     "render_pdf",
     "sign_pdf_bytes",
 ]
 
 
 def render_pdf(snapshot: Snapshot, link: str, key: SigningKey | None = None, *,
-               zh: Translator) -> bytes:
+               zh: Translator, certificate: SchoolCertificate | None = None,
+               tsa_url: str | None = None, timestamper=None) -> bytes:
     """Render the transcript PDF (A4).  Deterministic: same inputs, same bytes.
 
     ``link`` is the signed link from :func:`credentials.links.make_link`; it is drawn
-    as the QR code, made clickable and attached.  With ``key`` (the key that signed the
-    link) the whole file is signed as well, which lets :func:`credentials.verify.verify_pdf`
-    check it byte for byte without re-rendering.  ``zh`` translates the labels' English
-    ids into Chinese (``ValueError`` if it leaves one untranslated).
+    as the QR code, made clickable and attached.  ``key``, when given, must be the key
+    that signed the link.  With ``certificate`` (the school's signing certificate) the
+    file gets a PAdES signature with a visible seal in the seal area of the last page
+    (:mod:`credentials.pades`), signed at the issue time; ``tsa_url`` (or a pyHanko
+    ``timestamper``) adds an RFC 3161 timestamp, after which the bytes are no longer
+    reproducible.  Without it the file is unsigned and checked by rendering it again.
+    ``zh`` translates the labels' English ids into Chinese (``ValueError`` if it leaves
+    one untranslated).
     """
+    data, box = _render(snapshot, link, key, zh, legacy_kid=None)
+    if certificate is None:
+        return data
+    return sign_pdf(data, certificate, signing_time=snapshot.issued_at, box=box, tsa_url=tsa_url,
+                    timestamper=timestamper, location=snapshot.institution[:100] or None)
+
+
+def render_legacy_pdf(snapshot: Snapshot, link: str, key: SigningKey, *, zh: Translator) -> bytes:
+    """The file as issued before PAdES: the Ed25519 whole-file signature in the information
+    dictionary.  Kept so the tests can make such files; :func:`credentials.verify.verify_pdf`
+    still accepts them."""
+    data, _box = _render(snapshot, link, key, zh, legacy_kid=key.kid)
+    return sign_pdf_bytes(data, key)
+
+
+def _render(snapshot: Snapshot, link: str, key: SigningKey | None, zh: Translator,
+            legacy_kid: str | None) -> tuple[bytes, tuple[float, float, float, float]]:
+    """The unsigned file and the seal box of its last page (x1, y1, x2, y2)."""
     if not isinstance(snapshot, Snapshot):
         raise ValueError("snapshot: expected a Snapshot")
     claims = parse_link(link)
@@ -101,7 +126,7 @@ def render_pdf(snapshot: Snapshot, link: str, key: SigningKey | None = None, *,
         raise ValueError("link: digest does not match the snapshot")
     if claims.issued_on != snapshot.issued_on:
         raise ValueError("link: issue date does not match the snapshot")
-    if key is not None and key.kid != claims.kid:
+    if key is not None and not claims.key_matches(key.kid):
         raise ValueError("key: not the key that signed the link")
     labels = Labels(zh)
 
@@ -114,7 +139,7 @@ def render_pdf(snapshot: Snapshot, link: str, key: SigningKey | None = None, *,
     doc = canvas._doc
     stamp = Stamp(snapshot)
     doc._timeStamp = stamp
-    info = DocInfo(snapshot.serial, key.kid if key else None)
+    info = DocInfo(snapshot.serial, legacy_kid)
     info._dateFormatter = stamp.format
     info.producer = PRODUCER
     info.creator = "Second Transcript"
@@ -147,7 +172,4 @@ def render_pdf(snapshot: Snapshot, link: str, key: SigningKey | None = None, *,
         page = doc.Pages.pages[-1]
         page.Contents = flate(page.stream)
 
-    data = canvas.getpdfdata()
-    if key is not None:
-        data = sign_pdf_bytes(data, key)
-    return data
+    return canvas.getpdfdata(), ctx.seal_box

@@ -55,6 +55,9 @@ from .transcript_layout import (
     hours_text,
 )
 
+#: The PDF signature's visible seal (points): beside the issuer's block, inside ISSUER_H.
+SEAL_W, SEAL_H = 168.0, 44.0
+
 #: A module's number in its heading ("一、思想成长"): Chinese numerals, part of the data.
 _NUMERALS = "一二三四五六七八九十"
 
@@ -71,7 +74,7 @@ class Ctx:
     """What every page repeats, worked out once per document."""
 
     __slots__ = ("font", "zh", "s", "link", "serial", "issued", "name", "verify_url", "n_pages",
-                 "total_hours", "by_module", "institution", "kid")
+                 "total_hours", "by_module", "institution", "kid", "seal_box")
 
     def __init__(self, font: Font, zh: L.Labels, s: Snapshot, link: str, n_pages: int) -> None:
         self.font = font
@@ -87,6 +90,8 @@ class Ctx:
         self.by_module = s.hours_by_module
         self.institution = font.clean(s.institution)
         self.kid = parse_link(link).kid
+        # where the PAdES signature's visible seal goes on the last page (set by _draw_end)
+        self.seal_box: tuple[float, float, float, float] = (M_L, M_B, M_L + SEAL_W, M_B + SEAL_H)
 
 
 def draw_page(p: Page, c: Ctx, page_no: int, items: list) -> None:
@@ -336,6 +341,9 @@ def _draw_end(p: Page, c: Ctx, y_top: float, lines) -> None:
                  8.5, INK, bold=0.2)
     p.text_right(right, y - 17, f"{zh.both(L.DIGITALLY_SIGNED)} · Ed25519 key {c.kid}", 7.0, GREY)
     p.text_right(right, y - 29, f"{zh.both(L.DATE_OF_ISSUE)}: {c.issued}", 7.5, INK)
+    # the PDF signature's seal: left of the issuer's block, as a stamp sits beside a signature
+    x2 = right - width - 12
+    c.seal_box = (x2 - SEAL_W, y + 7 - SEAL_H, x2, y + 7)
 
 
 def _draw_empty(p: Page, c: Ctx, y_top: float) -> None:

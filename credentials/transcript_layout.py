@@ -29,7 +29,7 @@ M_L = M_R = 42.0
 M_T = 36.0
 M_B = 30.0
 CONTENT_W = PAGE_W - M_L - M_R
-QR_SIZE = 92.0  # quiet zone included: a version-10 code gets 0.5 mm modules
+QR_SIZE = 128.0  # quiet zone included: a version-8 code (form-2 link) gets 0.79 mm modules
 BAND_H = QR_SIZE + 14.0
 FOOTER_H = 34.0
 BODY_TOP = PAGE_H - M_T - BAND_H - 10.0

@@ -6,10 +6,13 @@ A PDF is genuine when all of these hold:
    bytes are in canonical form;
 2. the link is signed by a key of the issuer (found by its ``kid``) and states the
    snapshot's serial, issue date and digest;
-3. the file is, byte for byte, the one issued: its whole-file signature (when the
-   issuer rendered it with the key) verifies, or else re-rendering the embedded
-   snapshot and link reproduces the file exactly (which needs the issuer's catalog for
-   the labels' Chinese: ``zh``, see :mod:`credentials.labels`).
+3. the file is, byte for byte, the one issued: its PAdES signature (pyHanko's
+   validation) is intact, chains to one of the school's root certificates
+   (``trust_roots``) and covers the whole file; or, for a file issued before PAdES, its
+   Ed25519 whole-file signature in the information dictionary verifies; or, for a file
+   rendered without a signature, re-rendering the embedded snapshot and link reproduces
+   it exactly (which needs the issuer's catalog for the labels' Chinese: ``zh``, see
+   :mod:`credentials.labels`).
 
 Any other file — not a PDF, truncated, one byte changed, an incremental update
 appended, a snapshot swapped in from another transcript, an unknown key — gets
@@ -19,13 +22,16 @@ appended, a snapshot swapped in from another transcript, an unknown key — gets
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from .keys import KeysLike, resolve_keys
+from .keys import KeysLike, resolve_keys, resolve_revocations
 from .labels import Translator
 from .links import Verdict, parse_link, verify_link
+from .pades import SchoolCertificate, check_pades, has_pades_signature
 from .pdf import render_pdf
 from .pdf_file import find_pdf_signature, pdf_signed_message
 from .snapshot import Snapshot, snapshot_digest, snapshot_from_bytes
@@ -88,20 +94,26 @@ def _fail(code: str, reason: str, reason_zh: str, **kw: Any) -> Verdict:
     return Verdict(False, reason, reason_zh, code, **kw)
 
 
-def verify_pdf(data: bytes, jwks_or_keys: KeysLike, *, zh: Translator | None = None) -> Verdict:
+def verify_pdf(data: bytes, jwks_or_keys: KeysLike, *, zh: Translator | None = None,
+               trust_roots: Sequence[x509.Certificate] | SchoolCertificate | None = None) -> Verdict:
     """Check a transcript PDF offline.  Never raises for a bad file.
 
-    ``zh`` (the issuer's Chinese catalog) is needed only for a file issued without a
-    whole-file signature, which is checked by rendering it again.
+    ``trust_roots`` (the school's root certificates, or its :class:`SchoolCertificate`)
+    are needed for a PAdES-signed file: without them its signature cannot be tied to the
+    school.  ``zh`` (the issuer's Chinese catalog) is needed only for a file issued without
+    any signature, which is checked by rendering it again.
     """
+    if isinstance(trust_roots, SchoolCertificate):
+        trust_roots = trust_roots.roots
     try:
-        return _verify_pdf(data, jwks_or_keys, zh)
+        return _verify_pdf(data, jwks_or_keys, zh, tuple(trust_roots or ()))
     except Exception as exc:  # noqa: BLE001 — a verifier answers, it does not crash
         return _fail("unreadable", f"the file could not be checked ({type(exc).__name__})",
                      "无法核验该文件", detail=str(exc)[:200])
 
 
-def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None) -> Verdict:
+def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None,
+                trust_roots: tuple[x509.Certificate, ...]) -> Verdict:
     try:
         data = _check_pdf(data)
     except TypeError as exc:
@@ -112,6 +124,7 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None) -> V
         return _fail("not_pdf", "not a PDF file", "不是 PDF 文件")
     try:
         keys = resolve_keys(jwks_or_keys)
+        revocations = resolve_revocations(jwks_or_keys)
     except (ValueError, TypeError) as exc:
         return _fail("bad_keys", f"the public key set is unusable ({exc})", "公钥集无效")
     try:
@@ -130,7 +143,7 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None) -> V
         return _fail("malformed_link", "the embedded verification link is damaged",
                      "内嵌验证链接已损坏")
     digest = snapshot_digest(snapshot)
-    lv = verify_link(link, keys)
+    lv = verify_link(link, keys, revocations=revocations)
     common = dict(serial=lv.serial, kid=lv.kid, issued_on=lv.issued_on, digest=digest,
                   base_url=lv.base_url, link=link)
     if not lv.genuine:
@@ -146,12 +159,27 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None) -> V
                      "内嵌成绩单内容与签名不符（被修改或替换）", **common)
     common["snapshot"] = snapshot
     how = None
+    how_zh = ""
     try:
         found = find_pdf_signature(data)
     except ValueError as exc:
         return _fail("altered", f"the file was changed after it was issued ({exc})",
                      "文件在签发后被改动过", **common)
-    if found is not None:
+    if has_pades_signature(data):
+        if found is not None:
+            return _fail("altered", "the file carries two kinds of document signature",
+                         "文件带有两种文件签名，已被改动", **common)
+        if not trust_roots:
+            return _fail("no_trust_roots", "the file's PDF signature can only be checked against the "
+                         "school's root certificate, which was not given",
+                         "核验 PDF 签名需要学校的根证书", **common)
+        pc = check_pades(data, trust_roots)
+        if not pc.ok:
+            zh_reason = "签名证书不属于本校" if pc.code == "untrusted" else "文件在签发后被改动过"
+            return _fail(pc.code, f"{pc.reason}", zh_reason, **common)
+        how = "PAdES signature, whole file" + (", timestamped" if pc.timestamped else "")
+        how_zh = "PAdES 签名覆盖整个文件"
+    elif found is not None:
         start, sig = found
         try:
             keys[lv.kid].verify(sig, pdf_signed_message(data, start))
@@ -179,7 +207,7 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None) -> V
         True,
         f"exactly the file issued ({how}): serial {snapshot.serial}, issued "
         f"{snapshot.issued_on.isoformat()}, signed with key {lv.kid}",
-        "与签发的文件完全一致，真实有效",
+        "与签发的文件完全一致，真实有效" + (f"（{how_zh}）" if how_zh else ""),
         "genuine",
         **common,
     )

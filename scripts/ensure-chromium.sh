@@ -6,6 +6,10 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+# pdfsig (poppler-utils) checks the PAdES signature against the school root in an NSS database
+command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
+# zbar reads the QR code of the printed page in the tests (pyzbar loads libzbar.so.0)
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || need+=(libzbar0)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing ${need[*]} from Debian for the browser and PDF tests…"

@@ -77,12 +77,15 @@ NEEDS_REAL_COMMITS = {
         "test_forged_link_is_not_genuine",
         "test_key_rotation_keeps_old_transcripts_verifying",
         "test_a_cached_page_still_shows_a_revocation_at_once",
+        "test_a_link_in_the_old_form_still_verifies",
     )},
     **{f"tests/test_credit_rules.py::{name}": _VERIFY for name in (
         "test_the_transcript_says_whether_the_requirement_is_met_under_the_named_rules",
         "test_a_transcript_without_rules_says_nothing_of_a_requirement",
         "test_rule_change_does_not_change_issued_transcripts",
     )},
+    "tests/test_key_lifecycle.py": _VERIFY,
+    "tests/test_holder_controls.py": _VERIFY,
     **{f"tests/test_web_transcripts.py::{name}": _VERIFY for name in (
         "test_verify_page_is_chinese_by_default_and_english_for_accept_language_en",
         "test_verify_page_takes_lang_in_the_query_without_breaking_the_signed_link",
@@ -214,6 +217,7 @@ def make_test_app(backend: str, tmp_path, extra: dict | None = None, *, real_com
     import credentials
 
     credentials.KeyRing.generate_in_dir(config["SIGNING_KEY_DIR"])
+    school_certificate_into(config["SIGNING_KEY_DIR"])
     with app.app_context():
         if backend == "postgresql":
             dbisolation.prepare_postgres(real_commits=real_commits)
@@ -223,6 +227,19 @@ def make_test_app(backend: str, tmp_path, extra: dict | None = None, *, real_com
             # The limiter is one object per process: give each test app a fresh budget.
             limiter.reset()
     return app
+
+
+_school_certificate: list = []
+
+
+def school_certificate_into(directory) -> None:
+    """The PDF signing certificate `keys generate` would make, written into a test's key folder:
+    one per process, copied (making RSA keys costs a tenth of a second each)."""
+    import credentials
+
+    if not _school_certificate:
+        _school_certificate.append(credentials.make_school_certificate("示范大学 Demo University"))
+    credentials.save_school_certificate(_school_certificate[0], directory)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -262,6 +279,7 @@ def _shared_app(backend: str, tmp_path, *, real_commits: bool):
     import credentials
 
     credentials.KeyRing.generate_in_dir(app.config["SIGNING_KEY_DIR"])
+    school_certificate_into(app.config["SIGNING_KEY_DIR"])
     # The limiter is one object per process and each init_app sets whether it is on: an app
     # another test made with limits on left it on. This app's setting, and a fresh budget.
     limiter.enabled = app.config.get("RATELIMIT_ENABLED", True)

@@ -7,8 +7,9 @@ fresh world in it (units, clubs, people, activity, record), so no cell sees anot
 A cell also checks the effect: a success changes what it should, a 401/403 changes nothing.
 
 Size: every /api/v1 route but the transcript, verification and scorecard ones (their own
-suites), some in two rows (sign-in with right and wrong password; a student's records by their
-own and by a third student's number), × 10 actors, on both databases; the last test counts.
+suites; the holder's public check and share links are here), some in two rows (sign-in with
+right and wrong password; a student's records by their own and by a third student's number),
+× 10 actors, on both databases; the last test counts.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ from app.models import (
     Registration,
     RuleSet,
     SchoolClass,
+    Transcript,
+    TranscriptShare,
     Unit,
     User,
     YearGrade,
     club_leader,
 )
-from app.services import appeals, check_in, claims, credit_rules, year_end
+from app.services import appeals, check_in, claims, credit_rules, holder, transcripts, year_end
 from app.services.evidence import Upload
 from app.services.notifications import notify
 from app.timeutil import utcnow
@@ -81,6 +84,8 @@ class World:
     notification: Notification | None = None  # the participant's own, if the route needs it
     claim: Claim | None = None  # the participant's achievement claim, if the route needs it
     appeal: Appeal | None = None  # the participant's open appeal of their rejected record
+    serial: str = ""  # the participant's issued transcript, if the route needs it
+    share_id: int = 0  # a live share link of that transcript
 
 
 @dataclass
@@ -101,6 +106,7 @@ class Route:
     claim_status: str | None = None   # the participant's claim (with a PNG), if any
     appeal: bool = False              # the participant appeals their rejected record
     cohort: bool = False              # the students are a class of cohort 2025, which has credit rules
+    transcript: bool = False          # the participant holds an issued transcript with a share link
     multipart: bool = False           # the body is a form with files, not JSON
     raw: bool = False                 # a success answers a file, not JSON
     probe: Callable[[World], object] | None = None  # what a success changes
@@ -429,7 +435,36 @@ ROUTES += [
           probe=lambda w: _count(YearGrade)),
     Route("year-grades", "GET", "/api/v1/year-end/<academic_year>",
           lambda w: f"/api/v1/year-end/{year_end.recent_years()[0]}", grant(200, "admin"), cohort=True),
+    # ---- The holder decides who may look: the student alone (API.md), not even the admin ----
+    Route("public-check", "PATCH", "/api/v1/transcripts/<serial>", lambda w: f"/api/v1/transcripts/{w.serial}",
+          grant(200, "student"), body=lambda w, a: {"public": False}, record_status="certified",
+          transcript=True, probe=lambda w: _public_of(w)),
+    Route("shares", "GET", "/api/v1/transcripts/<serial>/shares", lambda w: f"/api/v1/transcripts/{w.serial}/shares",
+          grant(200, "student"), record_status="certified", transcript=True),
+    Route("share-create", "POST", "/api/v1/transcripts/<serial>/shares",
+          lambda w: f"/api/v1/transcripts/{w.serial}/shares", grant(201, "student"),
+          body=lambda w, a: {"label": "HR"}, record_status="certified", transcript=True,
+          probe=lambda w: _count(TranscriptShare)),
+    Route("share-withdraw", "DELETE", "/api/v1/transcripts/<serial>/shares/<int:share_id>",
+          lambda w: f"/api/v1/transcripts/{w.serial}/shares/{w.share_id}", grant(204, "student"),
+          record_status="certified", transcript=True,
+          probe=lambda w: _count(TranscriptShare, TranscriptShare.withdrawn_at.is_(None))),
 ]
+# The holder's routes are in this matrix though their paths say "transcript" (the later issues').
+HOLDER_RULES = {"/api/v1/transcripts/<serial>", "/api/v1/transcripts/<serial>/shares",
+                "/api/v1/transcripts/<serial>/shares/<int:share_id>"}
+
+# The credential (issue 16): the student owning the transcript, and the admin.
+ROUTES += [
+    Route("transcript-credential", "GET", "/api/v1/transcripts/<serial>/credential",
+          lambda w: f"/api/v1/transcripts/{w.serial}/credential", grant(200, "admin", "student"),
+          record_status="certified", transcript=True, raw=True),
+]
+CREDENTIAL_RULES = {"/api/v1/transcripts/<serial>/credential"}
+
+
+def _public_of(w: World):
+    return db.session.execute(select(Transcript.public).where(Transcript.serial == w.serial)).scalar_one()
 
 MATRIX_ROUTES = len(ROUTES)
 MATRIX_ACTORS = len(ACTORS)
@@ -523,8 +558,13 @@ def build_world(route: Route) -> World:
     if route.notification:
         notification = notify(db.session, people["student"], "record.certified", link="/me",
                               activity=activity.title, hours=activity.hours)
+    serial, share_id = "", 0
+    if route.transcript:
+        serial = transcripts.issue_transcript(db.session, None, people["student"].student_no).serial
+        share_id = holder.create_share(db.session, people["student"], serial).share.id
     db.session.commit()
-    return World(unit, club, other_club, activity, record, third, people, member, notification, claim, appeal)
+    return World(unit, club, other_club, activity, record, third, people, member, notification, claim, appeal,
+                 serial, share_id)
 
 
 def _headers(actor: str, w: World) -> dict[str, str]:
@@ -581,7 +621,8 @@ def test_matrix_size_and_coverage(app):
     served = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/v1/") and not any(s in rule.rule for s in later_issues)
+        if rule.rule.startswith("/api/v1/") and (
+            rule.rule in HOLDER_RULES | CREDENTIAL_RULES or not any(s in rule.rule for s in later_issues))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert served - in_table == set(), "API routes missing from the matrix"

@@ -170,5 +170,5 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(app, se
             run()
         except (Exception, BaseExceptionGroup) as exc:  # collect every operation's findings, then fail once
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:600]}")
-    assert operations == 77
+    assert operations == 82
     assert not failures, "\n\n".join(failures)

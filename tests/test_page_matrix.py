@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -34,11 +35,12 @@ from app.models import (
     RuleSet,
     SchoolClass,
     Transcript,
+    TranscriptShare,
     User,
     YearGrade,
     club_leader,
 )
-from app.services import appeals, claims, credit_rules, transcripts
+from app.services import appeals, claims, credit_rules, holder, transcripts
 from app.services.evidence import Upload
 from app.services.notifications import notify
 from app.timeutil import utcnow
@@ -71,6 +73,9 @@ class World:
     claim_id: int = 0     # the student's claim awaiting review, with a PNG
     rejected_id: int = 0  # the student's rejected record
     appeal_id: int = 0    # the student's open appeal of another rejected record
+    share_id: int = 0     # a live share link of the student's transcript
+    share_token: str = ""
+    link_path: str = ""   # the path of the transcript's QR link (/V/<serial>/<digits>)
 
 
 def build_world() -> World:
@@ -113,10 +118,12 @@ def build_world() -> World:
         r.rejected_at, r.reject_reason = utcnow(), "未见签到"
     appeal = appeals.open_appeal(db.session, db.session.get(User, people["student"].id),
                                  participation_id=appealed.id, reason="我在场")
+    share = holder.create_share(db.session, people["student"], transcript.serial, label="HR")
     db.session.commit()
     people = {k: SimpleNamespace(id=u.id, username=u.username, student_no=u.student_no) for k, u in people.items()}
     return World(people, club.id, activity.id, draft.id, record.id, transcript.serial, people["student"].id,
-                 member.id, notification.id, upcoming.id, claim.id, rejected.id, appeal.id)
+                 member.id, notification.id, upcoming.id, claim.id, rejected.id, appeal.id, share.share.id, share.token,
+                 urlsplit(transcript.link).path)
 
 
 
@@ -197,6 +204,10 @@ PAGES: list[Page] = [
     Page("/activities/<int:activity_id>/signoff", lambda w: f"/activities/{w.activity_id}/signoff",
          grant("admin", "advisor")),
     Page("/transcripts/<serial>.pdf", lambda w: f"/transcripts/{w.serial}.pdf", grant("admin", "student")),
+    # one transcript's page: its holder (with the controls) and the admin (without)
+    Page("/transcripts/<serial>", lambda w: f"/transcripts/{w.serial}", grant("admin", "student")),
+    Page("/transcripts/<serial>/credential.json", lambda w: f"/transcripts/{w.serial}/credential.json",
+         grant("admin", "student")),
     Page("/scorecards", lambda w: "/scorecards", grant("admin", *ORGANIZERS, *LEADERS)),
     Page("/scorecards/ranking.<fmt>", lambda w: "/scorecards/ranking.csv", grant("admin", *ORGANIZERS, *LEADERS)),
     Page("/scorecards/heat.<fmt>", lambda w: "/scorecards/heat.csv", grant("admin", *ORGANIZERS, *LEADERS)),
@@ -222,8 +233,16 @@ PAGES: list[Page] = [
     Page("/reports/dashboard", lambda w: "/reports/dashboard", grant("admin")),
     # public: the employer's side
     Page("/verify", lambda w: "/verify", everyone(200)),
+    Page("/verify/offline.html", lambda w: "/verify/offline.html", everyone(200)),
     Page("/v/<serial>", lambda w: f"/v/{w.serial}", everyone(200)),
+    Page("/V/<serial>/<payload>", lambda w: w.link_path, everyone(200)),
+    Page("/v/<serial>/<payload>", lambda w: w.link_path.replace("/V/", "/v/", 1).lower(), everyone(200)),
+    # a share link: an unknown one is the same 404 for anyone (a live one opens for whoever holds
+    # it, whoever they are: tests/test_holder_controls.py)
+    Page("/share/<token>", lambda w: "/share/not-a-link", everyone(404)),
     Page("/.well-known/jwks.json", lambda w: "/.well-known/jwks.json", everyone(200)),
+    Page("/.well-known/did.json", lambda w: "/.well-known/did.json", everyone(200)),
+    Page("/status/<int:list_id>", lambda w: "/status/1", everyone(200)),
     Page("/.well-known/audit-checkpoints.json", lambda w: "/.well-known/audit-checkpoints.json", everyone(200)),
     Page("/healthz", lambda w: "/healthz", everyone(200)),
     # public: the owner of a one-time password link; an unknown or used one is gone for anyone
@@ -280,6 +299,14 @@ ACTIONS: list[Action] = [
     Action("/transcripts/<serial>/revoke", lambda w: f"/transcripts/{w.serial}/revoke",
            ("advisor", "leader", "student"), lambda w: {"reason": "伪造材料"}),
     Action("/me/transcripts", lambda w: "/me/transcripts", ("advisor",), refused_as=404),  # no student of theirs
+    # who may look: the holder's alone (not even the admin's)
+    Action("/transcripts/<serial>/public", lambda w: f"/transcripts/{w.serial}/public",
+           ("admin", "advisor", "leader", "other_student"), lambda w: {"action": "close"}),
+    Action("/transcripts/<serial>/shares", lambda w: f"/transcripts/{w.serial}/shares",
+           ("admin", "advisor", "leader", "other_student"), lambda w: {"nonce": "x", "label": "x"}),
+    Action("/transcripts/<serial>/shares/<int:share_id>/withdraw",
+           lambda w: f"/transcripts/{w.serial}/shares/{w.share_id}/withdraw",
+           ("admin", "advisor", "leader", "other_student")),
     Action("/logout", lambda w: "/logout", ()),
     # signing up is a student's own act
     Action("/activities/<int:activity_id>/sign-up", lambda w: f"/activities/{w.upcoming_id}/sign-up",
@@ -401,6 +428,9 @@ def _state() -> tuple:
         db.session.execute(select(func.count()).select_from(RuleSet)).scalar_one(),
         tuple(db.session.execute(select(CreditModule.key, CreditModule.name_zh)).all()),
         db.session.execute(select(func.count()).select_from(YearGrade)).scalar_one(),
+        tuple(db.session.execute(select(Transcript.public, Transcript.public_until).order_by(Transcript.id)).all()),
+        tuple(db.session.execute(select(TranscriptShare.id, TranscriptShare.withdrawn_at)
+                                 .order_by(TranscriptShare.id)).all()),
     )
 
 

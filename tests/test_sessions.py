@@ -373,9 +373,11 @@ def test_no_template_carries_an_inline_script_or_event_handler():
     from app import ROOT
 
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+    # The offline verifier is a file to download and open with no server: its script must be inside it.
+    standalone = {ROOT / "templates" / "verify" / "offline.html"}
     offenders = [
         f"{path.relative_to(ROOT)}: {match.group(0)}"
-        for path in (ROOT / "templates").rglob("*.html")
+        for path in (ROOT / "templates").rglob("*.html") if path not in standalone
         for match in inline.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []

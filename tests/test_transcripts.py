@@ -129,14 +129,32 @@ def test_forged_link_is_not_genuine(client, make, graduate):
     _, student = graduate
     body = issue(client, make, student, student.student_no).get_json()
     link = body["verify_url"]
-    sig_at = link.index("&s=") + 3
-    flipped = link[:sig_at] + ("A" if link[sig_at] != "A" else "B") + link[sig_at + 1:]
+    assert link.startswith("HTTPS://DEKT.EXAMPLE.EDU.CN/V/")  # the QR code's compact form
+    flipped = link[:-5] + str((int(link[-5]) + 1) % 10) + link[-4:]  # in the signature's digits
     html = follow(client, flipped).get_data(as_text=True)
     assert "<h1>无效</h1>" in html and "<h1>有效</h1>" not in html
     # a genuine signature presented for another serial
     other = issue(client, make, make.world().admin, make_certified_student(make).student_no).get_json()
     swapped = link.replace(body["serial"], other["serial"])
     assert "<h1>无效</h1>" in follow(client, swapped).get_data(as_text=True)
+
+
+def test_a_link_in_the_old_form_still_verifies(app, client, make, session, graduate):
+    import credentials
+    from app.timeutil import to_local
+
+    _, student = graduate
+    body = issue(client, make, student, student.student_no).get_json()
+    transcript = transcripts.get_transcript(session, body["serial"])
+    ring = credentials.KeyRing.load_dir(app.config["SIGNING_KEY_DIR"])
+    old = credentials.make_link(app.config["PUBLIC_BASE_URL"], body["serial"], transcript.digest,
+                                to_local(transcript.issued_at), ring.active, version=1)
+    assert "/v/" in old and "?d=" in old
+    assert "<h1>有效</h1>" in follow(client, old).get_data(as_text=True)
+    # its fast path answers the second visit the same
+    assert "<h1>有效</h1>" in follow(client, old).get_data(as_text=True)
+    forged = old[:-3] + ("AAA" if not old.endswith("AAA") else "BBB")
+    assert "<h1>无效</h1>" in follow(client, forged).get_data(as_text=True)
 
 
 def make_certified_student(make):

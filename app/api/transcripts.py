@@ -4,17 +4,23 @@ from flask import current_app, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+import credentials.vc
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.lru import LRU
 from app.schemas.common import ReasonSchema
 from app.schemas.transcripts import (
+    NewShareSchema,
+    PublicCheckSchema,
+    PublicCheckStateSchema,
+    ShareInSchema,
+    ShareSchema,
     TranscriptSchema,
     UploadSchema,
     UploadVerdictSchema,
     VerificationSchema,
 )
-from app.services import transcripts, verification
+from app.services import holder, transcripts, verifiable, verification
 from app.services.errors import Invalid
 from app.verify import verify_limit
 
@@ -66,6 +72,26 @@ def pdf(serial):
     return pdf_response(transcripts.transcript_pdf(db.session, current_actor(), serial))
 
 
+def credential_response(document: dict, serial: str):
+    """`application/vc`, saved as transcript-SERIAL.json; private, it names the student."""
+    body = verifiable.credential_bytes(document)
+    response = make_response(body)
+    response.mimetype = credentials.vc.MEDIA_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="transcript-{serial}.json"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.route("/transcripts/<serial>/credential", methods=["GET"])
+@token_required
+@blp.response(200, content_type="application/vc")
+def credential(serial):
+    """The transcript as an Open Badges 3.0 verifiable credential (W3C VC 2.0, eddsa-jcs-2022): the student or admin."""
+    transcript_serial = transcripts.normalize_serial(serial)
+    return credential_response(verifiable.transcript_credential(db.session, current_actor(), transcript_serial),
+                               transcript_serial)
+
+
 @blp.route("/transcripts/<serial>/revoke", methods=["POST"])
 @token_required
 @blp.arguments(ReasonSchema)
@@ -73,6 +99,42 @@ def pdf(serial):
 def revoke(body, serial):
     """Revoke a transcript with a reason: admin."""
     return transcripts.revoke_transcript(db.session, current_actor(), serial, body["reason"])
+
+
+@blp.route("/transcripts/<serial>", methods=["PATCH"])
+@token_required
+@blp.arguments(PublicCheckSchema)
+@blp.response(200, PublicCheckStateSchema)
+def set_public_check(body, serial):
+    """The holder's public check: open or close it, or set the last day it is open (the student)."""
+    return holder.set_public_check(db.session, current_actor(), serial, public=body.get("public"),
+                                   public_until=body.get("public_until"))
+
+
+@blp.route("/transcripts/<serial>/shares", methods=["GET"])
+@token_required
+@blp.response(200, ShareSchema(many=True))
+def list_shares(serial):
+    """The transcript's share links, newest first (the student)."""
+    return holder.list_shares(db.session, current_actor(), serial)
+
+
+@blp.route("/transcripts/<serial>/shares", methods=["POST"])
+@token_required
+@blp.arguments(ShareInSchema)
+@blp.response(201, NewShareSchema)
+def create_share(body, serial):
+    """A link for one recipient that opens the full check until it expires (the student)."""
+    return holder.create_share(db.session, current_actor(), serial, expires_on=body["expires_on"],
+                               label=body["label"])
+
+
+@blp.route("/transcripts/<serial>/shares/<int:share_id>", methods=["DELETE"])
+@token_required
+@blp.response(204)
+def withdraw_share(serial, share_id):
+    """Withdraw a share link: it opens nothing from now on (the student)."""
+    holder.withdraw_share(db.session, current_actor(), serial, share_id)
 
 
 @blp.route("/verify/<serial>", methods=["GET"])

@@ -18,7 +18,8 @@ from app.services.system import system_actor
 
 @keys_cli.command("generate")
 def keys_generate():
-    """Create the signing key and the audit checkpoint key if none exists (idempotent)."""
+    """Create the signing key, the audit checkpoint key and (without SIGNING_CERT) the self-signed school
+    certificate for the PDF signature, each if none exists (idempotent)."""
     from flask import current_app
 
     import credentials
@@ -32,9 +33,20 @@ def keys_generate():
     if ring.active.kid not in before:
         append_event(db.session, system, "key.generate", "key", ring.active.kid, {"purpose": "transcripts"})
     ensure_signing_key(db.session, system)
+    certificate = None
+    if not current_app.config.get("SIGNING_CERT"):
+        # `make run` has no bought certificate: a self-signed school root and signing certificate
+        had = credentials.school_certificate_in_dir(directory)
+        certificate = credentials.generate_school_certificate(directory, current_app.config["INSTITUTION_NAME"])
+        if had is None:
+            append_event(db.session, system, "key.generate", "certificate", format(certificate.cert.serial_number, "x"),
+                         {"purpose": "pdf signature", "subject": certificate.cert.subject.rfc4514_string()})
     db.session.commit()
     click.echo(_("Signing key %(kid)s in %(directory)s (%(count)s key(s))",
                  kid=ring.active.kid, directory=directory, count=len(ring.keys)))
+    if certificate is not None:
+        click.echo(_("PDF signing certificate (self-signed school root): %(subject)s",
+                     subject=certificate.cert.subject.rfc4514_string()))
 
 
 def _key_ids(directory) -> set[str]:
@@ -58,6 +70,26 @@ def keys_rotate():
     db.session.commit()
     click.echo(_("New active key %(kid)s; retired: %(retired)s",
                  kid=ring.active.kid, retired=", ".join(k.kid for k in ring.retired)))
+
+
+@keys_cli.command("revoke")
+@click.argument("kid")
+@click.option("--from", "from_day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The school's local date from which nothing the key signed verifies.")
+def keys_revoke(kid, from_day):
+    """Revoke a compromised key from a date; transcripts it signed earlier still verify."""
+    from app.services.signing_keys import revoke_key
+
+    try:
+        ring = revoke_key(db.session, system_actor(db.session), kid, from_day.date())
+    except DomainError as error:
+        fail(error)
+    db.session.commit()
+    click.echo(_("Key %(kid)s revoked from %(day)s: nothing it signed on or after that day verifies.",
+                 kid=kid, day=from_day.date().isoformat()))
+    if kid == ring.active.kid:
+        click.secho(_("It is the active key: run `%(command)s` before issuing again.",
+                      command="flask --app app keys rotate"), fg="yellow")
 
 
 @keys_cli.command("jwks")
@@ -251,11 +283,12 @@ def transcripts_verify(file):
     """Is this PDF byte for byte one we issued, and does its own signature check out?"""
     import credentials
     from app.services import verification
+    from app.services.transcripts import trust_roots
 
     with open(file, "rb") as fh:
         data = fh.read()
-    ours = verification.verify_upload(db.session, data)
-    offline = credentials.verify_pdf(data, verification.jwks())
+    ours = verification.verify_upload(db.session, data, everything=True)  # the operator sees all
+    offline = credentials.verify_pdf(data, verification.jwks(), trust_roots=trust_roots())
     click.echo(_("Issued by this service: yes — %(reason)s", reason=ours.reason) if ours.genuine
                else _("Issued by this service: no — %(reason)s", reason=ours.reason))
     offline_reason = pick((offline.reason_zh or offline.reason, offline.reason))

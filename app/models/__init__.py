@@ -30,7 +30,13 @@ from app.models.people import (
 )
 from app.models.registrations import Registration, RegistrationStatus
 from app.models.rules import CreditModule, Grade, RuleSet, YearGrade
-from app.models.transcripts import Transcript, TranscriptClaim, TranscriptRecord, TranscriptStatus
+from app.models.transcripts import (
+    Transcript,
+    TranscriptClaim,
+    TranscriptRecord,
+    TranscriptShare,
+    TranscriptStatus,
+)
 
 __all__ = [
     "LEADER_IN_POST",
@@ -71,6 +77,7 @@ __all__ = [
     "TokenKind",
     "Transcript",
     "TranscriptRecord",
+    "TranscriptShare",
     "TranscriptStatus",
     "Unit",
     "User",

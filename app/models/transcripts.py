@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +56,10 @@ class Transcript(db.Model):
     digest: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(64))
     link: Mapped[str] = mapped_column(String(512))
+    # Its position in the Bitstring Status Lists (credentials.vc.status_position: list, index):
+    # picked at random in a list at issue (services/transcripts), so an index tells nothing of the
+    # order of issue; the bit is 1 once the transcript is revoked.
+    status_list_index: Mapped[int] = mapped_column(Integer, unique=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
     record_count: Mapped[int] = mapped_column(Integer)
@@ -65,6 +72,11 @@ class Transcript(db.Model):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     # When the first record it carries was withdrawn (status amended from then on).
     amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The holder decides who may look (PRODUCT.md): the public check answers with the contents
+    # only while `public` and the school's today is on or before `public_until` (a school date,
+    # 180 days after issue unless the student changes it); otherwise it says the holder closed it.
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    public_until: Mapped[date] = mapped_column(Date)
 
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
@@ -86,3 +98,24 @@ class TranscriptClaim(db.Model):
 
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id"), primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True, index=True)
+
+
+class TranscriptShare(db.Model):
+    """A link the student gives one recipient: it opens the full check even while the public check
+    is closed, through its `expires_on` (a school date), until the student withdraws it.
+
+    Only the token's SHA-256 is kept, as for sign-in tokens: a copy of the database opens nothing.
+    """
+
+    __tablename__ = "transcript_share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    transcript: Mapped[Transcript] = relationship()

@@ -18,6 +18,9 @@ class TranscriptSchema(Schema):
     revoked_at = SchoolDateTime(allow_none=True)
     revoke_reason = fields.String(allow_none=True)
     amended_at = SchoolDateTime(allow_none=True)
+    # The holder's public check (services/holder): switched on, and its last open school day.
+    public = fields.Boolean()
+    public_until = fields.Date()
 
     def _pdf_url(self, transcript) -> str:
         from flask import current_app
@@ -67,19 +70,79 @@ class VerificationSchema(Schema):
     key_id = fields.Function(lambda v: v.transcript.key_id)
     superseded_at = SchoolDateTime(attribute="transcript.superseded_at", allow_none=True)
     revoked_at = SchoolDateTime(attribute="transcript.revoked_at", allow_none=True)
-    revoke_reason = fields.Function(lambda v: v.transcript.revoke_reason)
+    # A transcript whose signing key was revoked (on or before its issue date) has no revoke stamp
+    # of its own: the reason says so.
+    revoke_reason = fields.Function(
+        lambda v: v.transcript.revoke_reason or (v.reason if v.status == "revoked" else None))
     amended_at = SchoolDateTime(attribute="transcript.amended_at", allow_none=True)
     withdrawn = fields.List(fields.Nested(WithdrawnRecordSchema))
     hours_still_certified = fields.Function(lambda v: float(v.hours_still_certified))
     # Only for a transcript issued under credit rules: {rules, met, counted, required,
     # years: [{year, hours, grade}], years_required, years_passed}.
     requirement = fields.Function(lambda v: v.requirement_json, allow_none=True)
+    # The holder's choice: true while the public check is open (then `public_until`, the last
+    # school day it is); a closed or lapsed check answers {status, serial, public: false} only.
+    public = fields.Function(lambda v: not v.closed)
+    public_until = fields.Date(allow_none=True)
 
-    @post_dump
-    def _requirement_only_when_present(self, data: dict, **_kwargs) -> dict:
+    @post_dump(pass_original=True)
+    def _as_the_holder_allows(self, data: dict, view, **_kwargs) -> dict:
+        if view.closed:
+            # Nothing personal, not even the institution's facts about the student (API.md).
+            return {"status": data["status"], "serial": data["serial"], "public": False}
         if data.get("requirement") is None:
             data.pop("requirement", None)
         return data
+
+
+class JSONBoolean(fields.Boolean):
+    """Only JSON's true and false: "yes", 1 or "on" are a client's bug, not a choice."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class PublicCheckSchema(Schema):
+    """PATCH /transcripts/{serial}: the holder's public check; either field may be left out."""
+
+    public = JSONBoolean()
+    public_until = fields.Date()
+
+
+class PublicCheckStateSchema(Schema):
+    serial = fields.String()
+    public = fields.Boolean()
+    public_until = fields.Date()
+
+
+class ShareInSchema(Schema):
+    """POST /transcripts/{serial}/shares: for whom (a label the student reads) and until when."""
+
+    label = fields.String(load_default="")
+    expires_on = fields.Date(load_default=None)
+
+
+class ShareSchema(Schema):
+    id = fields.Integer()
+    label = fields.String()
+    expires_on = fields.Date()
+    created_at = SchoolDateTime()
+    withdrawn_at = SchoolDateTime(allow_none=True)
+    live = fields.Function(lambda s: _live(s))
+
+
+class NewShareSchema(ShareSchema):
+    """A share link just made: its URL carries the token, shown this once (only its hash is kept)."""
+
+    url = fields.String()
+
+
+def _live(share) -> bool:
+    from app.services.holder import share_is_live
+
+    return share_is_live(share)
 
 
 class UploadVerdictSchema(Schema):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 import credentials
+import credentials.pades
+import credentials.vc
 from app import i18n, permissions
 from app.models import (
     Activity,
@@ -42,11 +46,37 @@ from app.timeutil import to_local, utcnow
 # Easy to read aloud and type: no 0/O, 1/I; 18 symbols of 5 bits = 90 bits of randomness.
 SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 SERIAL_SYMBOLS = 18
+# How long a new transcript's public check stays open (学信网's default); services/holder extends it.
+PUBLIC_VALIDITY = timedelta(days=180)
 
 
 def new_serial() -> str:
     symbols = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(SERIAL_SYMBOLS))
     return "-".join(symbols[i : i + 6] for i in range(0, SERIAL_SYMBOLS, 6))
+
+
+# Random picks of a free status list position before giving up; each is free with probability ≥ ½
+# (a list is filled to half at most), so 40 misses in a row are a 1 in 10¹² event.
+_STATUS_PICKS = 40
+
+
+def new_status_index(session: Session) -> int:
+    """A free position for a new transcript, at random within the current list.
+
+    Random, as the Bitstring Status List spec advises, so a position says nothing about when the
+    transcript was issued. A list takes new transcripts until half of its positions are used, so
+    a random pick is free at least half the time. Two issues picking the same position at once
+    clash on the unique constraint, which `issue_transcript` answers as "try again".
+    """
+    count = session.execute(select(func.count()).select_from(Transcript)).scalar_one()
+    first = (count // (credentials.vc.LIST_SIZE // 2)) * credentials.vc.LIST_SIZE
+    for _attempt in range(_STATUS_PICKS):
+        index = first + secrets.randbelow(credentials.vc.LIST_SIZE)
+        taken = session.execute(
+            select(Transcript.id).where(Transcript.status_list_index == index)).first()
+        if taken is None:
+            return index
+    raise RuntimeError("no free status list position found")  # pragma: no cover — see _STATUS_PICKS
 
 
 def normalize_serial(text: str) -> str:
@@ -60,6 +90,60 @@ def keyring(create: bool = False) -> credentials.KeyRing:
         return credentials.get_keyring(directory, create=create)
     except (FileNotFoundError, ValueError):
         raise Conflict(_("No signing key: run `%(command)s`", command="flask --app app keys generate")) from None
+
+
+_certificates: dict[tuple, credentials.SchoolCertificate] = {}
+
+
+def _file_state(*paths: str) -> tuple:
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            out.append((p, None))
+        else:
+            out.append((p, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def school_certificate() -> credentials.SchoolCertificate:
+    """The certificate the transcripts' PDF signature is made with: SIGNING_CERT (a PEM chain with
+    SIGNING_CERT_KEY, or PKCS#12 with SIGNING_CERT_PASSWORD), else the self-signed school certificate
+    under SIGNING_KEY_DIR (made on first use, as `keys generate` does). Read once per file change."""
+    cfg = current_app.config
+    path = cfg.get("SIGNING_CERT") or ""
+    if path:
+        key_path = cfg.get("SIGNING_CERT_KEY") or ""
+        state = _file_state(path, key_path) if key_path else _file_state(path)
+        found = _certificates.get(state)
+        if found is None:
+            try:
+                found = credentials.load_school_certificate(path, key_path or None,
+                                                            cfg.get("SIGNING_CERT_PASSWORD") or None)
+            except (OSError, ValueError) as error:
+                raise Conflict(_("The signing certificate cannot be used: %(error)s", error=str(error))) from None
+            _certificates[state] = found
+        return found
+    directory = cfg["SIGNING_KEY_DIR"]
+    state = _file_state(os.path.join(directory, credentials.pades.CERT_SUBDIR, credentials.pades.CHAIN_FILE),
+                        os.path.join(directory, credentials.pades.CERT_SUBDIR, credentials.pades.KEY_FILE))
+    found = _certificates.get(state)
+    if found is None:
+        found = credentials.generate_school_certificate(directory, cfg["INSTITUTION_NAME"])
+        _certificates[_file_state(*(p for p, *_rest in state))] = found
+    return found
+
+
+def trust_roots() -> tuple:
+    """The roots a transcript's PDF signature must chain to: the school certificate's, and the
+    self-signed one under SIGNING_KEY_DIR when a bought certificate replaced it (older files)."""
+    roots = list(school_certificate().roots)
+    local = os.path.join(current_app.config["SIGNING_KEY_DIR"], credentials.pades.CERT_SUBDIR,
+                         credentials.pades.ROOT_FILE)
+    if current_app.config.get("SIGNING_CERT") and os.path.exists(local):
+        roots += [r for r in credentials.load_roots(local) if r not in roots]
+    return tuple(roots)
 
 
 @functools.cache
@@ -154,18 +238,25 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
         raise Conflict(_("No certified record to put on a transcript"))
     ring = keyring()
     issued_at = utcnow().replace(microsecond=0)
+    if ring.revoked_from(ring.active.kid) is not None:
+        # A compromised key signs nothing more, whatever the revocation's date.
+        raise Conflict(_("The signing key is revoked: run `%(command)s` first", command="flask --app app keys rotate"))
     serial = new_serial()
     snapshot = build_snapshot(student, records, serial, issued_at, claims, modules=snapshot_modules(session),
                               requirement=snapshot_requirement(session, student))
     digest = credentials.snapshot_digest(snapshot)
     link = credentials.make_link(current_app.config["PUBLIC_BASE_URL"], serial, digest, snapshot.issued_at, ring.active)
-    pdf = credentials.render_pdf(snapshot, link, ring.active, zh=pdf_translator())
+    pdf = credentials.render_pdf(snapshot, link, ring.active, zh=pdf_translator(), certificate=school_certificate(),
+                                 tsa_url=current_app.config.get("TSA_URL") or None)
     transcript = Transcript(
         serial=serial, student_id=student.id, issued_at=issued_at,
         issued_by_id=actor.id if actor else None,
         snapshot=credentials.canonical_bytes(snapshot).decode("utf-8"), digest=digest,
         key_id=ring.active.kid, link=link, pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         record_count=len(records) + len(claims), total_hours=snapshot.total_hours, status=TranscriptStatus.VALID,
+        status_list_index=new_status_index(session),
+        # The holder's public check opens for the default validity (services/holder).
+        public=True, public_until=to_local(issued_at).date() + PUBLIC_VALIDITY,
     )
     earlier = list(session.execute(
         select(Transcript).where(Transcript.student_id == student.id,

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import credentials
+import credentials.pades
 from app.lru import LRU
 from app.models import (
     Activity,
@@ -36,14 +37,34 @@ from app.models import (
     TranscriptStatus,
 )
 from app.models.rules import Grade
+from app.services import holder
 from app.services.errors import NotFound
-from app.services.transcripts import keyring, normalize_serial
-from app.timeutil import to_local
+from app.services.transcripts import keyring, normalize_serial, trust_roots
+from app.timeutil import to_local, utcnow
 
 
 def jwks() -> dict:
     """The published public keys; re-read from disk at most once a second."""
     return _verification_ring().jwks()
+
+
+def offline_verifier() -> dict:
+    """What the offline verifier file embeds: the keys of today, and its words in the reader's
+    language (its script fills in the values)."""
+    return {
+        "jwks": jwks(), "today": to_local(utcnow()).date().isoformat(),
+        "base_url": current_app.config["PUBLIC_BASE_URL"], "institution": current_app.config["INSTITUTION_NAME"],
+        "texts": {
+            "genuine": _("Genuine"), "not_genuine": _("Not genuine"),
+            "genuine_detail": _("Signed by the school (key %(kid)s) for serial %(serial)s, issued %(day)s, "
+                                "to be checked at %(base)s."),
+            "malformed": _("This is not a transcript's verification link."),
+            "unknown_key": _("Signed with a key this file does not know (%(kid)s): download a newer verifier."),
+            "bad_signature": _("The link's signature does not match its contents: it was changed or forged."),
+            "key_revoked": _("Signed with key %(kid)s, which the school revoked from %(day)s."),
+            "no_webcrypto": _("This browser cannot check Ed25519 signatures (%(error)s): use a current browser."),
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -167,6 +188,9 @@ class TranscriptState:
     # How many carried records were withdrawn and when last: they change the page, so the cache key.
     withdrawn_count: int = 0
     last_withdrawn_at: object = None
+    # The holder's choice (services/holder): whether the public check shows the contents.
+    public: bool = True
+    public_until: object = None
 
 
 @dataclass
@@ -180,6 +204,18 @@ class PublicView:
     link_ok: bool | None = None  # None when no signed link was presented
     reason: str = ""
     withdrawn: tuple[Withdrawal, ...] = ()
+    # The public check is open (switched on, not lapsed); a live share link shows it all the same.
+    open: bool = True
+    shared: bool = False
+
+    @property
+    def closed(self) -> bool:
+        """The holder has closed (or let lapse) the check: only status and serial may be shown."""
+        return not (self.open or self.shared)
+
+    @property
+    def public_until(self):
+        return self.transcript.public_until
 
     @property
     def records(self) -> tuple:
@@ -230,7 +266,10 @@ class PublicView:
         """Everything the page shows that can change; the snapshot itself never does."""
         t = self.transcript
         return (t.serial, t.digest, self.status, t.superseded_at, t.revoked_at, t.revoke_reason,
-                t.amended_at, t.withdrawn_count, t.last_withdrawn_at, self.link_ok, self.reason)
+                t.amended_at, t.withdrawn_count, t.last_withdrawn_at, self.link_ok, self.reason,
+                # closing, reopening or re-dating changes the key at once (and so does lapsing:
+                # `open` is computed per request from the school's today)
+                self.open, self.shared, t.public_until)
 
 
 # Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
@@ -264,6 +303,8 @@ _STATE_QUERY = select(
     _withdrawn_of_this.with_only_columns(func.max(_record.revoked_at)).scalar_subquery(),
     _claims_withdrawn.with_only_columns(func.count()).scalar_subquery(),
     _claims_withdrawn.with_only_columns(func.max(_claim.revoked_at)).scalar_subquery(),
+    Transcript.__table__.c.public,
+    Transcript.__table__.c.public_until,
 ).where(Transcript.__table__.c.serial == bindparam("serial"))
 
 
@@ -277,9 +318,10 @@ def transcript_state(bind: Session | Engine, serial: str) -> TranscriptState:
         row = connection.execute(_STATE_QUERY, {"serial": normalize_serial(serial)}).first()
     if row is None:
         raise NotFound(_("No transcript with this serial"))
-    *columns, records_count, records_last, claims_count, claims_last = row
+    *columns, records_count, records_last, claims_count, claims_last, public, public_until = row
     lasts = [moment for moment in (records_last, claims_last) if moment is not None]
-    return TranscriptState(*columns, records_count + claims_count, max(lasts) if lasts else None)
+    return TranscriptState(*columns, records_count + claims_count, max(lasts) if lasts else None,
+                           bool(public), public_until)
 
 
 def _snapshot_of(bind: Session | Engine, state: TranscriptState) -> credentials.Snapshot:
@@ -311,9 +353,24 @@ def _verification_ring(kid: str | None = None) -> credentials.KeyRing:
     return seen[1]
 
 
+def forget_keyring() -> None:
+    """Read the key ring afresh on the next verification (this process: a revocation shows at
+    once; other processes see it within RING_RECHECK_SECONDS)."""
+    _ring_seen.clear()
+
+
+def key_revoked_reason(ring: credentials.KeyRing, key_id: str, issued_at) -> str | None:
+    """Why a transcript no longer verifies because its key was revoked on or before its issue
+    date (the school's local date), or None."""
+    revoked = ring.revoked_from(key_id)
+    if revoked is None or to_local(issued_at).date() < revoked:
+        return None
+    return _("The school revoked the key that signed it from %(day)s", day=revoked.isoformat())
+
+
 def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
     ring = _verification_ring(state.key_id)
-    key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys))
+    key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys), tuple(sorted(ring.revocations.items())))
     cached = _link_verdicts.get(key)
     if cached is None:
         verdict = credentials.verify_link(link, ring.public_keys(), expected_digest=state.digest)
@@ -325,13 +382,20 @@ def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
     return cached
 
 
-def public_view(bind: Session | Engine, serial: str, link: str | None = None) -> PublicView:
+def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
+                shared: bool = False) -> PublicView:
     """The verification page's answer; a presented QR link must check out against our keys.
 
     It reads through Core only, so the fast path can pass the engine and skip the session.
+    `shared`: asked through a live share link (services/holder.shared_serial), which shows the
+    contents even while the holder has closed the public check.
     """
     state = transcript_state(bind, serial)
-    view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state))
+    view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state),
+                      open=holder.is_open(state.public, state.public_until), shared=shared)
+    revoked_key = key_revoked_reason(_verification_ring(state.key_id), state.key_id, state.issued_at)
+    if revoked_key is not None:
+        view.status, view.reason = TranscriptStatus.REVOKED.value, revoked_key
     if state.withdrawn_count:
         # A revocation that raced the issue (it committed first) left it valid: still amended.
         if view.status == TranscriptStatus.VALID:
@@ -348,6 +412,11 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None) ->
     return view
 
 
+def closed_note() -> str:
+    """What a closed check says, in the reader's language (the page says the same)."""
+    return _("The holder has closed the public check of this transcript.")
+
+
 @dataclass
 class UploadVerdict:
     genuine: bool
@@ -357,19 +426,51 @@ class UploadVerdict:
     transcript: Transcript | None = None
 
 
-def verify_upload(session: Session, data: bytes) -> UploadVerdict:
-    """Is this file byte for byte a PDF we issued? Never raises on bad input."""
+def pdf_signature_problem(data: bytes) -> str | None:
+    """Why the file's PAdES signature fails pyHanko's check (intact, by the school's certificate,
+    covering the whole file), or None. Files issued before PAdES carry none: for them the stored
+    hash is the whole check."""
+    if not credentials.pades.has_pades_signature(data):
+        return None
+    check = credentials.check_pades(data, trust_roots())
+    if check.ok:
+        return None
+    if check.code == "untrusted":
+        return _("The file's PDF signature is not by the school's certificate")
+    return _("The file's PDF signature does not cover the file as it is: it was changed after signing")
+
+
+def verify_upload(session: Session, data: bytes, *, everything: bool = False) -> UploadVerdict:
+    """Is this file byte for byte a PDF we issued? Never raises on bad input.
+
+    While the holder has closed the public check, the answer adds nothing the file does not
+    say itself (no withdrawn records, no revocation reason) and says the check is closed;
+    `everything` is the operator's command line, which always sees all.
+    """
     digest = hashlib.sha256(data).hexdigest()
     transcript = session.execute(
         select(Transcript).where(Transcript.pdf_sha256 == digest)
     ).scalar_one_or_none()
     if transcript is not None:
+        broken = pdf_signature_problem(data)
+        if broken is not None:
+            return UploadVerdict(False, transcript.status, transcript.serial, broken, transcript)
         reason = {
             TranscriptStatus.VALID: _("Byte-for-byte the file we issued"),
             TranscriptStatus.SUPERSEDED: _("Issued by us; a newer one exists"),
             TranscriptStatus.AMENDED: _("Issued by us; the school has since withdrawn records it carries"),
             TranscriptStatus.REVOKED: _("Revoked: %(reason)s", reason=transcript.revoke_reason),
         }[TranscriptStatus(transcript.status)]
+        revoked_key = key_revoked_reason(_verification_ring(transcript.key_id), transcript.key_id,
+                                         transcript.issued_at)
+        if revoked_key is not None:
+            return UploadVerdict(False, TranscriptStatus.REVOKED.value, transcript.serial, revoked_key, transcript)
+        # The holder closed the check: the verdict, nothing the file does not say itself.
+        if not everything and not holder.is_open(transcript.public, transcript.public_until):
+            reason = " · ".join([_("Issued by us") if transcript.status != TranscriptStatus.REVOKED
+                                 else _("Revoked"), closed_note()])
+            return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,
+                                 transcript.serial, reason, transcript)
         if transcript.status != TranscriptStatus.REVOKED:
             reason = " · ".join([reason, *withdrawal_notes(session, transcript)])
         return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,

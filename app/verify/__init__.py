@@ -18,13 +18,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
-from app import i18n
+import credentials.vc
+from app import i18n, permissions
 from app.extensions import csrf, db, limiter
 from app.lru import LRU
-from app.services import transcripts, verification
+from app.services import holder, transcripts, verifiable, verification
 from app.services.errors import NotFound
 from credentials.snapshot import LEVELS, MODULES, ROLES
 
@@ -34,7 +36,7 @@ bp = Blueprint("verify", __name__)
 _pages = LRU(512)
 
 
-VERIFY_ENDPOINTS = {"verify.landing", "verify.page", "verify.upload", "transcripts.verify",
+VERIFY_ENDPOINTS = {"verify.landing", "verify.page", "verify.upload", "verify.share", "transcripts.verify",
                     "transcripts.verify_pdf"}
 # Set by the fast path (app/verify/fastpath.py) when it already counted this request.
 COUNTED = "second_transcript.verify_counted"
@@ -83,6 +85,20 @@ def _labels() -> dict:
             "roles": {key: (zh, en) for key, zh, en in ROLES}}
 
 
+def presented_link(base_url: str, path: str, query: str) -> tuple[str, str | None, str] | None:
+    """(serial, the QR link as it was printed or None, the page cache's key for it) of a request
+    for a verification page, or None when the path is not one. Form 1 links are /v/<serial>?d=…,
+    form 2 links /V/<serial>/<digits> (a phone may send /v/ and a lower-case serial)."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] == "v" and parts[2]:
+        signed = signed_query(query)
+        return parts[2], (f"{base_url}{path}?{signed}" if signed else None), signed
+    if len(parts) == 4 and parts[1] in ("v", "V") and parts[2] and parts[3].isdigit():
+        serial = parts[2].upper()
+        return serial, f"{credentials.links.printed_base(base_url)}/V/{serial}/{parts[3]}", parts[3]
+    return None
+
+
 def signed_query(query: str) -> str:
     """The query of a QR link without `lang=` (the reader's choice of language is not part of
     what was signed); the fast path and the view both use it, so they agree on the link."""
@@ -103,6 +119,29 @@ def jwks():
     return response
 
 
+def _vc_response(document: dict):
+    response = make_response(verifiable.credential_bytes(document))
+    response.mimetype = credentials.vc.MEDIA_TYPE
+    return response
+
+
+@bp.route("/.well-known/did.json")
+def did_document():
+    """The issuer's did:web document: every signing key as a Multikey."""
+    response = jsonify(verifiable.did_document())
+    response.mimetype = "application/did+json"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/status/<int:list_id>")
+def status_list(list_id: int):
+    """A signed Bitstring Status List; built per request, so a revocation shows at once."""
+    response = _vc_response(verifiable.status_list(db.session, list_id))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.route("/verify", methods=["GET"])
 @verify_limit
 def landing():
@@ -113,14 +152,19 @@ def landing():
 
 
 @bp.route("/v/<serial>", methods=["GET"])
+@bp.route("/v/<serial>/<payload>", methods=["GET"])
+@bp.route("/V/<serial>/<payload>", methods=["GET"])
 @verify_limit
-def page(serial):
+def page(serial, payload=None):
     """The QR link's target. A presented signature must check out; the status comes from us."""
-    query = signed_query(request.query_string.decode("latin-1"))
     # The link was signed with the public base URL; rebuild it the way it was printed.
-    link = f"{current_app.config['PUBLIC_BASE_URL']}{request.path}?{query}" if query else None
+    presented = presented_link(current_app.config["PUBLIC_BASE_URL"], request.path,
+                               request.query_string.decode("latin-1"))
+    if presented is None:
+        return render_template("verify/unknown.html", serial=serial), 404
+    serial, link, query = presented
     try:
-        view = verification.public_view(db.session, serial, link)
+        view = verification.public_view(db.session, serial, link, shared=_holder_or_office(serial))
     except NotFound:
         return render_template("verify/unknown.html", serial=serial), 404
     language = i18n.current()
@@ -133,9 +177,49 @@ def page(serial):
     return response
 
 
+def _holder_or_office(serial: str) -> bool:
+    """The student and the admin always see everything, the public check closed or not. Only a
+    signed-in visitor (a session cookie, which the fast path leaves to this view) is asked."""
+    if not current_user.is_authenticated:
+        return False
+    try:
+        transcript = transcripts.get_transcript(db.session, serial)
+    except NotFound:
+        return False
+    return permissions.can_issue_transcript(current_user._get_current_object(), transcript.student)
+
+
+@bp.route("/share/<token>", methods=["GET"])
+@verify_limit
+def share(token: str):
+    """A share link the holder gave one recipient: the full check while it is live, even when the
+    public check is closed. An unknown, withdrawn or expired link answers the same 404 page."""
+    serial = holder.shared_serial(db.session, token)
+    if serial is None:
+        return render_template("verify/share_gone.html"), 404
+    view = verification.public_view(db.session, serial, shared=True)
+    # Not in the page cache: a share link is one recipient's, and its page is rendered rarely.
+    response = make_response(render_template("verify/page.html", view=view, **_labels()))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response
+
+
 def cached_page(view: verification.PublicView, language: str, query: str) -> str | None:
     """The page already rendered for this state, in `language` ('zh_CN' or 'en'), for this query."""
     return _pages.get((view.version, language, query))
+
+
+@bp.route("/verify/offline.html")
+def offline_verifier():
+    """The verifier that needs no server: one HTML file with the public keys inside it."""
+    language = "en" if i18n.current() == "en" else "zh-CN"
+    response = make_response(render_template("verify/offline.html", lang=language,
+                                             **verification.offline_verifier()))
+    response.mimetype = "text/html"
+    response.headers["Content-Disposition"] = "attachment; filename=transcript-verifier.html"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.route("/verify/upload", methods=["POST"])

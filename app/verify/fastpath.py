@@ -1,8 +1,8 @@
 """The QR link's page, answered from the rendered-page cache without the web framework.
 
-Every GET of /v/<serial>?… still counts against the client's verification budget, still
-reads the transcript's current status from the database, and still checks the link's
-signature (cached per link and key set); only a page already rendered for exactly that
+Every GET of a QR link (/v/<serial>?… or /V/<serial>/<digits>) still counts against the
+client's verification budget, still reads the transcript's current status from the database,
+and still checks the link's signature (cached per link and key set); only a page already rendered for exactly that
 state is sent without going through Flask. Anything else — a first visit, an unknown
 serial, a spent budget — goes to the Flask view, which renders and fills the cache.
 This is the public path employers hit, so it is kept as short as it can be.
@@ -33,7 +33,7 @@ class VerifyFastPath:
 
     def __call__(self, environ, start_response):
         path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
-        if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v/") and query and "/" not in path[3:]:
+        if environ.get("REQUEST_METHOD") == "GET" and path[:3] in ("/v/", "/V/"):
             try:
                 html = self._cached_page(environ, path, query)
             except Exception:  # noqa: BLE001 — whatever went wrong, the Flask view handles it properly
@@ -57,18 +57,20 @@ class VerifyFastPath:
 
     def _cached_page(self, environ, path: str, query: str) -> str | None:
         from app.extensions import db
-        from app.verify import COUNTED, cached_page, signed_query, verify_budget_allows
+        from app.verify import COUNTED, cached_page, presented_link, signed_query, verify_budget_allows
 
         language = self.language(environ)
-        if language is None or signed_query(query) != query:
-            return None  # a ?lang= choice or a session: the view answers (and remembers)
+        presented = presented_link(self.app.config["PUBLIC_BASE_URL"], path, query)
+        if language is None or presented is None or presented[1] is None or signed_query(query) != query \
+                or (query and presented[2] != query):
+            return None  # a ?lang= choice, a session, no signed link: the view answers (and remembers)
+        serial, link, key = presented
         with self.app.app_context():
             if not verify_budget_allows(self.app.config, environ.get("REMOTE_ADDR", "")):
                 return None  # the Flask view answers 429
             environ[COUNTED] = True
-            link = f"{self.app.config['PUBLIC_BASE_URL']}{path}?{query}"
             try:
-                view = verification.public_view(db.engine, path[3:], link)
+                view = verification.public_view(db.engine, serial, link)
             except NotFound:
                 return None
-            return cached_page(view, language, query)
+            return cached_page(view, language, key)

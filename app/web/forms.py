@@ -509,3 +509,16 @@ class RequirementFilterForm(FlaskForm):
     class_id = SelectField(_l("Class"), validate_choice=False)
     met = SelectField(_l("Requirement"), validate_choice=False)
     sort = SelectField(_l("Sort by"), validate_choice=False)
+
+
+class PublicCheckForm(FlaskForm):
+    """The holder's public check: a last day it is open; the buttons say what to do with it."""
+
+    public_until = DateField(_l("Open until"), validators=[Optional()], format="%Y-%m-%d")
+
+
+class ShareForm(OnceForm):
+    """A share link for one recipient: whom it is for (the student's note) and until when."""
+
+    label = StringField(_l("For whom (optional)"), render_kw={"maxlength": 120})
+    expires_on = DateField(_l("Valid until"), validators=[Optional()], format="%Y-%m-%d")

@@ -20,17 +20,30 @@ from credentials import (
     snapshot_digest,
     verify_pdf,
 )
+from credentials.pades import make_school_certificate
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 
 SLOW = os.environ.get("SLOW", "") not in ("", "0")
 #: The app's catalogs: the labels' Chinese comes from there, as when the app issues.
 CATALOG = Path(__file__).resolve().parents[2] / "app" / "translations"
 ZH = catalog_translator(CATALOG)
+#: The school's signing certificate, made once per process (RSA key generation is slow).
+CERT = make_school_certificate("示例大学 Example University")
 
 
-def verify(data, keys):
-    """verify_pdf with the issuer's catalog, so an unsigned file can be re-rendered."""
-    return verify_pdf(data, keys, zh=ZH)
+def write_roots(path: Path) -> str:
+    """The school's root certificate as a PEM file (for ``python -m credentials verify --roots``)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    path.write_bytes(b"".join(r.public_bytes(Encoding.PEM) for r in CERT.roots))
+    return str(path)
+
+
+def verify(data, keys, **kw):
+    """verify_pdf with the issuer's catalog (an unsigned file is re-rendered) and the
+    school's root (a PAdES-signed file is checked against it)."""
+    kw.setdefault("trust_roots", CERT.roots)
+    return verify_pdf(data, keys, zh=ZH, **kw)
 
 
 def cases(default: int, slow: int) -> int:
@@ -56,7 +69,7 @@ def ring(tmp_path_factory):
 
 def issue(snapshot, key, base_url=SAMPLE_BASE_URL, *, sign_file=True):
     link = make_link(base_url, snapshot.serial, snapshot_digest(snapshot), snapshot.issued_at, key)
-    return link, render_pdf(snapshot, link, key if sign_file else None, zh=ZH)
+    return link, render_pdf(snapshot, link, key, zh=ZH, certificate=CERT if sign_file else None)
 
 
 @pytest.fixture(scope="session")
@@ -66,13 +79,13 @@ def snap60():
 
 @pytest.fixture(scope="session")
 def issued60(snap60, key):
-    """(snapshot, link, pdf bytes) of a 60-record transcript with a whole-file signature."""
+    """(snapshot, link, pdf bytes) of a 60-record transcript with its PAdES signature."""
     link, pdf = issue(snap60, key)
     return snap60, link, pdf
 
 
 @pytest.fixture(scope="session")
 def issued60_unsigned(snap60, key):
-    """The same transcript rendered without the whole-file signature (re-render check)."""
+    """The same transcript rendered without a signature (re-render check)."""
     link, pdf = issue(snap60, key, sign_file=False)
     return snap60, link, pdf

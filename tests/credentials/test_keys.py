@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
@@ -22,6 +23,7 @@ from credentials import (
     public_keys_from_jwks,
     resolve_keys,
     save_key,
+    verify_link,
 )
 from credentials.keys import b64u_decode, b64u_encode
 
@@ -165,3 +167,57 @@ def test_base64url_is_strict(data):
     for bad in (text + "=", text + " ", text.replace("-", "+") if "-" in text else text + "+"):
         with pytest.raises(ValueError):
             b64u_decode(bad)
+
+
+def test_rotation_destroys_the_retired_private_keys_and_old_links_still_verify(tmp_path):
+    from credentials import make_link
+    from credentials.keys import VerifyKey
+
+    d = tmp_path / "keys"
+    first = KeyRing.generate_in_dir(d).active
+    link = make_link("https://dekt.example.edu.cn", "K7QM-4XJ9-PW2D", "ab" * 32, dt.date(2025, 6, 1), first)
+    secret = first.private_pem()
+    ring = KeyRing.rotate_in_dir(d)
+    assert [p.name for p in d.glob("*.pem")] == [f"{ring.active.kid}.pem"]
+    assert (d / f"{first.kid}.pub").is_file()
+    retired = ring.get(first.kid)
+    assert isinstance(retired, VerifyKey) and not hasattr(retired, "sign")
+    assert all(secret not in p.read_bytes() for p in d.iterdir() if p.is_file())
+    assert verify_link(link, KeyRing.load_dir(d)).genuine
+    assert verify_link(link, json.loads(json.dumps(ring.jwks()))).genuine
+
+
+def test_a_directory_from_before_keeps_its_retired_private_keys_until_the_next_rotation(tmp_path):
+    from credentials.keys import VerifyKey
+
+    d = tmp_path / "keys"
+    ring = KeyRing.generate_in_dir(d)
+    old = generate_key()
+    save_key(old, d / f"{old.kid}.pem")  # how a rotation used to leave a retired key
+    loaded = KeyRing.load_dir(d)
+    assert isinstance(loaded.get(old.kid), VerifyKey) and loaded.active == ring.active
+    KeyRing.rotate_in_dir(d)
+    assert not (d / f"{old.kid}.pem").exists() and (d / f"{old.kid}.pub").exists()
+
+
+def test_revoked_key_fails_after_its_date(tmp_path):
+    from credentials import make_link
+
+    d = tmp_path / "keys"
+    key = KeyRing.generate_in_dir(d).active
+    before = make_link("https://dekt.example.edu.cn", "K7QM-4XJ9-PW2D", "ab" * 32, dt.date(2026, 3, 31), key)
+    on_the_day = make_link("https://dekt.example.edu.cn", "K7QM-4XJ9-PW2E", "cd" * 32, dt.date(2026, 4, 1), key)
+    ring = KeyRing.revoke_in_dir(d, key.kid, dt.date(2026, 4, 1))
+    assert ring.revoked_from(key.kid) == dt.date(2026, 4, 1)
+    jwks = json.loads(json.dumps(KeyRing.load_dir(d).jwks()))
+    assert jwks["keys"][0]["revoked_from"] == "2026-04-01"
+    for keys in (ring, jwks):
+        assert verify_link(before, keys).genuine
+        verdict = verify_link(on_the_day, keys)
+        assert not verdict.genuine and verdict.code == "key_revoked" and "2026-04-01" in verdict.reason
+    # bare public keys know nothing of the revocation: the JWKS is what tells
+    assert verify_link(on_the_day, ring.public_keys()).genuine
+    with pytest.raises(ValueError):
+        KeyRing.revoke_in_dir(d, "AAAAAAAAAAAAAAAA", dt.date(2026, 4, 1))
+    bad = {"keys": [{**jwks["keys"][0], "revoked_from": "April"}]}
+    assert verify_link(before, bad).code == "bad_keys"

@@ -27,15 +27,18 @@ DIGEST = hashlib.sha256(b"transcript").hexdigest()
 DAY = dt.date(2025, 6, 30)
 
 
-def test_reference_link_fits_a_version_10_qr_code(key):
+def test_reference_link_is_a_version_8_code_where_the_old_form_needed_10(key):
     # A realistic base URL and a 22-character serial, as the issue asks.
     assert SAMPLE_BASE_URL == "https://dekt.example-university.edu.cn"
     assert SAMPLE_SERIAL == "K7QM-4XJ9-PW2D-HT8R-N3" and len(SAMPLE_SERIAL) == 22
     link = make_link(SAMPLE_BASE_URL, SAMPLE_SERIAL, DIGEST, DAY, key)
-    assert link.startswith("https://dekt.example-university.edu.cn/v/K7QM-4XJ9-PW2D-HT8R-N3?")
-    assert len(link) == 207
-    assert qr_version(link) <= 10
-    assert len(qr_matrix(link)) == 4 * qr_version(link) + 17 + 8  # quiet zone included
+    assert link.startswith("HTTPS://DEKT.EXAMPLE-UNIVERSITY.EDU.CN/V/K7QM-4XJ9-PW2D-HT8R-N3/")
+    assert link.rsplit("/", 1)[1].isdigit() and len(link.rsplit("/", 1)[1]) == 212
+    assert qr_version(link) == 8
+    assert len(qr_matrix(link)) == 4 * 8 + 17 + 8  # quiet zone included
+    old = make_link(SAMPLE_BASE_URL, SAMPLE_SERIAL, DIGEST, DAY, key, version=1)
+    assert old.startswith("https://dekt.example-university.edu.cn/v/K7QM-4XJ9-PW2D-HT8R-N3?")
+    assert len(old) == 207 and qr_version(old) == 10
 
 
 @pytest.mark.parametrize("serial", ["ABCD-EFGH-JKLM-NPQR", "K7QM-4XJ9-PW2D-HT8R-N3",
@@ -43,15 +46,18 @@ def test_reference_link_fits_a_version_10_qr_code(key):
 @pytest.mark.parametrize("base", ["https://dekt.example-university.edu.cn",
                                   "https://dekt.tsinghua.edu.cn",
                                   "https://example.edu.cn:8443/dekt"])
-def test_links_of_realistic_sizes_stay_within_version_10(key, base, serial):
+def test_links_of_realistic_sizes_stay_within_version_9(key, base, serial):
     link = make_link(base, serial, DIGEST, DAY, key)
-    assert len(link) <= MAX_LINK_LENGTH
-    assert qr_version(link) <= 10
+    assert qr_version(link) <= 9
+    old = make_link(base, serial, DIGEST, DAY, key, version=1)
+    assert len(old) <= MAX_LINK_LENGTH and qr_version(old) <= 10
 
 
 def test_too_long_a_link_is_refused_at_issue(key):
     with pytest.raises(ValueError, match="version-10"):
-        make_link("https://" + "a" * 60 + ".edu.cn", SAMPLE_SERIAL, DIGEST, DAY, key)
+        make_link("https://" + "a" * 60 + ".edu.cn", SAMPLE_SERIAL, DIGEST, DAY, key, version=1)
+    with pytest.raises(ValueError, match="version-10"):
+        make_link("https://" + "a" * 60 + ".edu.cn/" + "p" * 120, SAMPLE_SERIAL, DIGEST, DAY, key)
 
 
 @settings(max_examples=120, deadline=None)
@@ -60,7 +66,8 @@ def test_too_long_a_link_is_refused_at_issue(key):
 def test_make_parse_verify_round_trip(key, other_key, serial, day, digest):
     link = make_link(SAMPLE_BASE_URL, serial, digest, day, key)
     c = parse_link(link)
-    assert (c.base_url, c.serial, c.issued_on, c.kid) == (SAMPLE_BASE_URL, serial, day, key.kid)
+    assert (c.base_url, c.serial, c.issued_on, c.version) == (SAMPLE_BASE_URL, serial, day, 2)
+    assert c.key_matches(key.kid) and not c.key_matches(other_key.kid)
     assert c.url == link and c.matches_digest(digest)
     v = verify_link(link, key, expected_digest=digest, expected_base_url=SAMPLE_BASE_URL + "/")
     assert v.genuine and v.serial == serial and v.issued_on == day and v.kid == key.kid
@@ -94,7 +101,7 @@ def test_verdicts_name_the_reason(key, other_key):
 
 def test_the_base_url_is_signed(key):
     link = make_link(SAMPLE_BASE_URL, SAMPLE_SERIAL, DIGEST, DAY, key)
-    moved = link.replace("dekt.example-university.edu.cn", "dekt.example-university.edu.co")
+    moved = link.replace("DEKT.EXAMPLE-UNIVERSITY.EDU.CN", "DEKT.EXAMPLE-UNIVERSITY.EDU.CO")
     assert parse_link(moved).serial == SAMPLE_SERIAL
     v = verify_link(moved, key)
     assert not v.genuine and v.code == "bad_signature"
@@ -133,8 +140,27 @@ def test_make_link_validates(key, serial, digest, issued):
         make_link(SAMPLE_BASE_URL, serial, digest, issued, key)
 
 
-def test_parse_accepts_only_the_canonical_spelling(key):
+def test_parse_accepts_only_the_canonical_spelling_of_the_new_form(key):
     link = make_link(SAMPLE_BASE_URL, SAMPLE_SERIAL, DIGEST, DAY, key)
+    head, digits = link.rsplit("/", 1)
+    variants = [
+        link.lower(), link.replace("/V/", "/v/"), link.replace("HTTPS://", "https://"), link + "/",
+        link + "0", link[:-1], head + "/" + "9" * 212, link.replace("K7QM-4XJ9", "k7qm-4xj9"), " " + link,
+        link + "?lang=en",
+    ]
+    for v in variants:
+        with pytest.raises(ValueError):
+            parse_link(v)
+        assert not verify_link(v, key).genuine
+    # any other 212 digits are a well-formed link whose signature fails
+    for i in range(0, 212, 23):
+        changed = head + "/" + digits[:i] + str((int(digits[i]) + 1) % 10) + digits[i + 1:]
+        if int(changed.rsplit("/", 1)[1]) < 1 << 704:
+            assert verify_link(changed, key).code in ("bad_signature", "unknown_key")
+
+
+def test_parse_accepts_only_the_canonical_spelling(key):
+    link = make_link(SAMPLE_BASE_URL, SAMPLE_SERIAL, DIGEST, DAY, key, version=1)
     c = parse_link(link)
     variants = [
         link + "&x=1", link + "#frag", link.replace("?d=", "?D="), link.replace("/v/", "/V/"),

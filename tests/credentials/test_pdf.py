@@ -35,7 +35,7 @@ from credentials.sample import sample_records, sample_snapshot
 from credentials.snapshot import canonical_bytes
 from credentials.text_layout import text_width, wrap
 
-from .conftest import CATALOG, ZH, cases, issue, verify
+from .conftest import CATALOG, CERT, ZH, cases, issue, verify
 from .strategies import snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_qr_code_is_on_every_page(issued60):
     for page in reader.pages:
         assert "/FormXob.TranscriptQR" in page["/Resources"]["/XObject"]
         assert b"/FormXob.TranscriptQR Do" in page.get_contents().get_data()
-        (annot,) = page["/Annots"]
+        (annot,) = [a for a in page["/Annots"] if a.get_object()["/Subtype"] == "/Link"]
         assert annot.get_object()["/A"]["/URI"] == link  # the QR code is also clickable
 
 
@@ -185,31 +185,37 @@ def test_wrapped_lines_fit_their_width(text, width, size):
 
 def test_same_inputs_same_bytes(issued60, key):
     s, link, pdf = issued60
-    assert render_pdf(s, link, key, zh=ZH) == pdf
-    assert render_pdf(s, link, key, zh=ZH) == pdf
+    assert render_pdf(s, link, key, zh=ZH, certificate=CERT) == pdf
+    assert render_pdf(s, link, key, zh=ZH, certificate=CERT) == pdf
+    assert b"/SubFilter /ETSI.CAdES.detached" in pdf  # the signed file, not only the page
 
 
 _CHILD = """
 import hashlib, sys, datetime as dt
-from credentials import catalog_translator, make_link, render_pdf, snapshot_digest, load_key
+from credentials import (catalog_translator, make_link, render_pdf, snapshot_digest, load_key,
+                         school_certificate_in_dir)
 from credentials.sample import sample_snapshot
 s = sample_snapshot(60)
 key = load_key(sys.argv[1])
+cert = school_certificate_in_dir(sys.argv[3])
 link = make_link("https://dekt.example-university.edu.cn", s.serial, snapshot_digest(s),
                  s.issued_at, key)
-print(hashlib.sha256(render_pdf(s, link, key, zh=catalog_translator(sys.argv[2]))).hexdigest())
+print(hashlib.sha256(render_pdf(s, link, key, zh=catalog_translator(sys.argv[2]),
+                                certificate=cert)).hexdigest())
 """
 
 
 def test_same_bytes_in_another_process_hash_seed_and_time_zone(tmp_path, key, snap60):
-    from credentials import save_key
+    from credentials import save_key, save_school_certificate
 
     save_key(key, tmp_path / "k.pem")
+    save_school_certificate(CERT, tmp_path / "keys")
     link, pdf = issue(snap60, key)
     want = hashlib.sha256(pdf).hexdigest()
     for seed, tz in (("1", "America/New_York"), ("4242", "Asia/Shanghai")):
         env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "PYTHONPATH": str(ROOT)}
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "k.pem"), str(CATALOG)], env=env,
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "k.pem"), str(CATALOG),
+                              str(tmp_path / "keys")], env=env,
                              capture_output=True, text=True, check=True, cwd=tmp_path)
         assert out.stdout.strip() == want
 

@@ -24,7 +24,7 @@ from credentials import (
 )
 from credentials.sample import sample_snapshot
 
-from .conftest import issue, verify
+from .conftest import issue, verify, write_roots
 from .test_pdf import assert_cells_do_not_overflow, assert_inside_the_page, page_png, qr_texts, squash
 
 CN = dt.timezone(dt.timedelta(hours=8))
@@ -215,14 +215,15 @@ def test_the_offline_verifier_reads_the_requirement(tmp_path, key):
     _link, pdf = issue(sample_snapshot(12, modules=OFFICE_MODULES, requirement=SHORT), key)
     (tmp_path / "t.pdf").write_bytes(pdf)
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": [key.public_jwk()]}))
+    roots = write_roots(tmp_path / "root.pem")
     run = subprocess.run([sys.executable, "-m", "credentials", "verify", str(tmp_path / "t.pdf"), "--jwks",
-                          str(tmp_path / "jwks.json")], capture_output=True, text=True,
+                          str(tmp_path / "jwks.json"), "--roots", roots], capture_output=True, text=True,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     assert "requirement under rule set 2024 v1: not met (31.5 of 60.0 hours)" in run.stdout
     assert "2024-2025: 6.0 hours, fail" in run.stdout
     as_json = subprocess.run([sys.executable, "-m", "credentials", "verify", str(tmp_path / "t.pdf"), "--jwks",
-                              str(tmp_path / "jwks.json"), "--json"], capture_output=True, text=True,
+                              str(tmp_path / "jwks.json"), "--roots", roots, "--json"], capture_output=True, text=True,
                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     snapshot = json.loads(as_json.stdout)["snapshot"]
     assert snapshot["requirement"]["rules"] == "2024 v1" and snapshot["modules"][-1][0] == "wellbeing"

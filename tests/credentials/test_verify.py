@@ -19,7 +19,9 @@ from credentials.pdf_file import find_pdf_signature
 from credentials.sample import sample_snapshot
 from credentials.snapshot import canonical_bytes
 
-from .conftest import CATALOG, ZH, issue, verify
+from .conftest import CATALOG, ZH, issue, verify, write_roots
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +40,9 @@ def test_genuine_signed_and_unsigned(issued60, issued60_unsigned, key, ring):
         assert v.genuine, v.reason
         assert v.code == "genuine" and v.serial == _s.serial and v.snapshot == _s
         assert v.issued_on == _s.issued_on and v.kid == key.kid and v.link == _link
-    assert "whole-file signature" in verify(issued60[2], key).reason
+    assert "PAdES signature" in verify(issued60[2], key).reason
+    # a PAdES-signed file is tied to the school only through its root certificate
+    not_genuine(verify(issued60[2], key, trust_roots=None), "no_trust_roots")
     assert "re-rendered" in verify(issued60_unsigned[2], key).reason
     assert verify(issued60[2], {"keys": [key.public_jwk()]}).genuine
     assert verify(bytearray(issued60[2]), [ring, key]).genuine
@@ -148,9 +152,12 @@ def test_pdf_rewritten_by_another_tool(issued60, key):
 
 def test_two_signatures_or_embedded_parts_are_refused(issued60, key):
     pdf = issued60[2]
-    start, _sig = find_pdf_signature(pdf)
-    twice = pdf + pdf[start - 30:start + 130]
-    not_genuine(verify(twice, key), "altered")
+    sig = re.search(rb"<< /Type /Sig .*?>>", pdf, re.S).group(0)
+    not_genuine(verify(pdf + b"\n" + sig, key), "altered")
+    legacy = (FIXTURES / "legacy-transcript.pdf").read_bytes()
+    start, _sig = find_pdf_signature(legacy)
+    legacy_keys = json.loads((FIXTURES / "legacy-jwks.json").read_text())
+    not_genuine(verify(legacy + legacy[start - 30:start + 130], legacy_keys), "altered")
     m = re.search(rb"<< /Type /EmbeddedFile /Subtype /text#2Fplain .*?endstream", pdf, re.S)
     not_genuine(verify(pdf + b"\n" + m.group(0), key), "no_embedded")
 
@@ -195,9 +202,12 @@ def test_cli(tmp_path, issued60, key):
     (tmp_path / "broken.json").write_text("{")
     jw = str(tmp_path / "jwks.json")
 
-    r = _cli("verify", str(tmp_path / "t.pdf"), "--jwks", jw)
+    roots = write_roots(tmp_path / "root.pem")
+    r = _cli("verify", str(tmp_path / "t.pdf"), "--jwks", jw, "--roots", roots)
     assert r.returncode == 0 and "GENUINE" in r.stdout and s.serial in r.stdout, r.stderr
-    r = _cli("verify", str(tmp_path / "bad.pdf"), "--jwks", jw)
+    r = _cli("verify", str(tmp_path / "t.pdf"), "--jwks", jw)  # no root: the PDF signature cannot be tied
+    assert r.returncode == 1 and "root certificate" in r.stdout
+    r = _cli("verify", str(tmp_path / "bad.pdf"), "--jwks", jw, "--roots", roots)
     assert r.returncode == 1 and "NOT GENUINE" in r.stdout
     (tmp_path / "u.pdf").write_bytes(issue(s, key, sign_file=False)[1])
     r = _cli("verify", str(tmp_path / "u.pdf"), "--jwks", jw, "--catalog", str(CATALOG))
@@ -206,11 +216,11 @@ def test_cli(tmp_path, issued60, key):
     assert r.returncode == 1 and "catalog" in r.stdout
     r = _cli("sample", str(tmp_path / "s.pdf"), "--records", "3", "--catalog", str(CATALOG))
     assert r.returncode == 0 and (tmp_path / "s.pdf").read_bytes()[:5] == b"%PDF-", r.stderr
-    r = _cli("verify", str(tmp_path / "t.pdf"), "--jwks", jw, "--json")
+    r = _cli("verify", str(tmp_path / "t.pdf"), "--jwks", jw, "--roots", roots, "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["genuine"] is True
     r = _cli("verify-link", link, "--jwks", jw)
     assert r.returncode == 0 and "GENUINE" in r.stdout
-    r = _cli("verify-link", link.replace("&s=", "&s=A"), "--jwks", jw)
+    r = _cli("verify-link", link[:-1] + str((int(link[-1]) + 1) % 10), "--jwks", jw)
     assert r.returncode == 1
     for args in (("verify",), ("verify", str(tmp_path / "t.pdf")), ("frobnicate",),
                  ("verify", str(tmp_path / "t.pdf"), "--jwks", str(tmp_path / "broken.json")),

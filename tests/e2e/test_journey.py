@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
+from credentials.links import printed_base
 from tests.e2e.conftest import PASSWORD, PHONE, no_horizontal_scroll, shot
 from tests.pdfread import scan_qr
 
@@ -432,7 +433,7 @@ def test_5c_download_link_in_view_on_a_phone(person):
 def test_6_employer_scans_the_qr_code_and_checks_the_file(person, live_server, tmp_path):
     need("pdf")
     link = scan_qr(S["pdf"])
-    assert link.startswith(f"{live_server.url}/v/{S['serial']}?"), link
+    assert link.startswith(f"{printed_base(live_server.url)}/V/{S['serial']}/"), link
     S["link"] = link
     page = person()  # no sign-in
     page.goto("/verify")  # the landing: look a serial up by hand

@@ -45,7 +45,8 @@ ROLES = {"admin": "admin", "wang.laoshi": "advisor", "cs.tuanwei": "advisor", "l
          "zhang.wei": "student"}
 HOME = {"admin": "/admin", "wang.laoshi": "/organizer", "cs.tuanwei": "/organizer", "li.xiaoyu": "/leader",
         "zhang.wei": "/me"}
-NOT_HTML = re.compile(r"\.(csv|pdf|svg|json|xlsx|png|zip)$|^/healthz$|^/login/|^/logout|^/claims/[^/]+/files/")
+NOT_HTML = re.compile(r"\.(csv|pdf|svg|json|xlsx|png|zip)$|^/verify/offline\.html$|^/healthz$|^/login/|^/logout"
+                      r"|^/claims/[^/]+/files/")
 # Routes a demo person has the right to but no link leads to in the demo school: a student's own
 # progress is /me/progress (the same page), never linked by their number.
 UNREACHABLE: dict[str, set[str]] = {"zhang.wei": {"/students/<student_no>/progress"},
@@ -105,7 +106,10 @@ HEADINGS_JS = """() => {
 def route_of(path: str) -> str:
     """The route a path is one page of: ids and serials become placeholders."""
     path = re.sub(r"^/v/[^/]+$", "/v/<serial>", path)
+    path = re.sub(r"^/V/[^/]+/[0-9]+$", "/V/<serial>/<payload>", path)
     path = re.sub(r"^/password/reset/[^/]+$", "/password/reset/<token>", path)
+    path = re.sub(r"^/share/[^/]+$", "/share/<token>", path)
+    path = re.sub(r"^/transcripts/(?![^/]+\.pdf$)[^/]+$", "/transcripts/<serial>", path)
     path = re.sub(r"^/students/[^/]+/", "/students/<student_no>/", path)
     return re.sub(r"/\d+(?=/|$)", "/<id>", path)
 
@@ -261,7 +265,7 @@ def visited(browser, demo_server, checkers, tmp_path_factory):
                                               folder, public_links, locale, axe_everywhere=chinese)
         # the public pages once, by a visitor who is not signed in: among them a demo transcript's
         # verify link (/v/<serial>) found on the office's and the student's pages
-        start = ["/login", "/verify", "/password/reset/not-a-link", *public_links.values()]
+        start = ["/login", "/verify", "/password/reset/not-a-link", "/share/not-a-link", *public_links.values()]
         pages[prefix + "public"] = _visit(browser, base, axe_js, None, start, folder, {}, locale,
                                           axe_everywhere=chinese)
     return folder, pages
@@ -286,8 +290,11 @@ def test_every_role_reaches_every_page_it_may_open(visited):
     broken = [f"{who} {entry['path']}: {entry['status']}" for who, seen in pages.items() for entry in seen.values()
               if entry["status"] >= 500]
     assert not broken, f"pages that answered with a server error: {broken}"
-    not_pages = {"/.well-known/jwks.json", "/.well-known/audit-checkpoints.json", "/healthz"}
-    assert PUBLIC - not_pages <= set(pages["public"])
+    not_pages = {"/.well-known/jwks.json", "/.well-known/audit-checkpoints.json", "/healthz",
+                 "/.well-known/did.json", "/status/<id>", "/verify/offline.html"}
+    # what only an old transcript's QR code (form 1) or a phone lower-casing a link asks for
+    not_printed = {"/v/<serial>", "/v/<serial>/<payload>"}
+    assert PUBLIC - not_pages - not_printed <= set(pages["public"])
 
 
 def test_every_page_is_valid_html(visited, checkers):

@@ -1,0 +1,621 @@
+"""The transcript's PDF signature: PAdES (ETSI.CAdES.detached) by the school's signing
+certificate, and its check with pyHanko.
+
+A real school buys its signing certificate (a PEM chain and key, or a PKCS#12 file);
+:func:`generate_school_certificate` makes a self-signed school root and a signing
+certificate issued by it for local use.
+
+pyHanko builds the signature container (CMS, with the ESS signing-certificate-v2
+attribute PAdES asks for) and validates it; the incremental update around it (signature
+dictionary, field and widget with the visible seal, DSS, xref, trailer) is written here,
+because pyHanko's writer stamps the file's ``/ModDate`` with the wall clock and gives the
+update a random ``/ID`` and lets a caller set neither.  So signing is deterministic and a
+transcript renders to the same bytes every time:
+
+* the signing time (``/M`` and the CMS) is the snapshot's issue time;
+* RSA with PKCS#1 v1.5 padding has no random input (an ECDSA key signs with RFC 6979);
+* the validation data (the chain, PAdES B-LT) goes into the DSS of the signed revision
+  itself: one update, covered by the signature;
+* the update's second ``/ID`` is a digest of the unsigned file; the room reserved for
+  the container is a fixed sum of its parts.
+
+An RFC 3161 timestamp (``tsa_url`` or a ``timestamper``) adds a signature timestamp and a
+document timestamp after the signature (B-LTA, written by pyHanko); a timestamp token is
+new on every request, so such a file is no longer reproducible byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import functools
+import hashlib
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+#: The signature field's name in the AcroForm.
+SIG_FIELD = "TranscriptSignature"
+#: Where :func:`generate_school_certificate` writes, inside the key directory (a
+#: sub-directory: the key ring reads every ``*.pem`` at its top level as an Ed25519 key).
+CERT_SUBDIR = "certificate"
+ROOT_FILE = "school-root.pem"
+CHAIN_FILE = "school-signing.pem"
+KEY_FILE = "school-signing-key.pem"
+#: RSA 3072: accepted by every reader and deterministic with PKCS#1 v1.5.
+RSA_BITS = 3072
+#: Far enough back for any issue time the tests or a restored database use.
+_NOT_BEFORE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, eq=False)
+class SchoolCertificate:
+    """The school's signing certificate, its private key and the certificates above it."""
+
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()  # the issuers, signing certificate excluded
+
+    @property
+    def roots(self) -> tuple[x509.Certificate, ...]:
+        """The trust anchors: the self-signed certificates of the chain (its top if none is)."""
+        found = tuple(c for c in self.chain if c.issuer == c.subject)
+        if found:
+            return found
+        return (self.chain[-1],) if self.chain else (self.cert,)
+
+    @property
+    def subject_name(self) -> str:
+        names = self.cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or \
+            self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else self.cert.subject.rfc4514_string()
+
+    def __repr__(self) -> str:  # never print key material
+        return f"SchoolCertificate(subject={self.cert.subject.rfc4514_string()!r})"
+
+    @functools.cached_property
+    def _signer(self):
+        return _KeySigner(self)
+
+
+def _key_signer_class():
+    from pyhanko.sign.signers.pdf_cms import Signer
+
+    class KeySigner(Signer):
+        """pyHanko's signer over a key already loaded: its SimpleSigner parses the DER key
+        again for every signature (~130 ms for RSA 3072, twice per file with the size
+        estimate)."""
+
+        def __init__(self, c: SchoolCertificate) -> None:
+            from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+            super().__init__(signing_cert=_asn1(c.cert),
+                             cert_registry=SimpleCertificateStore.from_certs([_asn1(x) for x in c.chain]))
+            self._key = c.key
+
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+            algo = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[digest_algorithm]
+            if isinstance(self._key, rsa.RSAPrivateKey):
+                if dry_run:  # the size estimate needs the length only
+                    return bytes(self._key.key_size // 8)
+                from cryptography.hazmat.primitives.asymmetric import padding
+
+                return self._key.sign(data, padding.PKCS1v15(), algo)
+            # ECDSA: RFC 6979 nonces keep it deterministic (cryptography >= 44 with OpenSSL 3.2)
+            return self._key.sign(data, ec.ECDSA(algo, deterministic_signing=True))
+
+    return KeySigner
+
+
+def _KeySigner(c: SchoolCertificate):
+    return _key_signer_class()(c)
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+# -- loading and making the certificate ----------------------------------------------------
+
+
+def _check_key(key, cert: x509.Certificate, where: str):
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{where}: the signing key must be RSA or ECDSA")
+    pub = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, pub) != \
+            cert.public_key().public_bytes(serialization.Encoding.DER, pub):
+        raise ValueError(f"{where}: the key does not belong to the certificate")
+    return key
+
+
+def _order_chain(leaf: x509.Certificate, others: Iterable[x509.Certificate]) -> tuple[x509.Certificate, ...]:
+    """The issuers from the signing certificate up, whatever order the file listed them in."""
+    pool = [c for c in others if c != leaf]
+    out: list[x509.Certificate] = []
+    cur = leaf
+    while cur.issuer != cur.subject:
+        nxt = next((c for c in pool if c.subject == cur.issuer and c not in out), None)
+        if nxt is None:
+            break
+        out.append(nxt)
+        cur = nxt
+    return tuple(out) + tuple(c for c in pool if c not in out)
+
+
+def load_school_certificate(cert_path: str | os.PathLike[str], key_path: str | os.PathLike[str] | None = None,
+                            password: str | bytes | None = None) -> SchoolCertificate:
+    """Read the school's certificate: a PEM chain (signing certificate first or anywhere)
+    with its PEM key in ``key_path`` (or in the same file), or a PKCS#12 file with
+    ``password``.  ``ValueError`` if the files do not make one."""
+    data = Path(cert_path).read_bytes()
+    pw = password.encode("utf-8") if isinstance(password, str) else password
+    if b"-----BEGIN" not in data:
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, pw or None)
+        except ValueError as exc:
+            raise ValueError(f"{cert_path}: not a PKCS#12 file, or the password is wrong") from exc
+        if key is None or cert is None:
+            raise ValueError(f"{cert_path}: the PKCS#12 file holds no key and certificate")
+        return SchoolCertificate(_check_key(key, cert, str(cert_path)), cert, _order_chain(cert, extra))
+    certs = x509.load_pem_x509_certificates(data)
+    key_data = Path(key_path).read_bytes() if key_path else data
+    try:
+        key = serialization.load_pem_private_key(key_data, pw or None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{key_path or cert_path}: not a PEM private key (or the password is wrong)") from exc
+    pub = serialization.PublicFormat.SubjectPublicKeyInfo
+    mine = key.public_key().public_bytes(serialization.Encoding.DER, pub)
+    leaf = next((c for c in certs if c.public_key().public_bytes(serialization.Encoding.DER, pub) == mine), None)
+    if leaf is None:
+        raise ValueError(f"{cert_path}: no certificate for the key {key_path or ''}".rstrip())
+    return SchoolCertificate(_check_key(key, leaf, str(cert_path)), leaf, _order_chain(leaf, certs))
+
+
+def _name(common: str, org: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common[:64]),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, org[:64])])
+
+
+def make_school_certificate(school: str, *, years: int = 30) -> SchoolCertificate:
+    """A self-signed school root CA and a signing certificate issued by it, in memory.
+
+    The root's key is not kept: a local setup never issues a second certificate from it.
+    """
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    not_after = _NOT_BEFORE.replace(year=_NOT_BEFORE.year + years)
+    root_name = _name(f"{school} Root CA", school)
+    root = (
+        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+        .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(_NOT_BEFORE).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder().subject_name(_name(f"{school} Transcript Signing", school))
+        .issuer_name(root_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(_NOT_BEFORE).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    return SchoolCertificate(key, cert, (root,))
+
+
+def save_school_certificate(c: SchoolCertificate, directory: str | os.PathLike[str]) -> Path:
+    """Write the root, the chain and the key (mode 0600) under ``directory``/certificate."""
+    from .keys import _atomic_write
+
+    d = Path(directory) / CERT_SUBDIR
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pem = serialization.Encoding.PEM
+    _atomic_write(d / ROOT_FILE, b"".join(r.public_bytes(pem) for r in c.roots), 0o644)
+    _atomic_write(d / CHAIN_FILE, b"".join(x.public_bytes(pem) for x in (c.cert, *c.chain)), 0o644)
+    _atomic_write(d / KEY_FILE, c.key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()), 0o600)
+    return d
+
+
+def generate_school_certificate(directory: str | os.PathLike[str], school: str = "Second Transcript School",
+                                ) -> SchoolCertificate:
+    """The self-signed school certificate of ``directory`` (the key directory): loaded if
+    there is one, made and saved if not."""
+    from .keys import _dir_lock
+
+    d = Path(directory)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _dir_lock(d):  # two workers starting at once must not write a mixed chain and key
+        found = school_certificate_in_dir(d)
+        if found is not None:
+            return found
+        c = make_school_certificate(school)
+        save_school_certificate(c, d)
+        return c
+
+
+def school_certificate_in_dir(directory: str | os.PathLike[str]) -> SchoolCertificate | None:
+    """The certificate :func:`generate_school_certificate` saved there, or None."""
+    d = Path(directory) / CERT_SUBDIR
+    if not (d / CHAIN_FILE).exists() or not (d / KEY_FILE).exists():
+        return None
+    return load_school_certificate(d / CHAIN_FILE, d / KEY_FILE)
+
+
+def load_roots(path: str | os.PathLike[str]) -> tuple[x509.Certificate, ...]:
+    """Trust anchors from a PEM file (one or more certificates)."""
+    return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+
+
+# -- signing ----------------------------------------------------------------------------
+
+
+def _latin(school: str) -> str:
+    """The school's name in the stamp's Latin-only font: its ASCII words (the page itself
+    prints the full name beside the stamp)."""
+    return " ".join(w for w in school.split() if w.isascii() and w.isprintable())[:40] or "the issuing school"
+
+
+def sign_pdf(data: bytes, certificate: SchoolCertificate, *, signing_time: dt.datetime,
+             box: Sequence[float] | None = None, tsa_url: str | None = None, timestamper=None,
+             reason: str = "Certified second transcript", location: str | None = None) -> bytes:
+    """PAdES-sign ``data`` (a rendered transcript) as one incremental update.
+
+    ``box`` (x1, y1, x2, y2 in points) is the visible signature on the last page.  Without
+    a TSA the result is PAdES B-LT (the chain in the DSS of the signed revision) and
+    deterministic; with ``tsa_url`` (an RFC 3161 server) or a pyHanko ``timestamper`` it
+    gets a signature timestamp and a document timestamp after it (B-LTA).
+    """
+    if signing_time.tzinfo is None:
+        raise ValueError("signing_time must be timezone-aware")
+    if timestamper is None and tsa_url:
+        from pyhanko.sign import timestamps
+
+        timestamper = timestamps.HTTPTimeStamper(tsa_url)
+    return _run(_sign(data, certificate, signing_time, box, timestamper, reason, location))
+
+
+def _run(coroutine):
+    """pyHanko's signer and validator are async; a caller whose thread already runs an event loop
+    (an async server, Playwright's sync API in the tests) cannot asyncio.run them there, so they
+    get a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _pdf_text(text: str) -> bytes:
+    raw = text.encode("cp1252", "replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def _pdf_date(t: dt.datetime) -> str:
+    off = int(t.utcoffset().total_seconds() // 60)
+    sign = "+" if off >= 0 else "-"
+    return f"D:{t:%Y%m%d%H%M%S}{sign}{abs(off) // 60:02d}'{abs(off) % 60:02d}'"
+
+
+def _appearance(w: float, h: float, school: str, t: dt.datetime) -> bytes:
+    """The seal: a red frame and three lines in Helvetica."""
+    lines = [f"Digitally signed by {_latin(school)}",
+             f"PAdES \u00b7 {t:%Y-%m-%d %H:%M} {t:%z}",
+             "Unchanged since issue if the signature is valid"]
+    ops = [b"q 0.62 0.09 0.11 RG 0.62 0.09 0.11 rg 1.2 w",
+           f"0.6 0.6 {w - 1.2:.1f} {h - 1.2:.1f} re S".encode("ascii"),
+           b"BT /Helv 7.5 Tf 9 TL", f"6 {h - 13:.1f} Td".encode("ascii")]
+    for i, line in enumerate(lines):
+        if i == 2:
+            ops.append(b"0.4 0.4 0.44 rg /Helv 6.5 Tf")
+        ops.append(_pdf_text(line) + (b" Tj" if i == 0 else b" '"))
+    ops.append(b"ET Q")
+    return b"\n".join(ops)
+
+
+class _Update:
+    """An incremental update written by hand, so that every byte of it is ours to fix
+    (pyHanko's writer stamps the file's /ModDate with the wall clock and draws a random
+    /ID, neither of which it lets a caller set)."""
+
+    def __init__(self, data: bytes, first_free: int) -> None:
+        self.data = data
+        self.next = first_free
+        self.objects: list[tuple[int, bytes]] = []
+
+    def reserve(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+    def put(self, num: int, body: bytes) -> None:
+        self.objects.append((num, body))
+
+    def add(self, body: bytes) -> int:
+        num = self.reserve()
+        self.put(num, body)
+        return num
+
+    def write(self, trailer: bytes, prev: int) -> bytes:
+        out = bytearray(self.data if self.data.endswith(b"\n") else self.data + b"\n")
+        offsets = {}
+        for num, body in sorted(self.objects):
+            offsets[num] = len(out)
+            out += f"{num} 0 obj\n".encode("ascii") + body + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n0 1\n0000000000 65535 f \n"
+        nums = sorted(offsets)
+        i = 0
+        while i < len(nums):  # one subsection per run of consecutive numbers
+            j = i
+            while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+                j += 1
+            out += f"{nums[i]} {j - i + 1}\n".encode("ascii")
+            for n in nums[i:j + 1]:
+                out += f"{offsets[n]:010d} 00000 n \n".encode("ascii")
+            i = j + 1
+        out += b"trailer\n" + trailer.replace(b"@PREV@", str(prev).encode("ascii"))
+        out += f"\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
+        return bytes(out)
+
+
+def _ser(obj) -> bytes:
+    buf = io.BytesIO()
+    obj.write_to_stream(buf)
+    return buf.getvalue()
+
+
+_BR_WIDTH = 10  # digits of each /ByteRange number, fixed so the placeholder can be filled in place
+
+
+async def _sign(data, certificate, signing_time, box, timestamper, reason, location) -> bytes:
+    import pypdf
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+    from pypdf import generic as pg
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    trailer = reader.trailer
+    if "/AcroForm" in trailer["/Root"]:
+        raise ValueError("the PDF already has a form; a transcript has none")
+    prev = int(data[data.rindex(b"startxref") + 9:].split()[0])
+    if data[prev:prev + 4] != b"xref" or "/ID" not in trailer or "/Info" not in trailer:
+        # the hand-written update follows a classic cross-reference table, as our renderer writes
+        raise ValueError("not a rendered transcript: expected a classic xref table, /ID and /Info")
+    up = _Update(data, int(trailer["/Size"]))
+    page = reader.pages[-1]
+    page_ref = page.indirect_reference
+    root_ref = trailer.raw_get("/Root")
+    signer = certificate._signer
+    der = serialization.Encoding.DER
+    certs = (certificate.cert, *certificate.chain)
+
+    # the DSS (PAdES B-LT): the chain, in the signed revision itself
+    cert_nums = [up.add(f"<< /Length {len(c.public_bytes(der))} >>\nstream\n".encode("ascii")
+                        + c.public_bytes(der) + b"\nendstream") for c in certs]
+    dss = up.add(b"<< /Type /DSS /Certs [" + b" ".join(f"{n} 0 R".encode() for n in cert_nums) + b"] >>")
+
+    # room for the signature container: its certificates, the signature value and the signed
+    # attributes, with a margin (a fixed sum, so the padding is the same every time; building a
+    # dry-run container to measure it would cost as much as the signature itself)
+    key_bytes = certificate.key.key_size // 8 if isinstance(certificate.key, rsa.RSAPrivateKey) else 144
+    reserved = sum(len(c.public_bytes(der)) for c in certs) + key_bytes + 1536
+    if timestamper is not None:
+        reserved += 12000  # a timestamp token carries the TSA's own certificates
+    sig = up.reserve()
+    br_placeholder = b"/ByteRange [0 " + b" ".join([b"0" * _BR_WIDTH] * 3) + b"]"
+    sig_body = (b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+                + b"/M " + _pdf_text(_pdf_date(signing_time)) + b" /Name " + _pdf_text(_latin(certificate.subject_name))
+                + b" /Reason " + _pdf_text(reason)
+                + ((b" /Location " + _pdf_text(_latin(location))) if location else b"")
+                + b" " + br_placeholder + b"\n/Contents <" + b"0" * (2 * reserved) + b"> >>")
+    up.put(sig, sig_body)
+
+    x1, y1, x2, y2 = (float(v) for v in (box or (0, 0, 0, 0)))
+    w, h = x2 - x1, y2 - y1
+    widget_extra = b""
+    if box is not None:
+        ap = _appearance(w, h, certificate.subject_name, signing_time)
+        ap_num = up.add(f"<< /Type /XObject /Subtype /Form /BBox [0 0 {w:.2f} {h:.2f}] /Resources << /Font << "
+                        "/Helv << /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >> "
+                        f">> >> /Length {len(ap)} >>\nstream\n".encode("ascii") + ap + b"\nendstream")
+        widget_extra = f" /AP << /N {ap_num} 0 R >>".encode("ascii")
+    widget = up.add(
+        f"<< /Type /Annot /Subtype /Widget /FT /Sig /T ({SIG_FIELD}) /V {sig} 0 R /F 132 "
+        f"/Rect [{x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f}] /P {page_ref.idnum} 0 R".encode("ascii")
+        + widget_extra + b" >>")
+
+    new_page = pg.DictionaryObject(page.get_object())
+    annots = pg.ArrayObject(list(page.get("/Annots", pg.ArrayObject())))
+    annots.append(pg.IndirectObject(widget, 0, reader))
+    new_page[pg.NameObject("/Annots")] = annots
+    up.put(page_ref.idnum, _ser(new_page))
+    root = pg.DictionaryObject(trailer["/Root"])
+    root[pg.NameObject("/AcroForm")] = pg.DictionaryObject({
+        pg.NameObject("/Fields"): pg.ArrayObject([pg.IndirectObject(widget, 0, reader)]),
+        pg.NameObject("/SigFlags"): pg.NumberObject(3)})
+    root[pg.NameObject("/DSS")] = pg.IndirectObject(dss, 0, reader)
+    up.put(root_ref.idnum, _ser(root))
+
+    id1 = trailer["/ID"][0]
+    id1 = id1.original_bytes if hasattr(id1, "original_bytes") else bytes(id1)
+    # the update is a new version of the document: a new second /ID, a digest of the old file
+    id2 = hashlib.sha256(b"transcript-id\n" + data).digest()[:16]
+    info = trailer.raw_get("/Info")
+    tr = (f"<< /Size {up.next} /Root {root_ref.idnum} 0 R /Info {info.idnum} 0 R "
+          f"/ID [<{id1.hex()}> <{id2.hex()}>] /Prev @PREV@ >>").encode("ascii")
+    out = bytearray(up.write(tr, prev))
+
+    # fill in the byte range around the /Contents hex, then the signature over it
+    at = out.index(br_placeholder, len(data))
+    c_start = out.index(b"/Contents <", at) + len(b"/Contents ")
+    c_end = c_start + 2 * reserved + 2
+    ranges = (c_start, c_end, len(out) - c_end)
+    filled = b"/ByteRange [0 " + b" ".join(str(v).encode().ljust(_BR_WIDTH) for v in ranges) + b"]"
+    out[at:at + len(filled)] = filled
+    digest = hashlib.sha256(bytes(out[:c_start]) + bytes(out[c_end:])).digest()
+    cms = await signer.async_sign(digest, "sha256", use_pades=True, timestamper=timestamper,
+                                  signed_attr_settings=PdfCMSSignedAttributes(signing_time=signing_time))
+    blob = cms.dump()
+    if len(blob) > reserved:
+        raise RuntimeError("the signature is larger than the room reserved for it")
+    out[c_start + 1:c_end - 1] = blob.hex().upper().encode("ascii").ljust(2 * reserved, b"0")
+    signed = bytes(out)
+    if timestamper is None:
+        return signed
+    return await _document_timestamp(signed, certificate, timestamper)
+
+
+async def _document_timestamp(data: bytes, certificate: SchoolCertificate, timestamper) -> bytes:
+    """PAdES B-LTA: a document timestamp over the signed file, by pyHanko (a timestamped
+    file is not reproducible anyway, so its writer's clock and random /ID do no harm)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    out = await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
+        writer, "sha256", validation_context=None, output=io.BytesIO())
+    return out.getvalue()
+
+
+def _context(roots: Iterable[x509.Certificate], moment: dt.datetime):
+    from pyhanko_certvalidator import ValidationContext
+
+    # offline: no revocation fetching (a self-signed school root publishes none; the verdict
+    # must not depend on the network)
+    return ValidationContext(trust_roots=[_asn1(r) for r in roots], moment=moment, allow_fetching=False,
+                             revocation_mode="soft-fail")
+
+
+# -- checking ---------------------------------------------------------------------------
+
+
+def has_pades_signature(data: bytes) -> bool:
+    """Whether the file carries a PAdES signature dictionary (a cheap byte test)."""
+    return b"/SubFilter /ETSI.CAdES.detached" in data
+
+
+@dataclass(frozen=True)
+class PadesCheck:
+    ok: bool
+    code: str
+    reason: str
+    signer: str = ""
+    signing_time: dt.datetime | None = None
+    coverage: str = ""
+    timestamped: bool = False
+
+
+def _contents_canonical(data: bytes, byte_range) -> bool:
+    """Whether the one gap the signature leaves (its /Contents hex string) holds exactly the
+    signature as pyHanko writes it: its DER in upper-case hex, then zeros.  Anything else
+    there (a changed padding digit, a lower-case letter) leaves the signature valid, but
+    the file is no longer the one issued."""
+    _, len1, start2, _len2 = (int(x) for x in byte_range)
+    gap = data[len1:start2]
+    if len(gap) < 4 or gap[:1] != b"<" or gap[-1:] != b">":
+        return False
+    try:
+        raw = bytes.fromhex(gap[1:-1].decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if len(raw) < 4 or raw[0] != 0x30:
+        return False
+    n = raw[1]
+    if n < 0x80:
+        end = 2 + n
+    else:
+        k = n & 0x7F
+        end = 2 + k + int.from_bytes(raw[2:2 + k], "big")
+    if end > len(raw) or any(raw[end:]) or gap[1:-1] != raw.hex().upper().encode("ascii"):
+        return False
+    from asn1crypto import cms
+
+    # DER, not some other BER spelling of the same value
+    return cms.ContentInfo.load(raw[:end]).dump(force=True) == raw[:end]
+
+
+def _certs_signed_for(reader, sig, roots: Sequence[x509.Certificate]) -> bool:
+    """Whether every certificate in the signature container is one the signed revision
+    lists in its DSS (or a trust root): the container's certificate set is not covered
+    by the signature, so a changed copy of a certificate there would go unnoticed."""
+    try:
+        dss = reader.root["/DSS"]
+        listed = {c.get_object().data for c in dss.get("/Certs", ())}
+    except KeyError:
+        listed = set()
+    listed |= {r.public_bytes(serialization.Encoding.DER) for r in roots}
+    certs = sig.signed_data["certificates"]
+    return all(c.chosen.dump() in listed for c in certs) if certs.native is not None else True
+
+
+def check_pades(data: bytes, roots: Sequence[x509.Certificate]) -> PadesCheck:
+    """Validate the one PAdES signature of ``data`` with pyHanko against ``roots``: intact,
+    signed by a certificate that chains to a root, covering the whole file (or, after a
+    document timestamp, every byte up to a timestamp that covers the rest)."""
+    try:
+        return _check_pades(data, roots)
+    except Exception as exc:  # noqa: BLE001 — it carries a signature but no longer reads as the signed file
+        return PadesCheck(False, "altered", "the file was changed after it was signed "
+                          f"(it no longer reads as a signed PDF: {type(exc).__name__})")
+
+
+def _check_pades(data: bytes, roots: Sequence[x509.Certificate]) -> PadesCheck:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    sigs = reader.embedded_regular_signatures
+    if len(sigs) != 1:
+        return PadesCheck(False, "altered", f"expected one PDF signature, found {len(sigs)}")
+    sig = sigs[0]
+    claimed = sig.self_reported_timestamp
+    ts_sigs = reader.embedded_timestamp_signatures
+    # A signature outlives its certificate through the timestamp's time (B-LTA); without
+    # one, the certificate is checked at the signing time the signature states.
+    moment = claimed or dt.datetime.now(dt.UTC)
+    ctx = _context(roots, moment)
+    status = _run(async_validate_pdf_signature(sig, signer_validation_context=ctx, ts_validation_context=ctx))
+    signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
+    common = dict(signer=signer, signing_time=claimed, coverage=status.coverage.name if status.coverage else "",
+                  timestamped=bool(ts_sigs) or status.timestamp_validity is not None)
+    if not status.intact or not status.valid:
+        return PadesCheck(False, "altered", "the PDF signature does not match the file", **common)
+    if not _contents_canonical(data, sig.byte_range) or not _certs_signed_for(reader, sig, roots):
+        return PadesCheck(False, "altered", "the file was changed after it was signed "
+                          "(in the signature's own bytes, which the signature cannot cover)", **common)
+    if not status.trusted:
+        return PadesCheck(False, "untrusted", "the PDF signature's certificate is not the school's", **common)
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        last = ts_sigs[-1] if ts_sigs else None
+        allowed = (status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and last is not None
+                   and status.modification_level is not None
+                   and status.modification_level <= ModificationLevel.LTA_UPDATES)
+        if not allowed:
+            return PadesCheck(False, "altered", "the file was changed after it was signed "
+                              "(the PDF signature does not cover the whole file)", **common)
+        ts_status = _run(async_validate_pdf_timestamp(last, validation_context=ctx))
+        if not (ts_status.intact and ts_status.valid and ts_status.trusted
+                and ts_status.coverage == SignatureCoverageLevel.ENTIRE_FILE):
+            return PadesCheck(False, "altered", "the file was changed after its last timestamp", **common)
+    return PadesCheck(True, "genuine", "the PDF signature is valid and covers the whole file", **common)

@@ -50,6 +50,8 @@ bench: venv
 	$(BIN)/python bench/catalogue.py --postgres --if-reachable
 	$(BIN)/python bench/claim_upload.py
 	$(BIN)/python bench/claim_upload.py --postgres --if-reachable
+	$(BIN)/python bench/requirements.py
+	$(BIN)/python bench/requirements.py --postgres --if-reachable
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -248,6 +248,9 @@ class Participation(db.Model):
             postgresql_where=text(LIVE_STATUS),
         ),
         Index("ix_participation_student_status", "student_id", "status"),
+        # Progress and the requirements report (#15) sum a student's certified hours by the
+        # activity's module and year: covering, so the records themselves are not read.
+        Index("ix_participation_student_hours", "student_id", "status", "activity_id", "hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

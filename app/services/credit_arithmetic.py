@@ -46,7 +46,7 @@ class Rules:
             raise ValueError("the excellent threshold is below the pass threshold")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleProgress:
     certified: Decimal
     counted: Decimal
@@ -57,7 +57,7 @@ class ModuleProgress:
         return self.counted >= self.required
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Progress:
     modules: dict[str, ModuleProgress]
     counted: Decimal
@@ -85,7 +85,11 @@ class Progress:
     @property
     def short_by(self) -> Decimal:
         """The hours still to earn in all, counting each module's own shortfall."""
-        by_module = sum((max(m.required - m.counted, ZERO) for m in self.modules.values()), ZERO)
+        by_module = ZERO
+        for m in self.modules.values():
+            short = m.required - m.counted
+            if short >= ZERO:
+                by_module += short
         return max(self.required - self.counted, by_module, ZERO)
 
 
@@ -95,15 +99,28 @@ def grade(hours: Decimal, rules: Rules) -> str:
     return PASS if hours >= rules.pass_hours else FAIL
 
 
+_NO_RULE = ModuleRule()  # a module the rules do not name: nothing required, no cap
+
+
 def progress(rules: Rules, hours_by_module: Mapping[str, Decimal], hours_by_year: Mapping[str, Decimal],
              module_keys: tuple[str, ...]) -> Progress:
-    """What a student's certified hours count for under `rules`, module by module and year by year."""
+    """What a student's certified hours count for under `rules`, module by module and year by year.
+    (Run once per student of a cohort by the office's report: kept to plain loops.)"""
     modules = {}
+    rule_of, hours_in = rules.modules.get, hours_by_module.get
+    counted = ZERO
     for key in module_keys:
-        rule = rules.modules.get(key, ModuleRule())
-        certified = Decimal(hours_by_module.get(key, ZERO))
-        counted = certified if rule.max_hours is None else min(certified, rule.max_hours)
-        modules[key] = ModuleProgress(certified, counted, rule.min_hours)
-    counted = sum((m.counted for m in modules.values()), ZERO)
-    years = {year: (Decimal(h), grade(Decimal(h), rules)) for year, h in sorted(hours_by_year.items())}
+        rule = rule_of(key, _NO_RULE)
+        certified = hours_in(key, ZERO)
+        if type(certified) is not Decimal:
+            certified = Decimal(certified)
+        cap = rule.max_hours
+        counts = cap if cap is not None and cap < certified else certified  # min(certified, cap)
+        modules[key] = ModuleProgress(certified, counts, rule.min_hours)
+        counted += counts
+    years = {}
+    for year, h in sorted(hours_by_year.items()):
+        if type(h) is not Decimal:
+            h = Decimal(h)
+        years[year] = (h, grade(h, rules))
     return Progress(modules, counted, rules.total_min_hours, years, rules.years_required)

@@ -34,7 +34,7 @@ def academic_year_of(day: date) -> str:
     return f"{start}-{start + 1}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Hours:
     """One student's certified hours, per module and per academic year."""
 
@@ -42,23 +42,26 @@ class Hours:
     by_year: dict[str, Decimal]
 
 
-def _record_sums(student_ids: Select | Iterable[int], *, by: str) -> Select:
-    """Certified records' hours per student and module (`by="module"`) or academic year (`"year"`).
-    The year is the first nine characters of the activity's term ("2025-2026-1")."""
-    group = Activity.module if by == "module" else func.substr(Activity.term, 1, 9)
-    return (select(Participation.student_id, group, func.sum(Participation.hours))
+def _record_sums(student_ids: Select | Iterable[int]) -> Select:
+    """Certified records' hours per student, module and academic year, in one grouped query. The
+    year is the first nine characters of the activity's term ("2025-2026-1")."""
+    year = func.substr(Activity.term, 1, 9)
+    return (select(Participation.student_id, Activity.module, year, func.sum(Participation.hours))
             .join(Activity, Activity.id == Participation.activity_id)
             .where(Participation.status == ParticipationStatus.CERTIFIED, Participation.student_id.in_(student_ids))
-            .group_by(Participation.student_id, group))
+            .group_by(Participation.student_id, Activity.module, year))
 
 
 def hours_of(session: Session, student_ids: Select | Iterable[int]) -> dict[int, Hours]:
-    """Every listed student's certified hours: three grouped queries, whatever the number of students."""
+    """Every listed student's certified hours: two queries (records grouped by student, module and
+    year; certified claims), whatever the number of students. Each records' row adds to both the
+    module's and the year's sum."""
     out: dict[int, Hours] = defaultdict(lambda: Hours({}, {}))
-    for student_id, module, total in session.execute(_record_sums(student_ids, by="module")):
-        out[student_id].by_module[module] = Decimal(total)
-    for student_id, year, total in session.execute(_record_sums(student_ids, by="year")):
-        out[student_id].by_year[year] = Decimal(total)
+    for student_id, module, year, total in session.execute(_record_sums(student_ids)):
+        h = out[student_id]
+        by_module, by_year = h.by_module, h.by_year
+        by_module[module] = by_module[module] + total if module in by_module else total  # a Decimal: Numeric's sum
+        by_year[year] = by_year[year] + total if year in by_year else total
     claims = session.execute(
         select(Claim.student_id, Claim.module, Claim.occurred_on, Claim.hours)
         .where(Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_(student_ids)))

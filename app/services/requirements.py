@@ -6,6 +6,8 @@ CSV or xlsx. The admin sees the whole cohort, an organizer the students in their
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,7 +30,7 @@ from app.services.scope import scoped_student_ids
 SORTS = ("short_by", "student_no", "name", "class", "counted")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequirementRow:
     student_id: int
     student_no: str
@@ -78,16 +80,32 @@ def cohort_rows(session: Session, actor: User | None, cohort: int, *, unit_id: i
     rules = arithmetic_rules(rule_set)
     keys = module_keys(session)
     students = _students(actor, cohort, unit_id, class_id)
-    people = session.execute(students).all()
-    hours = hours_of(session, students.with_only_columns(User.id)) if people else {}
-    empty = Hours({}, {})
-    rows = []
-    for student_id, student_no, name, unit, class_name in people:
-        h = hours.get(student_id, empty)
-        result = arithmetic.progress(rules, h.by_module, h.by_year, keys)
-        rows.append(RequirementRow(student_id, student_no or "", name, unit, class_name, result.counted,
-                                   result.required, result.met, result.short_by))
+    with _no_cyclic_gc():
+        people = session.execute(students).all()
+        hours = hours_of(session, students.with_only_columns(User.id)) if people else {}
+        empty = Hours({}, {})
+        standing, row, hours_for = arithmetic.progress, RequirementRow, hours.get  # hoisted: 7,500 a cohort
+        rows = []
+        for student_id, student_no, name, unit, class_name in people:
+            h = hours_for(student_id, empty)
+            result = standing(rules, h.by_module, h.by_year, keys)
+            rows.append(row(student_id, student_no or "", name, unit, class_name, result.counted,
+                            result.required, result.met, result.short_by))
     return rule_set, rows
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """The cycle collector paused while a cohort's rows are built: some 250,000 short-lived, acyclic
+    rows and tuples would otherwise set off full collections of the whole heap (~100 ms each)
+    without finding anything; reference counting still frees them, and the collector resumes after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _sort_key(sort: str):

@@ -59,6 +59,11 @@ def _report(v: Verdict, as_json: bool) -> int:
         print(f"NOT GENUINE 未通过验证: {v.reason}")
         if v.reason_zh:
             print(f"  {v.reason_zh}")
+    if not as_json and v.steps:
+        print("steps:")
+        for step in v.steps:
+            mark = {True: "passed", False: "FAILED", None: "not checked"}[step.ok]
+            print(f"  {step.name}: {mark}" + (f" — {step.detail}" if step.detail else ""))
     return 0 if v.genuine else 1
 
 

@@ -286,8 +286,21 @@ def parse_link(url: str) -> LinkClaims:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One check a verifier made: ``ok`` True passed, False failed, None not checked."""
+
+    name: str  # format | signature | issuer key | key not revoked | site | content | PDF signature | ...
+    ok: bool | None
+    detail: str = ""
+
+
+NOT_CHECKED = "an earlier step failed"
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The answer of a verifier.  ``code`` is machine-readable, ``reason`` is for people."""
+    """The answer of a verifier.  ``code`` is machine-readable, ``reason`` is for people;
+    ``steps`` are the checks made, in order (empty from a verifier that does not name them)."""
 
     genuine: bool
     reason: str
@@ -301,6 +314,7 @@ class Verdict:
     link: str | None = None
     snapshot: Any = None  # credentials.snapshot.Snapshot when a PDF was checked
     detail: str | None = None
+    steps: tuple[Step, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -332,11 +346,19 @@ def verify_link(url: str, jwks_or_keys: KeysLike, expected_digest: str | None = 
     point at that site.  A key the JWKS or key ring marks revoked (or ``revocations``
     names: kid → date) fails what it signed on or after that date.
     """
+    steps: list[Step] = []
+
+    def fail(code: str, reason: str, reason_zh: str, step: str, *rest: str, **kw: Any) -> Verdict:
+        steps.append(Step(step, False, reason))
+        steps.extend(Step(name, None, NOT_CHECKED) for name in rest)
+        return _fail(code, reason, reason_zh, steps=tuple(steps), **kw)
+
     try:
         claims = parse_link(url)
     except ValueError as exc:
-        return _fail("malformed_link", f"not a valid verification link ({exc})",
-                     "不是有效的验证链接")
+        return fail("malformed_link", f"not a valid verification link ({exc})",
+                    "不是有效的验证链接", "format", "signature", "issuer key", "key not revoked")
+    steps.append(Step("format", True, f"form {'2' if '/V/' in url else '1'} link for serial {claims.serial}"))
     common = dict(serial=claims.serial, kid=claims.kid, issued_on=claims.issued_on,
                   digest=claims.digest, base_url=claims.base_url, link=url)
     try:
@@ -344,37 +366,47 @@ def verify_link(url: str, jwks_or_keys: KeysLike, expected_digest: str | None = 
         if revocations is None:
             revocations = resolve_revocations(jwks_or_keys)
     except (ValueError, TypeError) as exc:
-        return _fail("bad_keys", f"the public key set is unusable ({exc})", "公钥集无效",
-                     **common)
+        steps.append(Step("signature", None, "no usable public key set"))
+        return fail("bad_keys", f"the public key set is unusable ({exc})", "公钥集无效",
+                    "issuer key", "key not revoked", **common)
     candidates = [kid for kid in keys if claims.key_matches(kid)]
     if not candidates:
-        return _fail("unknown_key", f"signed with an unknown key (kid {claims.kid})",
-                     "签名密钥未知", **common)
+        steps.append(Step("signature", None, "the key is not one of the issuer's"))
+        return fail("unknown_key", f"signed with an unknown key (kid {claims.kid})",
+                    "签名密钥未知", "issuer key", "key not revoked", **common)
     # Form 2 carries 48 bits of the key id: two keys sharing them is possible only by design.
     kid = next((k for k in candidates if _signature_ok(keys[k], claims)), None)
     if kid is None:
-        return _fail("bad_signature", "the link's signature does not match its contents",
-                     "链接签名无效（内容被改动）", **common)
+        return fail("bad_signature", "the link's signature does not match its contents",
+                    "链接签名无效（内容被改动）", "signature", "issuer key", "key not revoked", **common)
     common["kid"] = kid
+    steps += [Step("signature", True, f"Ed25519 signature by key {kid}"),
+              Step("issuer key", True, f"{kid} is one of the issuer's keys")]
     revoked = revocations.get(kid)
     if revoked is not None and claims.issued_on >= revoked:
-        return _fail("key_revoked", f"signed by key {kid}, which the issuer revoked from "
-                     f"{revoked.isoformat()}", f"签名密钥自 {revoked.isoformat()} 起已被学校吊销", **common)
+        return fail("key_revoked", f"signed by key {kid}, which the issuer revoked from "
+                    f"{revoked.isoformat()}", f"签名密钥自 {revoked.isoformat()} 起已被学校吊销",
+                    "key not revoked", **common)
+    steps.append(Step("key not revoked", True, f"revoked from {revoked.isoformat()}, after the issue date"
+                      if revoked is not None else "the key set marks it not revoked"))
     if expected_base_url is not None:
         try:
             base_ok = normalize_base_url(expected_base_url) == claims.base_url
         except ValueError:
             base_ok = False
         if not base_ok:
-            return _fail("wrong_site", f"the link points at {claims.base_url}, "
-                         f"not at {expected_base_url}", "链接指向的网站不正确", **common)
-    if expected_digest is not None and not claims.matches_digest(expected_digest):
-        return _fail("digest_mismatch",
-                     "the link was issued for a different transcript content",
-                     "链接与成绩单内容不符", **common)
+            return fail("wrong_site", f"the link points at {claims.base_url}, "
+                        f"not at {expected_base_url}", "链接指向的网站不正确", "site", **common)
+        steps.append(Step("site", True, claims.base_url))
+    if expected_digest is not None:
+        if not claims.matches_digest(expected_digest):
+            return fail("digest_mismatch",
+                        "the link was issued for a different transcript content",
+                        "链接与成绩单内容不符", "content", **common)
+        steps.append(Step("content", True, "the link was issued for this content"))
     return Verdict(True, f"signed by the issuer (key {kid}) for serial {claims.serial}, "
                    f"issued {claims.issued_on.isoformat()}",
-                   "签名有效，为学校签发", "genuine", **common)
+                   "签名有效，为学校签发", "genuine", steps=tuple(steps), **common)
 
 
 def _signature_ok(public_key, claims: LinkClaims) -> bool:

@@ -17,12 +17,21 @@ A PDF is genuine when all of these hold:
 Any other file — not a PDF, truncated, one byte changed, an incremental update
 appended, a snapshot swapped in from another transcript, an unknown key — gets
 ``genuine=False`` with a reason; :func:`verify_pdf` never raises for bad input.
+
+A genuine file saved again by another program (qpdf, a viewer's "save as") is rewritten
+throughout: its document signature no longer holds, yet its embedded snapshot and link,
+read through the PDF's own structure, may still be the ones the school signed.  That
+file is not the signed original, but it is not a forgery either: it gets the code
+``copy_not_original``, names the transcript's serial, and says where the signed original
+can be checked (the issuer's verify page).
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from cryptography import x509
@@ -30,10 +39,10 @@ from cryptography.exceptions import InvalidSignature
 
 from .keys import KeysLike, resolve_keys, resolve_revocations
 from .labels import Translator
-from .links import Verdict, parse_link, verify_link
+from .links import NOT_CHECKED, Step, Verdict, parse_link, verify_link, verify_page_url
 from .pades import SchoolCertificate, check_pades, has_pades_signature
 from .pdf import render_pdf
-from .pdf_file import find_pdf_signature, pdf_signed_message
+from .pdf_file import LINK_ATTACHMENT, SNAPSHOT_ATTACHMENT, find_pdf_signature, pdf_signed_message
 from .snapshot import Snapshot, snapshot_digest, snapshot_from_bytes
 
 MAX_PDF_BYTES = 50 * 1024 * 1024
@@ -64,6 +73,38 @@ def _parts(data: bytes) -> dict[str, bytes]:
     return found
 
 
+_ATTACHMENT_PART = {SNAPSHOT_ATTACHMENT: "snapshot", LINK_ATTACHMENT: "link"}
+
+
+def _rewritten_parts(data: bytes) -> dict[str, bytes]:
+    """The embedded parts of a file another program saved again: read through the PDF's
+    structure (its embedded files, by name), since the rewrite changed their spelling and may
+    have compressed them.  Raises ``ValueError`` when they are not there exactly once each, or
+    when any part is still spelled as issued: that file was changed in place, not rewritten."""
+    import pypdf  # only for files that are no longer as issued
+
+    if _PART_RE.search(data):
+        raise ValueError("the embedded parts are as issued, yet not as the issuer wrote them")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        attachments = reader.attachments
+        found: dict[str, bytes] = {}
+        for name, part in _ATTACHMENT_PART.items():
+            bodies = attachments.get(name) or []
+            if len(bodies) > 1:
+                raise ValueError(f"more than one embedded {part}")
+            if bodies:
+                found[part] = bytes(bodies[0])
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — pypdf's many errors all mean "not readable"
+        raise ValueError(f"the file's structure is unreadable ({type(exc).__name__})") from None
+    missing = {"snapshot", "link"} - set(found)
+    if missing:
+        raise ValueError("no embedded transcript " + " and ".join(sorted(missing)))
+    return found
+
+
 def _check_pdf(data: Any) -> bytes:
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
@@ -75,13 +116,20 @@ def _check_pdf(data: Any) -> bytes:
 def extract_embedded(data: bytes) -> tuple[Snapshot, str]:
     """The snapshot and signed link embedded in a transcript PDF.
 
-    Raises ``ValueError`` if the file does not carry them (or they are malformed).  This
-    says nothing about whether the file is genuine: use :func:`verify_pdf` for that.
+    Raises ``ValueError`` if the file does not carry them (or they are malformed).  A file
+    another program saved again is read through its structure.  This says nothing about
+    whether the file is genuine: use :func:`verify_pdf` for that.
     """
     data = _check_pdf(data)
     if not data.startswith(b"%PDF-"):
         raise ValueError("not a PDF file")
-    parts = _parts(data)
+    try:
+        parts = _parts(data)
+    except ValueError as exc:
+        try:
+            parts = _rewritten_parts(data)
+        except ValueError:
+            raise exc from None
     snapshot = snapshot_from_bytes(parts["snapshot"])
     try:
         link = parts["link"].decode("ascii")
@@ -106,10 +154,24 @@ def verify_pdf(data: bytes, jwks_or_keys: KeysLike, *, zh: Translator | None = N
     if isinstance(trust_roots, SchoolCertificate):
         trust_roots = trust_roots.roots
     try:
-        return _verify_pdf(data, jwks_or_keys, zh, tuple(trust_roots or ()))
+        return _with_steps(_verify_pdf(data, jwks_or_keys, zh, tuple(trust_roots or ())), jwks_or_keys)
     except Exception as exc:  # noqa: BLE001 — a verifier answers, it does not crash
         return _fail("unreadable", f"the file could not be checked ({type(exc).__name__})",
-                     "无法核验该文件", detail=str(exc)[:200])
+                     "无法核验该文件", detail=str(exc)[:200],
+                     steps=(Step("format", False, "the file could not be read"),))
+
+
+def _copy_not_original(serial: str, link: str, common: dict[str, Any]) -> Verdict:
+    where = verify_page_url(link)
+    return _fail(
+        "copy_not_original",
+        f"a copy of transcript {serial}, not the signed file: another program saved it again, so "
+        f"its PDF signature no longer holds (the content it carries is the one the school signed); "
+        f"the signed original can be checked at {where}",
+        f"这是成绩单 {serial} 的副本，不是签发的原始文件：它被其他程序重新保存过，PDF 签名已失效"
+        f"（所载内容仍是学校签发的内容）；签发的原件可在 {where} 核验",
+        **common,
+    )
 
 
 def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None,
@@ -127,11 +189,16 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None,
         revocations = resolve_revocations(jwks_or_keys)
     except (ValueError, TypeError) as exc:
         return _fail("bad_keys", f"the public key set is unusable ({exc})", "公钥集无效")
+    rewritten = False
     try:
         parts = _parts(data)
     except ValueError as exc:
-        return _fail("no_embedded", f"not a transcript issued by this system ({exc})",
-                     "不是本系统签发的成绩单（缺少内嵌数据）")
+        try:
+            parts = _rewritten_parts(data)
+        except ValueError:
+            return _fail("no_embedded", f"not a transcript issued by this system ({exc})",
+                         "不是本系统签发的成绩单（缺少内嵌数据）")
+        rewritten = True  # saved again by another program: at best a copy
     try:
         snapshot = snapshot_from_bytes(parts["snapshot"])
     except ValueError as exc:
@@ -158,6 +225,9 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None,
                      "(content changed or swapped from another transcript)",
                      "内嵌成绩单内容与签名不符（被修改或替换）", **common)
     common["snapshot"] = snapshot
+    if rewritten:
+        # The school signed this content, but not this file: its document signature is gone.
+        return _copy_not_original(snapshot.serial, link, common)
     how = None
     how_zh = ""
     try:
@@ -211,3 +281,26 @@ def _verify_pdf(data: bytes, jwks_or_keys: KeysLike, zh: Translator | None,
         "genuine",
         **common,
     )
+
+
+# The link verifier's failures that mean the embedded content, not the file, is wrong.
+_CONTENT_CODES = ("claims_mismatch", "digest_mismatch")
+
+
+def _with_steps(v: Verdict, jwks_or_keys: KeysLike) -> Verdict:
+    """The verdict with its steps named: the embedded link's (format, signature, issuer key, key
+    not revoked), then the content it was signed for and the file's own PDF signature."""
+    if v.steps:
+        return v
+    if v.link is None:  # nothing embedded to check, or an unusable key set
+        return replace(v, steps=(Step("format", False, v.reason),
+                                 *(Step(name, None, NOT_CHECKED) for name in
+                                   ("signature", "issuer key", "key not revoked", "PDF signature"))))
+    link_steps = verify_link(v.link, jwks_or_keys).steps
+    if any(step.ok is False for step in link_steps):
+        return replace(v, steps=(*link_steps, Step("PDF signature", None, NOT_CHECKED)))
+    if v.code in _CONTENT_CODES:
+        return replace(v, steps=(*link_steps, Step("content", False, v.reason),
+                                 Step("PDF signature", None, NOT_CHECKED)))
+    content = Step("content", True, "the embedded transcript is the one the link was signed for")
+    return replace(v, steps=(*link_steps, content, Step("PDF signature", v.genuine, v.reason)))

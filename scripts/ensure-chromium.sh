@@ -10,6 +10,8 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 # zbar reads the QR code of the printed page in the tests (pyzbar loads libzbar.so.0)
 /sbin/ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || need+=(libzbar0)
+# qpdf re-saves an issued PDF in the tests: a copy no longer the signed file
+command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing ${need[*]} from Debian for the browser and PDF tests…"

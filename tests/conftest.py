@@ -61,6 +61,7 @@ _BACKUP = "pg_dump, another process, copies the database"
 NEEDS_REAL_COMMITS = {
     "tests/test_concurrency.py": "threads, each with its own session and connection, race each other",
     "tests/test_withdrawals.py": _VERIFY,
+    "tests/test_resaved_and_reissue.py": _VERIFY,
     "tests/test_demo_and_cli.py::test_backup_writes_a_restorable_copy": _BACKUP,
     "tests/test_small_defects.py::test_a_backup_is_readable_by_the_owner_only": _BACKUP,
     "tests/test_small_defects.py::test_a_failed_backup_leaves_no_file_behind": _BACKUP,
@@ -86,6 +87,7 @@ NEEDS_REAL_COMMITS = {
     )},
     "tests/test_key_lifecycle.py": _VERIFY,
     "tests/test_holder_controls.py": _VERIFY,
+    "tests/test_verifier_steps.py": _VERIFY,
     **{f"tests/test_web_transcripts.py::{name}": _VERIFY for name in (
         "test_verify_page_is_chinese_by_default_and_english_for_accept_language_en",
         "test_verify_page_takes_lang_in_the_query_without_breaking_the_signed_link",

@@ -61,7 +61,8 @@ def test_revoked_key_fails_after_its_date(app, client, make, session, graduate):
     pdf = client.get(f"/api/v1/transcripts/{issued['serial']}/pdf", headers=make.token(student)).data
     upload = client.post("/api/v1/verify/pdf", data={"file": (__import__("io").BytesIO(pdf), "t.pdf")})
     assert upload.get_json()["genuine"] is False
-    logged = session.execute(select(AuditEvent).where(AuditEvent.action == "key.revoke")).scalars().all()
+    logged = session.execute(select(AuditEvent).where(AuditEvent.action == "key.revoke")
+                             .order_by(AuditEvent.id)).scalars().all()
     assert [e.data["from"] for e in logged] == [(today + timedelta(days=1)).isoformat(), today.isoformat()]
 
 

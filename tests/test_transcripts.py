@@ -62,8 +62,10 @@ def test_issue_download_scan_and_verify_genuine(client, make, graduate):
 
 
 def test_issuing_again_supersedes_and_old_link_says_superseded(client, make, graduate):
-    _, student = graduate
+    w, student = graduate
     first = issue(client, make, student, student.student_no).get_json()
+    # a new certified record: issuing again when nothing changed gives back the first one
+    make.participation(make.activity(w.club, title="校史馆讲解"), student, status="certified", certifier=w.advisor)
     second = issue(client, make, student, student.student_no).get_json()
     assert first["serial"] != second["serial"]
     old = client.get(f"/api/v1/verify/{first['serial']}").get_json()
@@ -209,13 +211,16 @@ def test_huge_upload_is_413(app, client):
 
 
 def test_key_rotation_keeps_old_transcripts_verifying(app, client, make, graduate):
-    _, student = graduate
+    w, student = graduate
     old = issue(client, make, student, student.student_no).get_json()
     runner = app.test_cli_runner()
     assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
     jwks = client.get("/.well-known/jwks.json").get_json()
     assert len(jwks["keys"]) == 2
     assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in jwks["keys"])
+    # nothing changed: issuing again gives back the transcript signed with the retired key
+    assert issue(client, make, student, student.student_no).get_json()["serial"] == old["serial"]
+    make.participation(make.activity(w.club, title="校史馆讲解"), student, status="certified", certifier=w.advisor)
     new = issue(client, make, student, student.student_no).get_json()
     assert new["key_id"] != old["key_id"]
     assert {old["key_id"], new["key_id"]} == {k["kid"] for k in jwks["keys"]}

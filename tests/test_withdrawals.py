@@ -33,6 +33,12 @@ def issue(session, w, student) -> Transcript:
     return transcript
 
 
+def renamed(session, student) -> None:
+    """The student's name changed: the next transcript's content differs (the hours do not)."""
+    student.display_name += "（更名）"
+    session.commit()
+
+
 def withdraw(session, w, record, reason="签到记录有误，实际未到场") -> None:
     participations.revoke(session, w.advisor, record.id, reason)
     session.commit()
@@ -70,6 +76,7 @@ def test_revoked_record_marks_its_transcripts_amended(session, graduate):
 def test_superseded_and_revoked_transcripts_keep_their_status(session, graduate):
     w, student, records = graduate
     old = issue(session, w, student)
+    renamed(session, student)  # something changed, so issuing again makes a new transcript
     revoked = issue(session, w, student)
     transcripts.revoke_transcript(session, w.admin, revoked.serial, "更正")
     session.commit()
@@ -114,6 +121,7 @@ def test_verify_page_says_the_hours_were_withdrawn(client, session, graduate, la
 def test_superseded_copy_shows_records_withdrawn_after_its_date(client, session, graduate):
     w, student, records = graduate
     old = issue(session, w, student)
+    renamed(session, student)  # something changed, so issuing again makes a new transcript
     new = issue(session, w, student)
     withdraw(session, w, records[2])
     for transcript, status in ((old, "superseded"), (new, "amended")):

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 import credentials.vc
+from app import i18n
 from app.api import PREFIX, current_actor, token_required
 from app.extensions import db
 from app.lru import LRU
@@ -29,10 +30,13 @@ blp = Blueprint("transcripts", __name__, url_prefix=PREFIX, description="Transcr
 
 @blp.route("/students/<student_no>/transcripts", methods=["POST"])
 @token_required
-@blp.response(201, TranscriptSchema)
+@blp.response(201, TranscriptSchema, description="A new transcript, superseding the earlier one")
+@blp.alt_response(200, schema=TranscriptSchema,
+                  description="Nothing changed since the current transcript: that one, unchanged")
 def issue(student_no):
-    """Issue the student's transcript (supersedes the earlier one): the student or admin."""
-    return transcripts.issue_transcript(db.session, current_actor(), student_no)
+    """Issue the student's transcript, superseding the earlier (nothing changed: 200, the same): student or admin."""
+    transcript, new = transcripts.issue_or_current(db.session, current_actor(), student_no)
+    return transcript if new else (transcript, 200)
 
 
 @blp.route("/students/<student_no>/transcripts", methods=["GET"])
@@ -144,14 +148,16 @@ def withdraw_share(serial, share_id):
 def verify(serial):
     """Public: the status and contents of a transcript, asked for by its serial."""
     view = verification.public_view(db.session, serial)
-    body = _bodies.get(view.version)
+    # The steps' labels and details are in the reader's language: the language is in the key.
+    key = (view.version, i18n.current())
+    body = _bodies.get(key)
     if body is None:
         body = VerificationSchema().dump(view)
-        _bodies.put(view.version, body)
+        _bodies.put(key, body)
     return jsonify(body)
 
 
-# Dumped bodies keyed by everything they show that can change (PublicView.version).
+# Dumped bodies keyed by everything they show that can change (PublicView.version) and the language.
 _bodies = LRU(512)
 
 

@@ -84,12 +84,20 @@ class VerificationSchema(Schema):
     # school day it is); a closed or lapsed check answers {status, serial, public: false} only.
     public = fields.Function(lambda v: not v.closed)
     public_until = fields.Date(allow_none=True)
+    # The checks made, in order: [{name, label, ok, detail}], `name` one of format, signature,
+    # issuer_key, status, validity; `ok` true passed, false failed, null not checked; `label` and
+    # `detail` in the reader's language.
+    steps = fields.Function(lambda v: [step.as_json() for step in v.steps])
 
     @post_dump(pass_original=True)
     def _as_the_holder_allows(self, data: dict, view, **_kwargs) -> dict:
         if view.closed:
             # Nothing personal, not even the institution's facts about the student (API.md).
             return {"status": data["status"], "serial": data["serial"], "public": False}
+        if view.status == "not_genuine":
+            # A link whose signature fails proves nothing: no record data, only why.
+            failed = next((step["detail"] for step in data["steps"] if step["ok"] is False), view.reason)
+            return {"status": data["status"], "serial": data["serial"], "steps": data["steps"], "reason": failed}
         if data.get("requirement") is None:
             data.pop("requirement", None)
         return data
@@ -150,6 +158,16 @@ class UploadVerdictSchema(Schema):
     serial = fields.String(allow_none=True)
     genuine = fields.Boolean()
     reason = fields.String()
+    copy_of = fields.String(metadata={
+        "description": "Present when the file is a copy of this serial's transcript that is not the signed "
+                       "file (saved again by another program): `genuine` stays false; check the serial's "
+                       "page for the signed original."})
+
+    @post_dump
+    def _copy_of_only_for_a_copy(self, data, **_kwargs):
+        if data.get("copy_of") is None:
+            data.pop("copy_of", None)
+        return data
 
 
 class UploadSchema(Schema):

@@ -14,7 +14,17 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Activity, Club, Membership, Role, Term, User, club_leader
+from app.models import (
+    Activity,
+    Club,
+    Membership,
+    Participation,
+    ParticipationStatus,
+    Role,
+    Term,
+    User,
+    club_leader,
+)
 from app.services import accounts, activities, classes, clubs, demo_student_year, leadership, participations
 from app.services.participations import Entry
 from app.services.passwords import hash_password
@@ -272,7 +282,16 @@ def _demo_transcripts(session: Session, admin: User, zhang: User, members: list[
         if len(issued) == 3:
             break
     if issued:
-        transcripts.issue_transcript(session, admin, issued[0].student.student_no)  # supersedes
+        # Issuing again when nothing changed gives back the same transcript; a withdrawn record
+        # amends it, and the student's next issue supersedes it.
+        first = issued[0]
+        certified = session.execute(
+            select(Participation.id).where(Participation.student_id == first.student_id,
+                                           Participation.status == ParticipationStatus.CERTIFIED)
+            .order_by(Participation.id)).scalars().all()
+        if len(certified) > 1:
+            participations.revoke(session, admin, certified[-1], "重复登记，撤销认证")
+            transcripts.issue_transcript(session, admin, first.student.student_no)  # supersedes
     if len(issued) > 1:
         transcripts.revoke_transcript(session, admin, issued[1].serial, "学生申请更正记录后重新开具")
 

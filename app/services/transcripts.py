@@ -227,6 +227,25 @@ def build_snapshot(student: User, records: list[Participation], serial: str, iss
 
 
 def issue_transcript(session: Session, actor: User | None, student_no: str) -> Transcript:
+    """The student's transcript: a new one (superseding the earlier), or, when nothing it would
+    carry changed since the current one, that one unchanged (see `issue_or_current`)."""
+    return issue_or_current(session, actor, student_no)[0]
+
+
+def _current_transcript(session: Session, student: User) -> Transcript | None:
+    """The student's latest valid transcript (an amended one is not current: records left it)."""
+    return session.execute(
+        select(Transcript).where(Transcript.student_id == student.id,
+                                 Transcript.status == TranscriptStatus.VALID)
+        .order_by(Transcript.issued_at.desc(), Transcript.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def issue_or_current(session: Session, actor: User | None, student_no: str) -> tuple[Transcript, bool]:
+    """(transcript, whether it is new). Issuing again when nothing changed — the same records and
+    claims, module names, requirement, name, unit, class, institution — returns the current
+    transcript as it is: no new serial, nothing superseded, no audit event, so the copy already
+    sent stays the valid one. Anything changed issues a new one that supersedes it."""
     student = student_by_number(session, student_no)
     if not permissions.can_issue_transcript(actor, student):
         raise Forbidden(_("Only the student or the admin issues it"))
@@ -241,9 +260,17 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     if ring.revoked_from(ring.active.kid) is not None:
         # A compromised key signs nothing more, whatever the revocation's date.
         raise Conflict(_("The signing key is revoked: run `%(command)s` first", command="flask --app app keys rotate"))
+    modules, requirement = snapshot_modules(session), snapshot_requirement(session, student)
+    current = _current_transcript(session, student)
+    if current is not None and ring.revoked_from(current.key_id) is None:
+        # The snapshot a new one would carry, under the current one's serial and issue time.
+        same = build_snapshot(student, records, current.serial, current.issued_at, claims, modules=modules,
+                              requirement=requirement)
+        if credentials.canonical_bytes(same).decode("utf-8") == current.snapshot:
+            return current, False
     serial = new_serial()
-    snapshot = build_snapshot(student, records, serial, issued_at, claims, modules=snapshot_modules(session),
-                              requirement=snapshot_requirement(session, student))
+    snapshot = build_snapshot(student, records, serial, issued_at, claims, modules=modules,
+                              requirement=requirement)
     digest = credentials.snapshot_digest(snapshot)
     link = credentials.make_link(current_app.config["PUBLIC_BASE_URL"], serial, digest, snapshot.issued_at, ring.active)
     pdf = credentials.render_pdf(snapshot, link, ring.active, zh=pdf_translator(), certificate=school_certificate(),
@@ -284,7 +311,7 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     except IntegrityError:
         session.rollback()
         raise Conflict(_("Another issue was in progress; try again")) from None
-    return transcript
+    return transcript, True
 
 
 def get_transcript(session: Session, serial: str, *, with_pdf: bool = False) -> Transcript:

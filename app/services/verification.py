@@ -193,6 +193,32 @@ class TranscriptState:
     public_until: object = None
 
 
+# The steps' stable machine names, in the order they are checked.
+STEP_NAMES = ("format", "signature", "issuer_key", "status", "validity")
+
+
+def step_label(name: str) -> str:
+    """A step's name in the reader's language."""
+    return {"format": _("Format"), "signature": _("Signature"), "issuer_key": _("Issuer key"),
+            "status": _("Status"), "validity": _("Validity")}[name]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check of a verification: `ok` True passed, False failed, None not checked."""
+
+    name: str          # one of STEP_NAMES
+    ok: bool | None
+    detail: str        # why, in the reader's language
+
+    @property
+    def label(self) -> str:
+        return step_label(self.name)
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "label": self.label, "ok": self.ok, "detail": self.detail}
+
+
 @dataclass
 class PublicView:
     """What the public may see of one transcript, asked for by its serial."""
@@ -207,11 +233,31 @@ class PublicView:
     # The public check is open (switched on, not lapsed); a live share link shows it all the same.
     open: bool = True
     shared: bool = False
+    # What the checks found, for `steps`: the link verifier's code when a link was presented
+    # (credentials.Verdict.code), what is wrong with the transcript's own key (None, "unknown_key"
+    # or "key_revoked") and whether its issue date is still to come (the school's today).
+    link_code: str | None = None
+    key_problem: str | None = None
+    issued_in_future: bool = False
 
     @property
     def closed(self) -> bool:
         """The holder has closed (or let lapse) the check: only status and serial may be shown."""
         return not (self.open or self.shared)
+
+    @property
+    def shows_record(self) -> bool:
+        """Whether the page and the JSON may show the transcript's contents: not while the holder
+        has closed the check, and never for a link whose signature fails (it proves nothing)."""
+        return not self.closed and self.status != "not_genuine"
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The checks made, in order, each passed, failed or not checked with its reason in the
+        reader's language (cert-verifier-js's steps). A closed check shows only its status step."""
+        if self.closed:
+            return (Step("status", None, closed_note()),)
+        return _steps_of(self)
 
     @property
     def public_until(self):
@@ -269,7 +315,84 @@ class PublicView:
                 t.amended_at, t.withdrawn_count, t.last_withdrawn_at, self.link_ok, self.reason,
                 # closing, reopening or re-dating changes the key at once (and so does lapsing:
                 # `open` is computed per request from the school's today)
-                self.open, self.shared, t.public_until)
+                self.open, self.shared, t.public_until,
+                # the steps' inputs (the issue date stops being in the future at midnight)
+                self.link_code, self.key_problem, self.issued_in_future)
+
+
+# The link verifier's codes that mean the link is not one of ours in form, and those that mean its
+# signature does not hold for this transcript.
+_FORMAT_FAILURES = ("malformed_link", "bad_keys")
+_SIGNATURE_FAILURES = ("bad_signature", "digest_mismatch", "wrong_serial", "wrong_site")
+
+
+def _steps_of(view: PublicView) -> tuple[Step, ...]:
+    """Format, signature, issuer key, status, validity; after a failed step the rest are not
+    checked (as cert-verifier-js stops)."""
+    t, code = view.transcript, view.link_code
+    presented = view.link_ok is not None
+    earlier = _("An earlier step failed")
+    if not presented:
+        fmt = Step("format", None, _("No QR link was presented: the transcript was looked up by its serial"))
+        signature = Step("signature", None, _("No signed link was presented"))
+    elif code in _FORMAT_FAILURES:
+        fmt = Step("format", False, _("This is not a transcript's verification link."))
+        signature = Step("signature", None, earlier)
+    else:
+        fmt = Step("format", True, _("The link is in the form the school prints"))
+        if code == "unknown_key":
+            signature = Step("signature", None, _("The link names a key that is not the school's"))
+        elif code == "bad_signature":
+            signature = Step("signature", False,
+                             _("The link's signature does not match its contents: it was changed or forged."))
+        elif code == "digest_mismatch":
+            signature = Step("signature", False, _("The link was signed for another content than this transcript's"))
+        elif code in _SIGNATURE_FAILURES:
+            signature = Step("signature", False, _("The link was signed for another transcript"))
+        else:
+            signature = Step("signature", True, _("Signed with the school's Ed25519 key %(kid)s", kid=t.key_id))
+    steps = [fmt, signature]
+    if fmt.ok is False or signature.ok is False:
+        steps.append(Step("issuer_key", None, earlier))
+    elif code == "unknown_key" or view.key_problem == "unknown_key":
+        steps.append(Step("issuer_key", False, _("Signed with a key that is not one of the school's")))
+    elif view.key_problem == "key_revoked":
+        steps.append(Step("issuer_key", False, view.reason))
+    else:
+        steps.append(Step("issuer_key", True,
+                          _("Key %(kid)s is one of the school's published keys and not revoked", kid=t.key_id)))
+    if any(step.ok is False for step in steps):
+        steps += [Step("status", None, earlier), Step("validity", None, earlier)]
+        return tuple(steps)
+    steps.append(_status_step(view))
+    if steps[-1].ok is False:
+        steps.append(Step("validity", None, earlier))
+    elif view.issued_in_future:
+        steps.append(Step("validity", False, _("Issued on %(day)s, a date still to come",
+                                               day=view.snapshot.issued_on)))
+    else:
+        steps.append(Step("validity", True, _("Issued on %(day)s, not in the future", day=view.snapshot.issued_on)))
+    return tuple(steps)
+
+
+def _status_step(view: PublicView) -> Step:
+    t = view.transcript
+    if view.status == TranscriptStatus.REVOKED:
+        return Step("status", False, _("Revoked: %(reason)s", reason=t.revoke_reason or view.reason))
+    if view.status == TranscriptStatus.SUPERSEDED:
+        detail = _("Genuine as of its issue date; a newer transcript was issued on %(day)s",
+                   day=to_local(t.superseded_at).date() if t.superseded_at else "—")
+    elif view.status == TranscriptStatus.AMENDED:
+        detail = _("Issued by us; the school has since withdrawn records it carries")
+    else:
+        detail = _("Valid: the student's latest transcript")
+    if not view.open:
+        detail = " · ".join([detail, _("The public check of this transcript is closed; you see it through a "
+                                       "share link or as its holder.")])
+    elif view.public_until is not None:
+        detail = " · ".join([detail, _("The holder keeps the public check open until %(day)s",
+                                       day=view.public_until)])
+    return Step("status", True, detail)
 
 
 # Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
@@ -368,16 +491,17 @@ def key_revoked_reason(ring: credentials.KeyRing, key_id: str, issued_at) -> str
     return _("The school revoked the key that signed it from %(day)s", day=revoked.isoformat())
 
 
-def _check_link(link: str, state: TranscriptState) -> tuple[bool, str]:
+def _check_link(link: str, state: TranscriptState) -> tuple[bool, str, str]:
+    """(genuine, reason, the verifier's code) of a presented link, for this transcript."""
     ring = _verification_ring(state.key_id)
     key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys), tuple(sorted(ring.revocations.items())))
     cached = _link_verdicts.get(key)
     if cached is None:
         verdict = credentials.verify_link(link, ring.public_keys(), expected_digest=state.digest)
         if verdict.genuine and verdict.serial != state.serial:
-            cached = (False, "link names another serial")
+            cached = (False, "link names another serial", "wrong_serial")
         else:
-            cached = (verdict.genuine, "" if verdict.genuine else verdict.reason)
+            cached = (verdict.genuine, "" if verdict.genuine else verdict.reason, verdict.code)
         _link_verdicts.put(key, cached)
     return cached
 
@@ -393,9 +517,14 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
     state = transcript_state(bind, serial)
     view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state),
                       open=holder.is_open(state.public, state.public_until), shared=shared)
-    revoked_key = key_revoked_reason(_verification_ring(state.key_id), state.key_id, state.issued_at)
+    ring = _verification_ring(state.key_id)
+    revoked_key = key_revoked_reason(ring, state.key_id, state.issued_at)
     if revoked_key is not None:
         view.status, view.reason = TranscriptStatus.REVOKED.value, revoked_key
+        view.key_problem = "key_revoked"
+    elif ring.get(state.key_id) is None:
+        view.key_problem = "unknown_key"
+    view.issued_in_future = view.snapshot.issued_on > to_local(utcnow()).date()
     if state.withdrawn_count:
         # A revocation that raced the issue (it committed first) left it valid: still amended.
         if view.status == TranscriptStatus.VALID:
@@ -406,9 +535,9 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
             view.withdrawn = withdrawals(bind, state.id)
             _withdrawn_seen.put(key, view.withdrawn)
     if link is not None:
-        view.link_ok, view.reason = _check_link(link, state)
+        view.link_ok, reason, view.link_code = _check_link(link, state)
         if not view.link_ok:
-            view.status = "not_genuine"
+            view.status, view.reason = "not_genuine", reason
     return view
 
 
@@ -424,6 +553,10 @@ class UploadVerdict:
     serial: str | None
     reason: str
     transcript: Transcript | None = None
+    # A copy of this serial's transcript that is not the signed file (saved again by another
+    # program): its content is the one issued, its file is not; `original_url` is its /v/ page.
+    copy_of: str | None = None
+    original_url: str | None = None
 
 
 def pdf_signature_problem(data: bytes) -> str | None:
@@ -477,15 +610,33 @@ def verify_upload(session: Session, data: bytes, *, everything: bool = False) ->
                              transcript.serial, reason, transcript)
     serial = None
     try:
-        snapshot, _link = credentials.extract_embedded(data)
+        snapshot, link = credentials.extract_embedded(data)
         serial = snapshot.serial
     except Exception:  # noqa: BLE001 — any unreadable file is simply not ours
         return UploadVerdict(False, None, None, _("Not a transcript this service issued"))
     known = session.execute(select(Transcript).where(Transcript.serial == serial)).scalar_one_or_none()
     if known is None:
         return UploadVerdict(False, None, serial, _("No transcript with this serial was issued"))
+    if _is_copy_of(snapshot, link, known):
+        original = f"{current_app.config['PUBLIC_BASE_URL']}/v/{known.serial}"
+        return UploadVerdict(
+            False, known.status, known.serial,
+            _("A copy of transcript %(serial)s, not the signed file: it was saved again after it was "
+              "issued, so what it shows is not vouched for. The signed original can be checked at %(url)s",
+              serial=known.serial, url=original),
+            known, copy_of=known.serial, original_url=original)
     return UploadVerdict(False, known.status, serial,
                          _("The file was changed after it was issued"), known)
+
+
+def _is_copy_of(snapshot: credentials.Snapshot, link: str, transcript: Transcript) -> bool:
+    """The file carries exactly the transcript's content: its snapshot's digest is the stored one
+    and its link is signed by our key for that serial and digest."""
+    if credentials.snapshot_digest(snapshot) != transcript.digest:
+        return False
+    ring = _verification_ring(transcript.key_id)
+    verdict = credentials.verify_link(link, ring.public_keys(), expected_digest=transcript.digest)
+    return verdict.genuine and verdict.serial == transcript.serial
 
 
 def withdrawal_notes(session: Session, transcript: Transcript) -> list[str]:

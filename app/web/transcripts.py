@@ -48,11 +48,15 @@ def issue_transcript():
             flash_once_again()
             return redirect(done)
         try:
-            transcript = transcripts.issue_transcript(db.session, actor(), actor().student_no or "")
+            transcript, new = transcripts.issue_or_current(db.session, actor(), actor().student_no or "")
         except FORM_ERRORS as error:
             show_error(None, error)
         else:
-            flash(_("Transcript issued, serial %(serial)s", serial=transcript.serial), "success")
+            if new:
+                flash(_("Transcript issued, serial %(serial)s", serial=transcript.serial), "success")
+            else:
+                flash(_("Nothing changed since transcript %(serial)s: it is still the current one",
+                        serial=transcript.serial), "success")
             mark_done(form, target)
     return redirect(target)
 

@@ -14,6 +14,9 @@ it signed still verify.  Rotation destroys the retired private keys: what is not
 cannot leak.  (A directory written before that keeps older ``<kid>.pem`` files as retired
 keys until the next rotation destroys them.)  A *revoked* key is compromised: nothing it
 signed on or after its revocation date verifies, and the JWKS says so (``revoked_from``).
+
+One module, though long: the key ring on disk and the JWKS it publishes are read back by the
+same parsing (key ids, revocations), which is what makes a saved JWKS verify offline.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ transcript renders to the same bytes every time:
 An RFC 3161 timestamp (``tsa_url`` or a ``timestamper``) adds a signature timestamp and a
 document timestamp after the signature (B-LTA, written by pyHanko); a timestamp token is
 new on every request, so such a file is no longer reproducible byte for byte.
+
+One module, though long: the signed revision it writes and the check of it are one scheme
+(the byte range, the DSS, the canonical /Contents), and each half relies on the other's layout.
 """
 
 from __future__ import annotations

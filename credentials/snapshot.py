@@ -17,6 +17,9 @@ when they have one; and, when the student's cohort has credit rules, the
 :class:`Requirement` (``"requirement"``: the rule set's name, met or not, the hours counted
 and required, each academic year's grade).  A snapshot with none of them keeps exactly the
 bytes and the digest it always had.
+
+One module, though long: the dataclasses, their validation and the canonical form are the
+one signed format, and a change to any of them is a change to what every digest covers.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@
 Why JCS and not RDF canonicalization: the proof then covers the exact JSON members, so the
 verifier needs no JSON-LD processor, and nothing is fetched; the contexts are still bundled
 (:data:`CONTEXTS`) for the verifiers that do expand the document.
+
+One module, though long: the credential, its proof, the status list and the DID document
+share the issuer's identifiers and the proof code; an offline verifier imports one place.
 """
 
 from __future__ import annotations

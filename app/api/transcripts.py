@@ -21,7 +21,7 @@ from app.schemas.transcripts import (
     UploadVerdictSchema,
     VerificationSchema,
 )
-from app.services import holder, transcripts, verifiable, verification
+from app.services import holder, transcripts, upload_check, verifiable, verification
 from app.services.errors import Invalid
 from app.verify import verify_limit
 
@@ -171,7 +171,7 @@ def verify_pdf(_files):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid({"file": [_("Upload the PDF as multipart field `file`")]})
-    return verification.verify_upload(db.session, upload.read())
+    return upload_check.verify_upload(db.session, upload.read())
 
 
 @blp.before_request

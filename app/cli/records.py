@@ -282,12 +282,12 @@ def demo_logins():
 def transcripts_verify(file):
     """Is this PDF byte for byte one we issued, and does its own signature check out?"""
     import credentials
-    from app.services import verification
+    from app.services import upload_check, verification
     from app.services.transcripts import trust_roots
 
     with open(file, "rb") as fh:
         data = fh.read()
-    ours = verification.verify_upload(db.session, data, everything=True)  # the operator sees all
+    ours = upload_check.verify_upload(db.session, data, everything=True)  # the operator sees all
     offline = credentials.verify_pdf(data, verification.jwks(), trust_roots=trust_roots())
     click.echo(_("Issued by this service: yes — %(reason)s", reason=ours.reason) if ours.genuine
                else _("Issued by this service: no — %(reason)s", reason=ours.reason))

@@ -46,7 +46,7 @@ from app.timeutil import to_local, utcnow
 # Easy to read aloud and type: no 0/O, 1/I; 18 symbols of 5 bits = 90 bits of randomness.
 SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 SERIAL_SYMBOLS = 18
-# How long a new transcript's public check stays open (学信网's default); services/holder extends it.
+# How long a new transcript's public check stays open (CHSI's online reports' default); services/holder extends it.
 PUBLIC_VALIDITY = timedelta(days=180)
 
 

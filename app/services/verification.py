@@ -1,5 +1,6 @@
 """Verifying transcripts: what the public sees of a serial (the page, the JSON, the fast path),
-the check of an uploaded file, and the records withdrawn since a transcript was issued.
+the steps it checked, and the records withdrawn since a transcript was issued. The check of an
+uploaded file is `services.upload_check`.
 
 The module names shown are the snapshot's own (those it was issued with, even if the office has
 renamed a module since), and a snapshot issued under credit rules shows its requirement: the rule
@@ -10,7 +11,6 @@ Issuing and keeping transcripts is `services.transcripts`; this module only read
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,13 +39,14 @@ from app.models import (
 from app.models.rules import Grade
 from app.services import holder
 from app.services.errors import NotFound
-from app.services.transcripts import keyring, normalize_serial, trust_roots
+from app.services.transcripts import keyring, normalize_serial
+from app.services.verification_steps import Step, steps_of
 from app.timeutil import to_local, utcnow
 
 
 def jwks() -> dict:
     """The published public keys; re-read from disk at most once a second."""
-    return _verification_ring().jwks()
+    return verification_ring().jwks()
 
 
 def offline_verifier() -> dict:
@@ -193,32 +194,6 @@ class TranscriptState:
     public_until: object = None
 
 
-# The steps' stable machine names, in the order they are checked.
-STEP_NAMES = ("format", "signature", "issuer_key", "status", "validity")
-
-
-def step_label(name: str) -> str:
-    """A step's name in the reader's language."""
-    return {"format": _("Format"), "signature": _("Signature"), "issuer_key": _("Issuer key"),
-            "status": _("Status"), "validity": _("Validity")}[name]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One check of a verification: `ok` True passed, False failed, None not checked."""
-
-    name: str          # one of STEP_NAMES
-    ok: bool | None
-    detail: str        # why, in the reader's language
-
-    @property
-    def label(self) -> str:
-        return step_label(self.name)
-
-    def as_json(self) -> dict:
-        return {"name": self.name, "label": self.label, "ok": self.ok, "detail": self.detail}
-
-
 @dataclass
 class PublicView:
     """What the public may see of one transcript, asked for by its serial."""
@@ -257,7 +232,7 @@ class PublicView:
         reader's language (cert-verifier-js's steps). A closed check shows only its status step."""
         if self.closed:
             return (Step("status", None, closed_note()),)
-        return _steps_of(self)
+        return steps_of(self)
 
     @property
     def public_until(self):
@@ -318,81 +293,6 @@ class PublicView:
                 self.open, self.shared, t.public_until,
                 # the steps' inputs (the issue date stops being in the future at midnight)
                 self.link_code, self.key_problem, self.issued_in_future)
-
-
-# The link verifier's codes that mean the link is not one of ours in form, and those that mean its
-# signature does not hold for this transcript.
-_FORMAT_FAILURES = ("malformed_link", "bad_keys")
-_SIGNATURE_FAILURES = ("bad_signature", "digest_mismatch", "wrong_serial", "wrong_site")
-
-
-def _steps_of(view: PublicView) -> tuple[Step, ...]:
-    """Format, signature, issuer key, status, validity; after a failed step the rest are not
-    checked (as cert-verifier-js stops)."""
-    t, code = view.transcript, view.link_code
-    presented = view.link_ok is not None
-    earlier = _("An earlier step failed")
-    if not presented:
-        fmt = Step("format", None, _("No QR link was presented: the transcript was looked up by its serial"))
-        signature = Step("signature", None, _("No signed link was presented"))
-    elif code in _FORMAT_FAILURES:
-        fmt = Step("format", False, _("This is not a transcript's verification link."))
-        signature = Step("signature", None, earlier)
-    else:
-        fmt = Step("format", True, _("The link is in the form the school prints"))
-        if code == "unknown_key":
-            signature = Step("signature", None, _("The link names a key that is not the school's"))
-        elif code == "bad_signature":
-            signature = Step("signature", False,
-                             _("The link's signature does not match its contents: it was changed or forged."))
-        elif code == "digest_mismatch":
-            signature = Step("signature", False, _("The link was signed for another content than this transcript's"))
-        elif code in _SIGNATURE_FAILURES:
-            signature = Step("signature", False, _("The link was signed for another transcript"))
-        else:
-            signature = Step("signature", True, _("Signed with the school's Ed25519 key %(kid)s", kid=t.key_id))
-    steps = [fmt, signature]
-    if fmt.ok is False or signature.ok is False:
-        steps.append(Step("issuer_key", None, earlier))
-    elif code == "unknown_key" or view.key_problem == "unknown_key":
-        steps.append(Step("issuer_key", False, _("Signed with a key that is not one of the school's")))
-    elif view.key_problem == "key_revoked":
-        steps.append(Step("issuer_key", False, view.reason))
-    else:
-        steps.append(Step("issuer_key", True,
-                          _("Key %(kid)s is one of the school's published keys and not revoked", kid=t.key_id)))
-    if any(step.ok is False for step in steps):
-        steps += [Step("status", None, earlier), Step("validity", None, earlier)]
-        return tuple(steps)
-    steps.append(_status_step(view))
-    if steps[-1].ok is False:
-        steps.append(Step("validity", None, earlier))
-    elif view.issued_in_future:
-        steps.append(Step("validity", False, _("Issued on %(day)s, a date still to come",
-                                               day=view.snapshot.issued_on)))
-    else:
-        steps.append(Step("validity", True, _("Issued on %(day)s, not in the future", day=view.snapshot.issued_on)))
-    return tuple(steps)
-
-
-def _status_step(view: PublicView) -> Step:
-    t = view.transcript
-    if view.status == TranscriptStatus.REVOKED:
-        return Step("status", False, _("Revoked: %(reason)s", reason=t.revoke_reason or view.reason))
-    if view.status == TranscriptStatus.SUPERSEDED:
-        detail = _("Genuine as of its issue date; a newer transcript was issued on %(day)s",
-                   day=to_local(t.superseded_at).date() if t.superseded_at else "—")
-    elif view.status == TranscriptStatus.AMENDED:
-        detail = _("Issued by us; the school has since withdrawn records it carries")
-    else:
-        detail = _("Valid: the student's latest transcript")
-    if not view.open:
-        detail = " · ".join([detail, _("The public check of this transcript is closed; you see it through a "
-                                       "share link or as its holder.")])
-    elif view.public_until is not None:
-        detail = " · ".join([detail, _("The holder keeps the public check open until %(day)s",
-                                       day=view.public_until)])
-    return Step("status", True, detail)
 
 
 # Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
@@ -464,7 +364,7 @@ _ring_seen: dict[str, tuple[float, credentials.KeyRing]] = {}
 RING_RECHECK_SECONDS = 1.0
 
 
-def _verification_ring(kid: str | None = None) -> credentials.KeyRing:
+def verification_ring(kid: str | None = None) -> credentials.KeyRing:
     """The key ring, re-read at most once a second, or at once for a key id it lacks."""
     directory = current_app.config["SIGNING_KEY_DIR"]
     seen = _ring_seen.get(directory)
@@ -493,7 +393,7 @@ def key_revoked_reason(ring: credentials.KeyRing, key_id: str, issued_at) -> str
 
 def _check_link(link: str, state: TranscriptState) -> tuple[bool, str, str]:
     """(genuine, reason, the verifier's code) of a presented link, for this transcript."""
-    ring = _verification_ring(state.key_id)
+    ring = verification_ring(state.key_id)
     key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys), tuple(sorted(ring.revocations.items())))
     cached = _link_verdicts.get(key)
     if cached is None:
@@ -517,7 +417,7 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
     state = transcript_state(bind, serial)
     view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state),
                       open=holder.is_open(state.public, state.public_until), shared=shared)
-    ring = _verification_ring(state.key_id)
+    ring = verification_ring(state.key_id)
     revoked_key = key_revoked_reason(ring, state.key_id, state.issued_at)
     if revoked_key is not None:
         view.status, view.reason = TranscriptStatus.REVOKED.value, revoked_key
@@ -544,110 +444,3 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
 def closed_note() -> str:
     """What a closed check says, in the reader's language (the page says the same)."""
     return _("The holder has closed the public check of this transcript.")
-
-
-@dataclass
-class UploadVerdict:
-    genuine: bool
-    status: str | None
-    serial: str | None
-    reason: str
-    transcript: Transcript | None = None
-    # A copy of this serial's transcript that is not the signed file (saved again by another
-    # program): its content is the one issued, its file is not; `original_url` is its /v/ page.
-    copy_of: str | None = None
-    original_url: str | None = None
-
-
-def pdf_signature_problem(data: bytes) -> str | None:
-    """Why the file's PAdES signature fails pyHanko's check (intact, by the school's certificate,
-    covering the whole file), or None. Files issued before PAdES carry none: for them the stored
-    hash is the whole check."""
-    if not credentials.pades.has_pades_signature(data):
-        return None
-    check = credentials.check_pades(data, trust_roots())
-    if check.ok:
-        return None
-    if check.code == "untrusted":
-        return _("The file's PDF signature is not by the school's certificate")
-    return _("The file's PDF signature does not cover the file as it is: it was changed after signing")
-
-
-def verify_upload(session: Session, data: bytes, *, everything: bool = False) -> UploadVerdict:
-    """Is this file byte for byte a PDF we issued? Never raises on bad input.
-
-    While the holder has closed the public check, the answer adds nothing the file does not
-    say itself (no withdrawn records, no revocation reason) and says the check is closed;
-    `everything` is the operator's command line, which always sees all.
-    """
-    digest = hashlib.sha256(data).hexdigest()
-    transcript = session.execute(
-        select(Transcript).where(Transcript.pdf_sha256 == digest)
-    ).scalar_one_or_none()
-    if transcript is not None:
-        broken = pdf_signature_problem(data)
-        if broken is not None:
-            return UploadVerdict(False, transcript.status, transcript.serial, broken, transcript)
-        reason = {
-            TranscriptStatus.VALID: _("Byte-for-byte the file we issued"),
-            TranscriptStatus.SUPERSEDED: _("Issued by us; a newer one exists"),
-            TranscriptStatus.AMENDED: _("Issued by us; the school has since withdrawn records it carries"),
-            TranscriptStatus.REVOKED: _("Revoked: %(reason)s", reason=transcript.revoke_reason),
-        }[TranscriptStatus(transcript.status)]
-        revoked_key = key_revoked_reason(_verification_ring(transcript.key_id), transcript.key_id,
-                                         transcript.issued_at)
-        if revoked_key is not None:
-            return UploadVerdict(False, TranscriptStatus.REVOKED.value, transcript.serial, revoked_key, transcript)
-        # The holder closed the check: the verdict, nothing the file does not say itself.
-        if not everything and not holder.is_open(transcript.public, transcript.public_until):
-            reason = " · ".join([_("Issued by us") if transcript.status != TranscriptStatus.REVOKED
-                                 else _("Revoked"), closed_note()])
-            return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,
-                                 transcript.serial, reason, transcript)
-        if transcript.status != TranscriptStatus.REVOKED:
-            reason = " · ".join([reason, *withdrawal_notes(session, transcript)])
-        return UploadVerdict(transcript.status != TranscriptStatus.REVOKED, transcript.status,
-                             transcript.serial, reason, transcript)
-    serial = None
-    try:
-        snapshot, link = credentials.extract_embedded(data)
-        serial = snapshot.serial
-    except Exception:  # noqa: BLE001 — any unreadable file is simply not ours
-        return UploadVerdict(False, None, None, _("Not a transcript this service issued"))
-    known = session.execute(select(Transcript).where(Transcript.serial == serial)).scalar_one_or_none()
-    if known is None:
-        return UploadVerdict(False, None, serial, _("No transcript with this serial was issued"))
-    if _is_copy_of(snapshot, link, known):
-        original = f"{current_app.config['PUBLIC_BASE_URL']}/v/{known.serial}"
-        return UploadVerdict(
-            False, known.status, known.serial,
-            _("A copy of transcript %(serial)s, not the signed file: it was saved again after it was "
-              "issued, so what it shows is not vouched for. The signed original can be checked at %(url)s",
-              serial=known.serial, url=original),
-            known, copy_of=known.serial, original_url=original)
-    return UploadVerdict(False, known.status, serial,
-                         _("The file was changed after it was issued"), known)
-
-
-def _is_copy_of(snapshot: credentials.Snapshot, link: str, transcript: Transcript) -> bool:
-    """The file carries exactly the transcript's content: its snapshot's digest is the stored one
-    and its link is signed by our key for that serial and digest."""
-    if credentials.snapshot_digest(snapshot) != transcript.digest:
-        return False
-    ring = _verification_ring(transcript.key_id)
-    verdict = credentials.verify_link(link, ring.public_keys(), expected_digest=transcript.digest)
-    return verdict.genuine and verdict.serial == transcript.serial
-
-
-def withdrawal_notes(session: Session, transcript: Transcript) -> list[str]:
-    """One sentence per withdrawn record, for the upload check and the CLI."""
-    found = withdrawals(session, transcript.id)
-    if not found:
-        return []
-    hours = sum((w.hours for w in found), Decimal("0"))
-    notes = [_("Withdrawn after issue: %(hours)s h no longer certified, %(still)s h still are.",
-               hours=hours, still=Decimal(transcript.total_hours) - hours)]
-    notes += [_("%(activity)s (%(hours)s h), withdrawn on %(date)s. Reason: %(reason)s", activity=w.activity,
-                hours=w.hours, date=to_local(w.revoked_at).strftime("%Y-%m-%d"), reason=w.reason)
-              for w in found]
-    return notes

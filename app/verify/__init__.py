@@ -26,7 +26,7 @@ import credentials.vc
 from app import i18n, permissions
 from app.extensions import csrf, db, limiter
 from app.lru import LRU
-from app.services import holder, transcripts, verifiable, verification
+from app.services import holder, transcripts, upload_check, verifiable, verification
 from app.services.errors import NotFound
 from credentials.snapshot import LEVELS, MODULES, ROLES
 
@@ -231,7 +231,7 @@ def upload():
     expected = (request.form.get("serial") or "").strip() or None
     if file is None or not file.filename:
         return render_template("verify/landing.html", error=_("Choose a PDF file")), 422
-    verdict = verification.verify_upload(db.session, file.read())
+    verdict = upload_check.verify_upload(db.session, file.read())
     mismatch = expected is not None and verdict.serial not in (None, expected)
     return render_template("verify/upload.html", verdict=verdict, expected=expected,
                            mismatch=mismatch, filename=file.filename)

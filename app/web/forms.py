@@ -5,6 +5,9 @@ record (lengths, ranges, lifecycles, who may act) is the services' and comes bac
 `Invalid.fields`, which the views put next to the same-named fields.
 Labels, hints and messages are English message ids (lazy_gettext: they are read at render
 time, in the reader's language).
+
+One module, though long: every form of the site, one small class each, sharing the field
+helpers above; views import them by name.
 """
 
 from __future__ import annotations

@@ -184,3 +184,26 @@ def test_unknown_status_list_is_404(client, issued):
     assert client.get("/status/1").status_code == 200
     assert client.get("/status/0").status_code == 404
     assert client.get("/status/99").status_code == 404
+
+
+def test_a_status_position_taken_by_a_concurrent_issue_is_a_409_and_changes_nothing(client, make, session,
+                                                                                    issued, monkeypatch):
+    from sqlalchemy import func, select
+
+    from app.models import AuditEvent, Transcript
+    from app.services import transcripts
+
+    w, student, serial = issued
+    taken = session.execute(select(Transcript.status_list_index).where(Transcript.serial == serial)).scalar()
+    make.participation(make.activity(w.club, title="读书会"), student, status="certified",
+                       certifier=w.advisor)  # something new to issue
+    session.commit()
+    before = (session.execute(select(func.count(Transcript.id))).scalar(),
+              session.execute(select(func.count(AuditEvent.id))).scalar())
+    monkeypatch.setattr(transcripts, "new_status_index", lambda _session: taken)  # as if it raced us
+    response = client.post(f"/api/v1/students/{student.student_no}/transcripts", headers=make.token(student))
+    assert response.status_code == 409, response.get_json()
+    session.expire_all()
+    assert (session.execute(select(func.count(Transcript.id))).scalar(),
+            session.execute(select(func.count(AuditEvent.id))).scalar()) == before
+    assert session.execute(select(Transcript.status).where(Transcript.serial == serial)).scalar() == "valid"

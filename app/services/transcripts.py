@@ -293,20 +293,22 @@ def issue_or_current(session: Session, actor: User | None, student_no: str) -> t
         old.status = TranscriptStatus.SUPERSEDED
         old.superseded_at = issued_at
     session.flush()
-    session.add(transcript)
-    session.flush()
-    # Which records it carries, so a later withdrawal finds every transcript it must amend.
-    session.add_all(TranscriptRecord(transcript_id=transcript.id, participation_id=p.id) for p in records)
-    session.add_all(TranscriptClaim(transcript_id=transcript.id, claim_id=c.id) for c in claims)
-    for old in earlier:
-        old.superseded_by_id = transcript.id
-        append_event(session, actor, "transcript.supersede", "transcript", old.serial,
-                     {"by": transcript.serial})
-    append_event(session, actor, "transcript.issue", "transcript", serial, {
-        "student_no": student.student_no, "digest": digest, "key_id": ring.active.kid,
-        "pdf_sha256": transcript.pdf_sha256, "records": len(records), "claims": len(claims),
-    })
+    # A concurrent issue may take the same serial or status-list position first: a 409 to try
+    # again, not a 500, and nothing of this one stays.
     try:
+        session.add(transcript)
+        session.flush()
+        # Which records it carries, so a later withdrawal finds every transcript it must amend.
+        session.add_all(TranscriptRecord(transcript_id=transcript.id, participation_id=p.id) for p in records)
+        session.add_all(TranscriptClaim(transcript_id=transcript.id, claim_id=c.id) for c in claims)
+        for old in earlier:
+            old.superseded_by_id = transcript.id
+            append_event(session, actor, "transcript.supersede", "transcript", old.serial,
+                         {"by": transcript.serial})
+        append_event(session, actor, "transcript.issue", "transcript", serial, {
+            "student_no": student.student_no, "digest": digest, "key_id": ring.active.kid,
+            "pdf_sha256": transcript.pdf_sha256, "records": len(records), "claims": len(claims),
+        })
         session.flush()
     except IntegrityError:
         session.rollback()

@@ -100,8 +100,35 @@ def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True, eq=False)
-class SigningKey:
+class _KeyId:
+    """What a signing key and its public part share: the JWK, checking a signature, and being
+    the same key exactly when their key ids are equal (a retired key equals the key it was)."""
+
+    kid: str
+    public_key: Ed25519PublicKey
+
+    def public_jwk(self) -> dict[str, str]:
+        return public_jwk(self.public_key)
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        try:
+            self.public_key.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+    def __repr__(self) -> str:  # never print key material
+        return f"{type(self).__name__}(kid={self.kid!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _KeyId) and other.kid == self.kid
+
+    def __hash__(self) -> int:
+        return hash(self.kid)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SigningKey(_KeyId):
     """An Ed25519 private key and its key id."""
 
     private_key: Ed25519PrivateKey
@@ -116,18 +143,8 @@ class SigningKey:
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
-    def public_jwk(self) -> dict[str, str]:
-        return public_jwk(self.public_key)
-
     def sign(self, data: bytes) -> bytes:
         return self.private_key.sign(bytes(data))
-
-    def verify(self, signature: bytes, data: bytes) -> bool:
-        try:
-            self.public_key.verify(signature, data)
-        except InvalidSignature:
-            return False
-        return True
 
     def private_pem(self) -> bytes:
         return self.private_key.private_bytes(
@@ -136,18 +153,9 @@ class SigningKey:
             serialization.NoEncryption(),
         )
 
-    def __repr__(self) -> str:  # never print key material
-        return f"SigningKey(kid={self.kid!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SigningKey | VerifyKey) and other.kid == self.kid
-
-    def __hash__(self) -> int:
-        return hash(self.kid)
-
-
-@dataclass(frozen=True, eq=False)
-class VerifyKey:
+@dataclass(frozen=True, eq=False, repr=False)
+class VerifyKey(_KeyId):
     """The public part of a key, all a retired key keeps: it verifies, it cannot sign."""
 
     public_key: Ed25519PublicKey
@@ -158,28 +166,9 @@ class VerifyKey:
             raise TypeError("VerifyKey needs an Ed25519PublicKey")
         object.__setattr__(self, "kid", key_id(self.public_key))
 
-    def public_jwk(self) -> dict[str, str]:
-        return public_jwk(self.public_key)
-
-    def verify(self, signature: bytes, data: bytes) -> bool:
-        try:
-            self.public_key.verify(signature, data)
-        except InvalidSignature:
-            return False
-        return True
-
     def public_pem(self) -> bytes:
         return self.public_key.public_bytes(serialization.Encoding.PEM,
                                             serialization.PublicFormat.SubjectPublicKeyInfo)
-
-    def __repr__(self) -> str:
-        return f"VerifyKey(kid={self.kid!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SigningKey | VerifyKey) and other.kid == self.kid
-
-    def __hash__(self) -> int:
-        return hash(self.kid)
 
 
 def generate_key() -> SigningKey:

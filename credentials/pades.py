@@ -14,8 +14,11 @@ transcript renders to the same bytes every time:
 
 * the signing time (``/M`` and the CMS) is the snapshot's issue time;
 * RSA with PKCS#1 v1.5 padding has no random input (an ECDSA key signs with RFC 6979);
-* the validation data (the chain, PAdES B-LT) goes into the DSS of the signed revision
-  itself: one update, covered by the signature;
+* the validation data (PAdES B-LT: the chain and, for a bought certificate that names an
+  OCSP responder or a CRL, its revocation status fetched at signing) goes into the DSS of
+  the signed revision itself: one update, covered by the signature (a CRL or an OCSP
+  answer changes from day to day, so only a chain that publishes none signs the same bytes
+  on every day);
 * the update's second ``/ID`` is a digest of the unsigned file; the room reserved for
   the container is a fixed sum of its parts.
 
@@ -411,10 +414,20 @@ async def _sign(data, certificate, signing_time, box, timestamper, reason, locat
     der = serialization.Encoding.DER
     certs = (certificate.cert, *certificate.chain)
 
-    # the DSS (PAdES B-LT): the chain, in the signed revision itself
-    cert_nums = [up.add(f"<< /Length {len(c.public_bytes(der))} >>\nstream\n".encode("ascii")
-                        + c.public_bytes(der) + b"\nendstream") for c in certs]
-    dss = up.add(b"<< /Type /DSS /Certs [" + b" ".join(f"{n} 0 R".encode() for n in cert_nums) + b"] >>")
+    # the DSS (PAdES B-LT): the chain and, for a certificate that names where its revocation
+    # status is published, that status as fetched now, in the signed revision itself
+    ocsps, crls = await _revocation_data(certificate)
+
+    def streams(blobs: Iterable[bytes]) -> bytes:
+        nums = [up.add(f"<< /Length {len(b)} >>\nstream\n".encode("ascii") + b + b"\nendstream") for b in blobs]
+        return b"[" + b" ".join(f"{n} 0 R".encode() for n in nums) + b"]"
+
+    dss_body = b"<< /Type /DSS /Certs " + streams(c.public_bytes(der) for c in certs)
+    if ocsps:
+        dss_body += b" /OCSPs " + streams(ocsps)
+    if crls:
+        dss_body += b" /CRLs " + streams(crls)
+    dss = up.add(dss_body + b" >>")
 
     # room for the signature container: its certificates, the signature value and the signed
     # attributes, with a margin (a fixed sum, so the padding is the same every time; building a
@@ -487,6 +500,52 @@ async def _sign(data, certificate, signing_time, box, timestamper, reason, locat
     return await _document_timestamp(signed, certificate, timestamper)
 
 
+def declares_revocation(cert: x509.Certificate) -> bool:
+    """Whether the certificate names an OCSP responder or a CRL (a bought one does; the
+    self-signed school root :func:`make_school_certificate` makes publishes neither)."""
+    for kind in (x509.CRLDistributionPoints, x509.AuthorityInformationAccess):
+        try:
+            ext = cert.extensions.get_extension_for_class(kind).value
+        except x509.ExtensionNotFound:
+            continue
+        if kind is x509.CRLDistributionPoints or any(
+                d.access_method == x509.AuthorityInformationAccessOID.OCSP for d in ext):
+            return True
+    return False
+
+
+async def _revocation_data(certificate: SchoolCertificate) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """The OCSP responses and CRLs for the signing certificate and the CAs above it, fetched
+    at signing time (DER), so the file carries its own proof that the certificate was not
+    revoked when it signed: a reader checks it without the network, after the certificate
+    expires (with a timestamp, PAdES B-LTA).  Nothing is fetched for a chain that names no
+    revocation source.  A responder that does not answer leaves the file without that proof
+    (logged), rather than stopping the office from issuing."""
+    if not any(declares_revocation(c) for c in (certificate.cert, *certificate.chain)):
+        return (), ()
+    import logging
+
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+
+    ctx = ValidationContext(trust_roots=[_asn1(r) for r in certificate.roots],
+                            other_certs=[_asn1(c) for c in certificate.chain],
+                            allow_fetching=True, revocation_mode="soft-fail")
+    try:
+        await CertificateValidator(_asn1(certificate.cert), validation_context=ctx).async_validate_usage(
+            {"digital_signature"})
+    except (PathBuildingError, PathValidationError) as exc:
+        raise ValueError(f"the signing certificate does not validate: {exc}") from exc
+    finally:
+        await ctx.aclose()
+    ocsps = tuple(o.dump() for o in ctx.ocsps)
+    crls = tuple(c.dump() for c in ctx.crls)
+    if not ocsps and not crls:
+        logging.getLogger(__name__).warning(
+            "no revocation status could be fetched for the signing certificate; the PDF carries none")
+    return ocsps, crls
+
+
 async def _document_timestamp(data: bytes, certificate: SchoolCertificate, timestamper) -> bytes:
     """PAdES B-LTA: a document timestamp over the signed file, by pyHanko (a timestamped
     file is not reproducible anyway, so its writer's clock and random /ID do no harm)."""
@@ -499,13 +558,23 @@ async def _document_timestamp(data: bytes, certificate: SchoolCertificate, times
     return out.getvalue()
 
 
-def _context(roots: Iterable[x509.Certificate], moment: dt.datetime):
+def _context(roots: Iterable[x509.Certificate], moment: dt.datetime, reader=None):
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko.sign.validation.errors import NoDSSFoundError
     from pyhanko_certvalidator import ValidationContext
 
-    # offline: no revocation fetching (a self-signed school root publishes none; the verdict
-    # must not depend on the network)
-    return ValidationContext(trust_roots=[_asn1(r) for r in roots], moment=moment, allow_fetching=False,
-                             revocation_mode="soft-fail")
+    # Offline: the verdict must not depend on the network.  The revocation status the file
+    # carries (its DSS) is checked: a certificate it shows revoked before the signing time
+    # fails; a chain that publishes no status (the self-signed school root) is not failed
+    # for the lack of one.
+    kwargs = dict(trust_roots=[_asn1(r) for r in roots], moment=moment, allow_fetching=False,
+                  revocation_mode="soft-fail")
+    if reader is not None:
+        try:
+            return DocumentSecurityStore.read_dss(reader).as_validation_context(kwargs)
+        except NoDSSFoundError:  # a file signed before the chain went into its DSS
+            pass
+    return ValidationContext(**kwargs)
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -597,7 +666,7 @@ def _check_pades(data: bytes, roots: Sequence[x509.Certificate]) -> PadesCheck:
     # A signature outlives its certificate through the timestamp's time (B-LTA); without
     # one, the certificate is checked at the signing time the signature states.
     moment = claimed or dt.datetime.now(dt.UTC)
-    ctx = _context(roots, moment)
+    ctx = _context(roots, moment, reader)
     status = _run(async_validate_pdf_signature(sig, signer_validation_context=ctx, ts_validation_context=ctx))
     signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
     common = dict(signer=signer, signing_time=claimed, coverage=status.coverage.name if status.coverage else "",

@@ -148,6 +148,8 @@ class Activity(db.Model):
         # The catalogue: approved activities, upcoming first.
         Index("ix_activity_status_starts", "status", "starts_at"),
         Index("ix_activity_club_term", "club_id", "term"),
+        # Open check-ins and the activities still to complete: by status, ending first.
+        Index("ix_activity_status_ends", "status", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -251,6 +253,9 @@ class Participation(db.Model):
         # Progress and the requirements report (#15) sum a student's certified hours by the
         # activity's module and year: covering, so the records themselves are not read.
         Index("ix_participation_student_hours", "student_id", "status", "activity_id", "hours"),
+        # The sign-off queue: the records still waiting, per activity.
+        Index("ix_participation_recorded_activity", "activity_id",
+              sqlite_where=text("status = 'recorded'"), postgresql_where=text("status = 'recorded'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,20 +1,38 @@
 """Transactions on SQLite and PostgreSQL alike: serialising writers, unique clashes.
 
-PostgreSQL honours SELECT … FOR UPDATE; SQLite ignores it. A no-op UPDATE of the row takes
-a row lock on PostgreSQL and the database write lock on SQLite, so a read that follows it
-in the same transaction cannot be overtaken by another writer.
+PostgreSQL honours SELECT … FOR UPDATE (a row lock, no new row version); SQLite ignores it,
+so there a no-op UPDATE of the row takes the database write lock. Either way a read that
+follows it in the same transaction cannot be overtaken by another writer. The UPDATE sets a
+plain column, never the key: SQLite re-checks every foreign key pointing at a row whose key
+is assigned, even to itself (for a user, a scan of each unindexed referencing column).
 """
 
 from __future__ import annotations
 
+import functools
+
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 
 def lock_row(session: Session, model, row_id: int) -> None:
-    session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(model.id).where(model.id == row_id).with_for_update())
+        return
+    column = _plain_column(model.__table__)
+    session.execute(update(model).where(model.id == row_id).values({column.name: column}))
+
+
+@functools.cache
+def _plain_column(table):
+    """A column no key or foreign key involves (assigning it to itself checks nothing)."""
+    referenced = {fk.column for t in table.metadata.tables.values() for fk in t.foreign_keys}
+    for column in table.columns:
+        if not (column.primary_key or column.foreign_keys or column in referenced or column.unique):
+            return column
+    raise TypeError(f"{table.name} has no plain column to lock its rows with")
 
 
 def flush_unique(session: Session, message: str, field: str) -> None:

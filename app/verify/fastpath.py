@@ -57,7 +57,7 @@ class VerifyFastPath:
 
     def _cached_page(self, environ, path: str, query: str) -> str | None:
         from app.extensions import db
-        from app.verify import COUNTED, cached_page, presented_link, signed_query, verify_budget_allows
+        from app.verify import COUNTED, VIEW, cached_page, presented_link, signed_query, verify_budget_allows
 
         language = self.language(environ)
         presented = presented_link(self.app.config["PUBLIC_BASE_URL"], path, query)
@@ -73,4 +73,7 @@ class VerifyFastPath:
                 view = verification.public_view(db.engine, serial, link)
             except NotFound:
                 return None
-            return cached_page(view, language, key)
+            html = cached_page(view, language, key)
+            if html is None:  # the view renders it: with this state, not read and checked twice
+                environ[VIEW] = (serial, link, view)
+            return html

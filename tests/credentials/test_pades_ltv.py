@@ -9,7 +9,6 @@ time after the certificate has expired.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import http.server
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credentials import SchoolCertificate, check_pades, make_link, render_pdf, snapshot_digest
-from credentials.pades import _asn1, declares_revocation
+from credentials.pades import _asn1, _run, declares_revocation
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 
 from .conftest import ZH
@@ -175,7 +174,7 @@ def _long_term_verdict(pdf: bytes, root: x509.Certificate, at: dt.datetime):
             online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY)))
     reader = PdfFileReader(io.BytesIO(pdf))
     timing = ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=True)
-    return asyncio.run(ades_lta_validation(reader.embedded_regular_signatures[0], spec, timing_info=timing))
+    return _run(ades_lta_validation(reader.embedded_regular_signatures[0], spec, timing_info=timing))
 
 
 def test_a_bought_certificates_revocation_status_is_fetched_into_the_file(authority, key):

@@ -152,13 +152,14 @@ def verify(serial):
     key = (view.version, i18n.current())
     body = _bodies.get(key)
     if body is None:
-        body = VerificationSchema().dump(view)
+        body = _VERIFICATION.dump(view)
         _bodies.put(key, body)
     return jsonify(body)
 
 
 # Dumped bodies keyed by everything they show that can change (PublicView.version) and the language.
 _bodies = LRU(512)
+_VERIFICATION = VerificationSchema()  # made once: a schema's fields are deep-copied per instance
 
 
 @blp.route("/verify/pdf", methods=["POST"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.models import TranscriptStatus
 from app.timeutil import to_local
@@ -20,10 +21,13 @@ if TYPE_CHECKING:
 STEP_NAMES = ("format", "signature", "issuer_key", "status", "validity")
 
 
+_LABELS = {"format": _l("Format"), "signature": _l("Signature"), "issuer_key": _l("Issuer key"),
+           "status": _l("Status"), "validity": _l("Validity")}
+
+
 def step_label(name: str) -> str:
-    """A step's name in the reader's language."""
-    return {"format": _("Format"), "signature": _("Signature"), "issuer_key": _("Issuer key"),
-            "status": _("Status"), "validity": _("Validity")}[name]
+    """A step's name in the reader's language (the one asked for translated, not all five)."""
+    return str(_LABELS[name])
 
 
 @dataclass(frozen=True)

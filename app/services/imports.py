@@ -18,14 +18,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, any_, bindparam, func, insert, literal_column, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,9 +37,10 @@ from app.services.audit import append_event
 from app.services.classes import cohort_problem
 from app.services.csv_headers import COHORT_SUFFIX, HEADERS, ROLE_NAMES
 from app.services.errors import Conflict, Forbidden, Invalid
+from app.services.sql_lists import one_of
 from app.timeutil import utcnow
 
-MAX_ROWS = 5000  # an activity's participants
+MAX_ROWS = 20_000  # an activity's participants (a school-wide event: the whole intake)
 ROSTER_MAX_ROWS = 50_000  # a school's students
 
 @dataclass
@@ -233,23 +233,10 @@ class RosterImport:
 
 
 def _taken(session: Session, column, values: set[str]) -> set[str]:
-    """Which of these values the column already holds: one statement, however many values.
-
-    A plain IN list would bind one parameter per value (and hit the drivers' limits near
-    30,000); an array on PostgreSQL and a JSON array on SQLite keep it to one parameter.
-    """
+    """Which of these values the column already holds: one statement, however many values."""
     if not values:
         return set()
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        wanted = column == any_(bindparam("wanted", sorted(values), type_=ARRAY(String)))
-    else:
-        listed = select(literal_column("value")).select_from(
-            func.json_each(bindparam("wanted", json.dumps(sorted(values), ensure_ascii=False)))
-        )
-        wanted = column.in_(listed)
-    return set(session.execute(select(column).where(wanted)).scalars())
+    return set(session.execute(select(column).where(one_of(session, column, values))).scalars())
 
 
 def _same_as(lines: list[int], line: int) -> str:

@@ -113,6 +113,10 @@ def from_environment(instance_path: Path) -> dict:
         # A leader's late entry for a failed scan: up to this many days after the end.
         "LATE_ENTRY_DAYS": int(env.get("LATE_ENTRY_DAYS", "7")),
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "").strip().lower() in ("1", "true", "yes", "on"),  # port 465
+        # The graduation batch (services/batches): students per chunk a worker claims, and how long a
+        # claimed chunk may go without a heartbeat before another worker takes it over (its worker died).
+        "BATCH_CHUNK_SIZE": int(env.get("BATCH_CHUNK_SIZE", "20")),
+        "BATCH_CLAIM_TIMEOUT_S": int(env.get("BATCH_CLAIM_TIMEOUT_S", "60")),
     }
 
 

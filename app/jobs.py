@@ -1,4 +1,5 @@
-"""The job queue (Huey): the e-mail copy of each notification, and the organizers' daily digest.
+"""The job queue (Huey): the e-mail copy of each notification, the organizers' daily digest, and the
+graduation batch's chunks (services/batches: one job per chunk; a job claims chunks until none is left).
 
 One Huey per app, from JOB_QUEUE_URL: `sqlite:///path` (SqliteHuey: one machine, `make run`)
 or `redis://…` (RedisHuey: production, shared by every instance). It is made on first use, so an
@@ -15,6 +16,8 @@ server does not take raises in the task, and Huey tries it again (RETRIES, JOB_R
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,6 +39,8 @@ DIGEST_AT = (8, 0)  # the organizers' digest: every day at 08:00 in the school's
 WORKERS = 2
 # session.info: the notifications this transaction made, to be mailed once it commits.
 _TO_MAIL = "notifications_to_mail"
+# session.info: the graduation batches this transaction started or resumed (id → jobs), queued once it commits.
+_TO_RUN = "batches_to_run"
 SCHEMES = ("sqlite", "redis", "rediss")
 
 
@@ -92,7 +97,12 @@ class Jobs:
             with app.app_context():
                 send_digests()
 
-        self.mail_task, self.digest_task = mail_task, digest_task
+        @huey.task(name="run_graduation_batch")
+        def batch_task(batch_id: int) -> None:
+            with app.app_context():
+                run_graduation_batch(batch_id)
+
+        self.mail_task, self.digest_task, self.batch_task = mail_task, digest_task, batch_task
         return huey
 
     def enqueue_mail(self, notification_ids: list[int]) -> None:
@@ -104,6 +114,20 @@ class Jobs:
         except Exception:
             log.exception("job queue %s: %d notification e-mail(s) not queued",
                           safe_url(self.app.config["JOB_QUEUE_URL"]), len(notification_ids))
+
+    def enqueue_batch(self, batch_id: int, jobs: int, delay: float | None = None) -> None:
+        """`jobs` jobs of the batch (one per chunk), or one delayed re-check; a queue that cannot be reached is
+        logged, never raised: the batch stays queued, and resuming it (page, API, CLI) queues it again."""
+        try:
+            huey = self.huey
+            if delay is not None:
+                self.batch_task.schedule((batch_id,), delay=delay)
+                return
+            for _ in range(max(jobs, 1)):
+                huey.enqueue(self.batch_task.s(batch_id))
+        except Exception:
+            log.exception("job queue %s: graduation batch %s not queued", safe_url(self.app.config["JOB_QUEUE_URL"]),
+                          batch_id)
 
     def consumer(self, workers: int = WORKERS, **options):
         """A Huey consumer of this app's queue, with the periodic tasks (the digest)."""
@@ -151,6 +175,29 @@ def send_digests() -> int:
     return made
 
 
+def worker_name() -> str:
+    """Who claims a chunk: host, process and thread (the chunk's `claimed_by`)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_graduation_batch(batch_id: int) -> int:
+    """One job of a graduation batch: claim and issue chunks until none is left (services/batches.work
+    commits per student); then, if other workers still hold chunks, one delayed job to look again in case
+    they died."""
+    from app.services import batch_work
+
+    try:
+        finished = batch_work.work(db.session, batch_id, worker_name())
+        delay = batch_work.needs_recheck(db.session, batch_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if delay is not None:
+        jobs_of(current_app).enqueue_batch(batch_id, 1, delay=delay)
+    return finished
+
+
 # ---- enqueued after the commit ---------------------------------------------------------------
 
 def mail_after_commit(session: Session, notification_id: int) -> None:
@@ -158,23 +205,33 @@ def mail_after_commit(session: Session, notification_id: int) -> None:
     session.info.setdefault(_TO_MAIL, {})[notification_id] = None  # a dict: ordered, no twice
 
 
+def run_batch_after_commit(session: Session, batch_id: int, jobs: int) -> None:
+    """Queue the batch's jobs once the transaction that started (or resumed) it commits."""
+    session.info.setdefault(_TO_RUN, {})[batch_id] = jobs
+
+
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint: the outer transaction may still roll back
         return
     ids = list(session.info.pop(_TO_MAIL, None) or ())
-    if not ids:
+    batches = dict(session.info.pop(_TO_RUN, None) or {})
+    if not ids and not batches:
         return
     try:
         jobs: Jobs = current_app.extensions["jobs"]
     except Exception:  # no app context: nobody to mail for
         log.exception("job queue: no app to queue %d notification e-mail(s)", len(ids))
         return
-    jobs.enqueue_mail(ids)
+    if ids:
+        jobs.enqueue_mail(ids)
+    for batch_id, count in batches.items():
+        jobs.enqueue_batch(batch_id, count)
 
 
 def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction: its notifications are gone
         session.info.pop(_TO_MAIL, None)
+        session.info.pop(_TO_RUN, None)
 
 
 def init_app(app: Flask) -> None:

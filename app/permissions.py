@@ -189,3 +189,8 @@ def can_view_dashboard(actor: User | None) -> bool:
 def can_run_year_end(actor: User | None) -> bool:
     """The yearly certification (学年认定) is the office's."""
     return is_admin(actor)
+
+
+def can_run_batches(actor: User | None) -> bool:
+    """Start, watch, cancel and download a graduation batch: the Youth League office (admin) and the command line."""
+    return is_admin(actor)

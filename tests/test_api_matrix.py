@@ -32,6 +32,7 @@ from app.models import (
     Claim,
     Club,
     CreditModule,
+    GraduationBatch,
     Membership,
     Notification,
     Participation,
@@ -46,7 +47,7 @@ from app.models import (
     YearGrade,
     club_leader,
 )
-from app.services import appeals, check_in, claims, credit_rules, holder, transcripts, year_end
+from app.services import appeals, batch_work, batches, check_in, claims, credit_rules, holder, transcripts, year_end
 from app.services.evidence import Upload
 from app.services.notifications import notify
 from app.timeutil import utcnow
@@ -86,6 +87,7 @@ class World:
     appeal: Appeal | None = None  # the participant's open appeal of their rejected record
     serial: str = ""  # the participant's issued transcript, if the route needs it
     share_id: int = 0  # a live share link of that transcript
+    batch_id: int = 0  # a graduation batch of the unit, if the route needs it
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Route:
     transcript: bool = False          # the participant holds an issued transcript with a share link
     multipart: bool = False           # the body is a form with files, not JSON
     raw: bool = False                 # a success answers a file, not JSON
+    batch: str | None = None          # a graduation batch of the unit: "queued", "cancelled" or "done"
     probe: Callable[[World], object] | None = None  # what a success changes
     bugs: dict[str, str] = field(default_factory=dict)  # actor -> known bug (strict xfail)
 
@@ -462,6 +465,29 @@ ROUTES += [
 ]
 CREDENTIAL_RULES = {"/api/v1/transcripts/<serial>/credential"}
 
+# The graduation batch (issue 17): the office's alone.
+ROUTES += [
+    Route("batch-start", "POST", "/api/v1/batches/transcripts", lambda w: "/api/v1/batches/transcripts",
+          grant(202, "admin"), body=lambda w, a: {"unit_id": w.unit.id}, record_status="certified",
+          probe=lambda w: _count(GraduationBatch)),
+    Route("batches", "GET", "/api/v1/batches", lambda w: "/api/v1/batches", grant(200, "admin")),
+    Route("batch", "GET", "/api/v1/batches/<int:batch_id>", lambda w: f"/api/v1/batches/{w.batch_id}",
+          grant(200, "admin"), record_status="certified", batch="queued"),
+    Route("batch-cancel", "POST", "/api/v1/batches/<int:batch_id>/cancel",
+          lambda w: f"/api/v1/batches/{w.batch_id}/cancel", grant(200, "admin"), record_status="certified",
+          batch="queued", probe=lambda w: _batch_status(w)),
+    Route("batch-resume", "POST", "/api/v1/batches/<int:batch_id>/resume",
+          lambda w: f"/api/v1/batches/{w.batch_id}/resume", grant(202, "admin"), record_status="certified",
+          batch="cancelled", probe=lambda w: _batch_status(w)),
+    Route("batch-zip", "GET", "/api/v1/batches/<int:batch_id>/zip", lambda w: f"/api/v1/batches/{w.batch_id}/zip",
+          grant(200, "admin"), record_status="certified", batch="done", raw=True),
+]
+BATCH_RULES = {"/api/v1/batches/transcripts"}
+
+
+def _batch_status(w: World):
+    return db.session.execute(select(GraduationBatch.status).where(GraduationBatch.id == w.batch_id)).scalar_one()
+
 
 def _public_of(w: World):
     return db.session.execute(select(Transcript.public).where(Transcript.serial == w.serial)).scalar_one()
@@ -469,7 +495,7 @@ def _public_of(w: World):
 MATRIX_ROUTES = len(ROUTES)
 MATRIX_ACTORS = len(ACTORS)
 MATRIX_SIZE = MATRIX_ROUTES * MATRIX_ACTORS  # cells per backend
-SUCCESS = {200, 201, 204}
+SUCCESS = {200, 201, 202, 204}
 
 
 def _cases():
@@ -563,8 +589,16 @@ def build_world(route: Route) -> World:
         serial = transcripts.issue_transcript(db.session, None, people["student"].student_no).serial
         share_id = holder.create_share(db.session, people["student"], serial).share.id
     db.session.commit()
+    batch_id = 0
+    if route.batch:
+        batch_id = batches.start_batch(db.session, people["admin"], unit_id=unit.id).id
+        if route.batch == "cancelled":
+            batches.cancel_batch(db.session, people["admin"], batch_id)
+        db.session.commit()
+        if route.batch == "done":
+            batch_work.work(db.session, batch_id, "matrix")
     return World(unit, club, other_club, activity, record, third, people, member, notification, claim, appeal,
-                 serial, share_id)
+                 serial, share_id, batch_id)
 
 
 def _headers(actor: str, w: World) -> dict[str, str]:
@@ -622,7 +656,7 @@ def test_matrix_size_and_coverage(app):
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/") and (
-            rule.rule in HOLDER_RULES | CREDENTIAL_RULES or not any(s in rule.rule for s in later_issues))
+            rule.rule in HOLDER_RULES | CREDENTIAL_RULES | BATCH_RULES or not any(s in rule.rule for s in later_issues))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert served - in_table == set(), "API routes missing from the matrix"

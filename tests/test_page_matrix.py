@@ -27,6 +27,7 @@ from app.models import (
     AuditEvent,
     Claim,
     CreditModule,
+    GraduationBatch,
     Membership,
     Notification,
     Participation,
@@ -40,7 +41,7 @@ from app.models import (
     YearGrade,
     club_leader,
 )
-from app.services import appeals, claims, credit_rules, holder, transcripts
+from app.services import appeals, batch_work, batches, claims, credit_rules, holder, transcripts
 from app.services.evidence import Upload
 from app.services.notifications import notify
 from app.timeutil import utcnow
@@ -76,6 +77,7 @@ class World:
     share_id: int = 0     # a live share link of the student's transcript
     share_token: str = ""
     link_path: str = ""   # the path of the transcript's QR link (/V/<serial>/<digits>)
+    batch_id: int = 0     # a finished graduation batch of the unit (the student's transcript in its ZIP)
 
 
 def build_world() -> World:
@@ -120,10 +122,13 @@ def build_world() -> World:
                                  participation_id=appealed.id, reason="我在场")
     share = holder.create_share(db.session, people["student"], transcript.serial, label="HR")
     db.session.commit()
+    batch_id = batches.start_batch(db.session, people["admin"], unit_id=unit.id).id
+    db.session.commit()
+    batch_work.work(db.session, batch_id, "page-matrix")
     people = {k: SimpleNamespace(id=u.id, username=u.username, student_no=u.student_no) for k, u in people.items()}
     return World(people, club.id, activity.id, draft.id, record.id, transcript.serial, people["student"].id,
                  member.id, notification.id, upcoming.id, claim.id, rejected.id, appeal.id, share.share.id, share.token,
-                 urlsplit(transcript.link).path)
+                 urlsplit(transcript.link).path, batch_id)
 
 
 
@@ -165,6 +170,12 @@ PAGES: list[Page] = [
     Page("/admin/people/import/template.csv", lambda w: "/admin/people/import/template.csv", grant("admin")),
     Page("/admin/classes", lambda w: "/admin/classes", grant("admin")),
     Page("/admin/transcripts", lambda w: "/admin/transcripts", grant("admin")),
+    Page("/admin/batches", lambda w: "/admin/batches", grant("admin")),
+    Page("/admin/batches/<int:batch_id>", lambda w: f"/admin/batches/{w.batch_id}", grant("admin")),
+    Page("/admin/batches/<int:batch_id>/progress.json", lambda w: f"/admin/batches/{w.batch_id}/progress.json",
+         grant("admin")),
+    Page("/admin/batches/<int:batch_id>/transcripts.zip", lambda w: f"/admin/batches/{w.batch_id}/transcripts.zip",
+         grant("admin")),
     Page("/admin/audit", lambda w: "/admin/audit", grant("admin")),
     Page("/admin/audit.csv", lambda w: "/admin/audit.csv", grant("admin")),
     Page("/organizer", lambda w: "/organizer", grant(*ORGANIZERS)),
@@ -308,6 +319,11 @@ ACTIONS: list[Action] = [
            lambda w: f"/transcripts/{w.serial}/shares/{w.share_id}/withdraw",
            ("admin", "advisor", "leader", "other_student")),
     Action("/logout", lambda w: "/logout", ()),
+    # the graduation batch: the office's
+    Action("/admin/batches/<int:batch_id>/cancel", lambda w: f"/admin/batches/{w.batch_id}/cancel",
+           ("advisor", "leader", "student")),
+    Action("/admin/batches/<int:batch_id>/resume", lambda w: f"/admin/batches/{w.batch_id}/resume",
+           ("advisor", "leader", "student")),
     # signing up is a student's own act
     Action("/activities/<int:activity_id>/sign-up", lambda w: f"/activities/{w.upcoming_id}/sign-up",
            ("admin", "advisor")),
@@ -431,6 +447,7 @@ def _state() -> tuple:
         tuple(db.session.execute(select(Transcript.public, Transcript.public_until).order_by(Transcript.id)).all()),
         tuple(db.session.execute(select(TranscriptShare.id, TranscriptShare.withdrawn_at)
                                  .order_by(TranscriptShare.id)).all()),
+        tuple(db.session.execute(select(GraduationBatch.status).order_by(GraduationBatch.id)).scalars()),
     )
 
 

@@ -223,6 +223,7 @@ def init_app(app: Flask) -> None:
         activities,
         audit,
         auth,
+        batches,
         check_in,
         claims,
         classes,
@@ -236,7 +237,7 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (auth, people, classes, clubs, activities, check_in, claims, transcripts, scorecards, audit,
-                   notifications, my_data, rules):
+                   notifications, my_data, rules, batches):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
 

@@ -115,6 +115,10 @@ def transcripts_issue(unit_code, term, student_nos):
 
     from app.services import transcripts
 
+    if unit_code and not term and not student_nos:
+        # A whole unit is the graduation batch's work: idempotent, and the same batch the office's page runs.
+        _run_batch(unit_code=unit_code, class_name=None, cohort=None, now=True, wait=False, resume_id=None)
+        return
     numbers = list(student_nos) or transcripts.students_to_issue(db.session, unit_code, term)
     if not numbers:
         click.echo(_("No student with certified records matches"))
@@ -141,6 +145,83 @@ def transcripts_issue(unit_code, term, student_nos):
         click.echo(_("e.g. %(link)s", link=issued[0].link))
         _checkpoint()  # the batch's events are pinned before anyone could rewrite them
     if failed:
+        sys.exit(1)
+
+
+@transcripts_cli.command("batch")
+@click.option("--unit", "unit_code", default=None, help="Every student of this unit (its code, e.g. CS)")
+@click.option("--class", "class_name", default=None, help="Every student of this class (its name; with --unit "
+              "when the name is not unique)")
+@click.option("--cohort", type=int, default=None, help="Every student of this year of entry, e.g. 2022")
+@click.option("--now", is_flag=True, help="Issue here, in this process, without a worker")
+@click.option("--wait", is_flag=True, help="Wait for the workers, with a progress bar")
+@click.option("--resume", "resume_id", type=int, default=None,
+              help="Run batch ID again: its pending and failed students only")
+@click.option("--watch", "watch_id", type=int, default=None, help="Follow batch ID until it ends")
+def transcripts_batch(unit_code, class_name, cohort, now, wait, resume_id, watch_id):
+    """The graduation batch: issue the transcripts of a unit, a class or a cohort on the job queue
+    (`flask --app app worker`), or here with --now. Re-running issues only what is missing."""
+    _run_batch(unit_code=unit_code, class_name=class_name, cohort=cohort, now=now, wait=wait, resume_id=resume_id,
+               watch_id=watch_id)
+
+
+def _run_batch(*, unit_code, class_name, cohort, now, wait, resume_id, watch_id=None) -> None:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from app.jobs import worker_name
+    from app.services import accounts, batch_work, batches
+
+    system = system_actor(db.session)
+    try:
+        if watch_id is not None:
+            batch = batches.get_batch(db.session, system, watch_id)
+            wait = True
+        elif resume_id is not None:
+            batch = batches.resume_batch(db.session, system, resume_id)
+        else:
+            unit = accounts.find_unit(db.session, unit_code) if unit_code else None
+            if class_name:
+                klass = accounts.find_class(db.session, class_name, unit.id if unit else None)
+                batch = batches.start_batch(db.session, system, class_id=klass.id)
+            elif unit is not None:
+                batch = batches.start_batch(db.session, system, unit_id=unit.id)
+            else:
+                batch = batches.start_batch(db.session, system, cohort=cohort)
+        batch_id, total = batch.id, batch.total
+        if now:
+            db.session.info.pop("batches_to_run", None)  # this process runs it; no job for a worker
+        db.session.commit()
+    except DomainError as error:
+        fail(error)
+    click.echo(_("Batch %(id)s: %(total)s students", id=batch_id, total=total))
+    if not now and not wait:
+        click.echo(_("Queued for the workers (`%(command)s`); follow it on the office's batch page or with "
+                     "`%(wait)s`", command="flask --app app worker",
+                     wait="flask --app app transcripts batch --watch " + str(batch_id)))
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task(_("Issuing"), total=total)
+        if now:
+            batch_work.work(db.session, batch_id, worker_name(), on_student=lambda status: bar.advance(task))
+        while True:
+            state = batches.progress(db.session, system, batch_id)
+            db.session.rollback()  # a fresh look at what the workers committed next time
+            bar.update(task, completed=state.done + state.failed)
+            if not state.live:
+                break
+            time.sleep(1)
+    state = batches.progress(db.session, system, batch_id, details=True)
+    click.secho(_("Batch %(id)s %(status)s: %(issued)s issued, %(skipped)s already current, %(failed)s failed",
+                  id=batch_id, status=state.status_label, issued=state.issued, skipped=state.skipped,
+                  failed=state.failed), fg="green" if not state.failed else "yellow")
+    for number, name, error in state.errors:
+        click.secho(f"  {number} {name}: {error}", fg="red")
+    if state.issued:
+        _checkpoint()  # the batch's events are pinned before anyone could rewrite them
+    if state.failed or state.status != "done":
         sys.exit(1)
 
 

@@ -14,6 +14,15 @@ from app.models.activities import (
 )
 from app.models.appeals import Appeal, AppealStatus
 from app.models.audit import AuditEvent, AuditHead
+from app.models.batches import (
+    BatchScope,
+    BatchStatus,
+    ChunkStatus,
+    GraduationBatch,
+    GraduationBatchChunk,
+    GraduationBatchItem,
+    ItemStatus,
+)
 from app.models.claims import Claim, ClaimFile, ClaimStatus
 from app.models.clubs import LEADER_IN_POST, Club, ClubStatus, Membership, Term, club_advisor, club_leader
 from app.models.notifications import Notification
@@ -47,6 +56,13 @@ __all__ = [
     "ActivityStatus",
     "Appeal",
     "AppealStatus",
+    "BatchScope",
+    "BatchStatus",
+    "ChunkStatus",
+    "GraduationBatch",
+    "GraduationBatchChunk",
+    "GraduationBatchItem",
+    "ItemStatus",
     "Claim",
     "ClaimFile",
     "ClaimStatus",

@@ -43,6 +43,7 @@ KINDS = {
     "registration.promoted": ("activity", "starts_at"),
     "registration.activity_cancelled": ("activity", "reason"),
     "transcript.amended": ("serial",),
+    "transcript.issued": ("serial",),
     "digest": ("records", "claims", "appeals", "plans"),
 }
 MAX_PER_PAGE = 200
@@ -116,6 +117,10 @@ _TEXTS: dict[str, Callable[[dict], tuple[str, str]]] = {
         _("Your transcript was amended"),
         _("Your transcript %(serial)s was amended: a record it carries was withdrawn. "
           "Issue a new one when you need it.", **p)),
+    "transcript.issued": lambda p: (
+        _("Your transcript is issued"),
+        _("The Youth League office issued your transcript %(serial)s with the graduation batch; "
+          "download it from your transcripts.", **p)),
     "digest": lambda p: (
         _("Waiting for you"),
         _("Records awaiting sign-off: %(records)s; claims awaiting review: %(claims)s; "

@@ -118,6 +118,7 @@ def init_app(app: Flask) -> None:
         appeals,
         audit,
         auth,
+        batches,
         catalogue,
         check_in,
         claims,

@@ -31,6 +31,7 @@ NAV = {
         ("web.admin_clubs", _l("Clubs")),
         ("web.admin_people", _l("People")),
         ("web.admin_transcripts", _l("Transcripts")),
+        ("web.admin_batches", _l("Graduation batch")),
         ("web.catalogue_page", _l("Activities")),
         ("web.claims_list", _l("Claims")),
         ("web.appeals_list", _l("Appeals")),

@@ -241,7 +241,13 @@ def _extra_starts(server) -> dict[str, list[str]]:
             "SELECT a.id FROM activity a JOIN club_leader cl ON cl.club_id = a.club_id "
             "JOIN user_account u ON u.id = cl.user_id WHERE u.username = 'li.xiaoyu' "
             "AND a.status IN ('draft', 'submitted') ORDER BY a.starts_at DESC LIMIT 1")).scalar_one()
+        # a graduation batch of one class, so the office's batch page has one to open (issued here, --now)
+        klass = conn.execute(sa.text(
+            "SELECT c.name FROM school_class c JOIN user_account u ON u.class_id = c.id "
+            "JOIN participation p ON p.student_id = u.id AND p.status = 'certified' "
+            "ORDER BY c.name LIMIT 1")).scalar_one()
     engine.dispose()
+    server.flask("transcripts", "batch", "--class", klass, "--now")
     page, scan = f"/activities/{activity}", f"/c/{activity}?c=scanned&d=in"
     # the plan still open to change: its edit page (the activity page opened first is the approved one)
     return {"admin": [page], "li.xiaoyu": [page, scan, f"/activities/{plan}/edit"], "zhang.wei": [scan]}

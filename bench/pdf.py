@@ -35,11 +35,11 @@ from reportlab import rl_config  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
+from credentials.certificate import make_school_certificate  # noqa: E402
 from credentials.fonts import FONT_NAME, get_font  # noqa: E402
 from credentials.keys import generate_key  # noqa: E402
 from credentials.labels import catalog_translator  # noqa: E402
 from credentials.links import make_link, verify_page_url  # noqa: E402
-from credentials.pades import make_school_certificate  # noqa: E402
 from credentials.pdf import render_pdf  # noqa: E402
 from credentials.qr import draw_qr, qr_modules, qr_rects  # noqa: E402
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot  # noqa: E402

@@ -20,6 +20,15 @@ Typical issue::
 """
 
 from ._version import __version__
+from .certificate import (
+    SchoolCertificate,
+    generate_school_certificate,
+    load_roots,
+    load_school_certificate,
+    make_school_certificate,
+    save_school_certificate,
+    school_certificate_in_dir,
+)
 from .fonts import FONT_FILE, FONT_NAME, get_font
 from .keys import (
     KeyRing,
@@ -46,16 +55,7 @@ from .links import (
     verify_link,
     verify_page_url,
 )
-from .pades import (
-    SchoolCertificate,
-    check_pades,
-    generate_school_certificate,
-    load_roots,
-    load_school_certificate,
-    make_school_certificate,
-    save_school_certificate,
-    school_certificate_in_dir,
-)
+from .pades import check_pades
 from .pdf import render_pdf
 from .qr import qr_matrix, qr_version
 from .snapshot import (

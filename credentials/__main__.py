@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _roots(args) -> tuple:
-    from .pades import CERT_SUBDIR, ROOT_FILE, load_roots
+    from .certificate import CERT_SUBDIR, ROOT_FILE, load_roots
 
     if args.roots:
         return load_roots(args.roots)
@@ -169,9 +169,9 @@ def _verify_credential(args) -> int:
 
 
 def _sample(args) -> int:
+    from .certificate import generate_school_certificate, make_school_certificate
     from .keys import generate_key
     from .links import make_link
-    from .pades import generate_school_certificate, make_school_certificate
     from .pdf import render_pdf
     from .sample import SAMPLE_BASE_URL, sample_snapshot
     from .snapshot import snapshot_digest

@@ -28,11 +28,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from . import labels as L
+from .certificate import SchoolCertificate
 from .fonts import FONT_FILE, FONT_NAME, Font, get_font
 from .keys import SigningKey
 from .labels import Labels, Translator
 from .links import parse_link
-from .pades import SchoolCertificate, sign_pdf
+from .pades import sign_pdf
 from .pdf_file import (
     LINK_ATTACHMENT,
     PDF_KID_KEY,

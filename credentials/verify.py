@@ -37,10 +37,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from .certificate import SchoolCertificate
 from .keys import KeysLike, resolve_keys, resolve_revocations
 from .labels import Translator
 from .links import NOT_CHECKED, Step, Verdict, parse_link, verify_link, verify_page_url
-from .pades import SchoolCertificate, check_pades, has_pades_signature
+from .pades import check_pades, has_pades_signature
 from .pdf import render_pdf
 from .pdf_file import LINK_ATTACHMENT, SNAPSHOT_ATTACHMENT, find_pdf_signature, pdf_signed_message
 from .snapshot import Snapshot, snapshot_digest, snapshot_from_bytes

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 import credentials
-import credentials.pades
+import credentials.certificate as cert_files
 import credentials.vc
 from app import i18n, permissions
 from app.models import (
@@ -126,8 +126,8 @@ def school_certificate() -> credentials.SchoolCertificate:
             _certificates[state] = found
         return found
     directory = cfg["SIGNING_KEY_DIR"]
-    state = _file_state(os.path.join(directory, credentials.pades.CERT_SUBDIR, credentials.pades.CHAIN_FILE),
-                        os.path.join(directory, credentials.pades.CERT_SUBDIR, credentials.pades.KEY_FILE))
+    local = os.path.join(directory, cert_files.CERT_SUBDIR)
+    state = _file_state(os.path.join(local, cert_files.CHAIN_FILE), os.path.join(local, cert_files.KEY_FILE))
     found = _certificates.get(state)
     if found is None:
         found = credentials.generate_school_certificate(directory, cfg["INSTITUTION_NAME"])
@@ -139,8 +139,7 @@ def trust_roots() -> tuple:
     """The roots a transcript's PDF signature must chain to: the school certificate's, and the
     self-signed one under SIGNING_KEY_DIR when a bought certificate replaced it (older files)."""
     roots = list(school_certificate().roots)
-    local = os.path.join(current_app.config["SIGNING_KEY_DIR"], credentials.pades.CERT_SUBDIR,
-                         credentials.pades.ROOT_FILE)
+    local = os.path.join(current_app.config["SIGNING_KEY_DIR"], cert_files.CERT_SUBDIR, cert_files.ROOT_FILE)
     if current_app.config.get("SIGNING_CERT") and os.path.exists(local):
         roots += [r for r in credentials.load_roots(local) if r not in roots]
     return tuple(roots)

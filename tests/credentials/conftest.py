@@ -20,7 +20,7 @@ from credentials import (
     snapshot_digest,
     verify_pdf,
 )
-from credentials.pades import make_school_certificate
+from credentials.certificate import make_school_certificate
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 
 SLOW = os.environ.get("SLOW", "") not in ("", "0")

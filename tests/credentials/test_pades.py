@@ -31,7 +31,8 @@ from credentials import (
     save_school_certificate,
     snapshot_digest,
 )
-from credentials.pades import CERT_SUBDIR, CHAIN_FILE, KEY_FILE, SIG_FIELD, sign_pdf
+from credentials.certificate import CERT_SUBDIR, CHAIN_FILE, KEY_FILE, as_asn1
+from credentials.pades import SIG_FIELD, sign_pdf
 from credentials.pdf import render_legacy_pdf
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 from credentials.transcript_draw import SEAL_H, SEAL_W
@@ -85,7 +86,7 @@ def test_pyhanko_validates_coverage_of_whole_file(signed):
     reader = PdfFileReader(io.BytesIO(pdf))
     (sig,) = reader.embedded_signatures
     assert sig.field_name == SIG_FIELD and sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
-    roots = [_asn1(r) for r in CERT.roots]
+    roots = [as_asn1(r) for r in CERT.roots]
     context = ValidationContext(trust_roots=roots, moment=sig.self_reported_timestamp)
     # pyHanko's sync API runs an event loop of its own: a thread of its own, whatever ran before
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -99,12 +100,6 @@ def test_pyhanko_validates_coverage_of_whole_file(signed):
     assert CERT.cert.public_bytes(serialization.Encoding.DER) in listed
     assert CERT.roots[0].public_bytes(serialization.Encoding.DER) in listed
     assert check_pades(pdf, CERT.roots).ok
-
-
-def _asn1(cert: x509.Certificate):
-    from asn1crypto import x509 as ax
-
-    return ax.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def test_old_transcripts_still_verify(key):
@@ -240,10 +235,10 @@ def test_a_timestamp_from_a_local_tsa_makes_it_lta(key):
     tsa_key, tsa_cert = _tsa(root_key, root)
     der = serialization.Encoding.DER
     stamper = DummyTimeStamper(
-        tsa_cert=_asn1(tsa_cert),
+        tsa_cert=as_asn1(tsa_cert),
         tsa_key=ak.PrivateKeyInfo.load(tsa_key.private_bytes(der, serialization.PrivateFormat.PKCS8,
                                                              serialization.NoEncryption())),
-        certs_to_embed=[_asn1(root)])
+        certs_to_embed=[as_asn1(root)])
     s = sample_snapshot(3)
     link = make_link(SAMPLE_BASE_URL, s.serial, snapshot_digest(s), s.issued_at, key)
     unsigned = render_pdf(s, link, key, zh=ZH)

@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credentials import SchoolCertificate, check_pades, make_link, render_pdf, snapshot_digest
-from credentials.pades import _asn1, _run, declares_revocation
+from credentials.certificate import as_asn1, declares_revocation
+from credentials.pades import _run
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 
 from .conftest import ZH
@@ -94,7 +95,7 @@ def authority():
     tsa = _cert(_name("Timestamp Authority"), root.subject, tsa_key.public_key(), root_key, days=3650,
                 eku=[ExtendedKeyUsageOID.TIME_STAMPING])
     stamper = DummyTimeStamper(
-        tsa_cert=_asn1(tsa), certs_to_embed=[_asn1(root)],
+        tsa_cert=as_asn1(tsa), certs_to_embed=[as_asn1(root)],
         tsa_key=asn1_keys.PrivateKeyInfo.load(tsa_key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())))
     state: dict = {}
@@ -164,7 +165,7 @@ def _long_term_verdict(pdf: bytes, root: x509.Certificate, at: dt.datetime):
     from pyhanko_certvalidator.registry import SimpleTrustManager
 
     policy = CertValidationPolicySpec(
-        trust_manager=SimpleTrustManager.build(trust_roots=[_asn1(root)]),
+        trust_manager=SimpleTrustManager.build(trust_roots=[as_asn1(root)]),
         revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy(
             ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
             intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED)))

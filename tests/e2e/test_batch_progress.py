@@ -116,8 +116,8 @@ def test_progress_survives_a_reload_in_chromium(new_page, tmp_path):
     assert len(names) == STUDENTS
     numbers = [name.split(" ")[1] for name in names]
     assert numbers == sorted(numbers)  # the seed's names follow its numbers: by name is by number here
-    roots = credentials.load_roots(os.path.join(server.env["SIGNING_KEY_DIR"], credentials.pades.CERT_SUBDIR,
-                                                credentials.pades.ROOT_FILE))
+    roots = credentials.load_roots(os.path.join(server.env["SIGNING_KEY_DIR"], credentials.certificate.CERT_SUBDIR,
+                                                credentials.certificate.ROOT_FILE))
     for name in names:
         pdf = archive.read(name)
         assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1, name

@@ -1,13 +1,12 @@
 """The graduation batch (API.md, Additions): start one for a unit, a class or a cohort, follow it, cancel
 or resume it, and download its PDFs as one ZIP for printing: the admin."""
 
-import re
-from urllib.parse import quote
 
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
 from app.api import PREFIX, current_actor, token_required
+from app.downloads import private_file
 from app.extensions import db
 from app.schemas.batches import (
     BatchInSchema,
@@ -25,13 +24,7 @@ blp = Blueprint("batches", __name__, url_prefix=PREFIX, description="The graduat
 
 def zip_stream(filename: str, chunks) -> Response:
     """The ZIP as it is written (the PDFs read a few at a time), saved under `filename`."""
-    response = Response(stream_with_context(chunks), mimetype="application/zip")
-    # The plain filename is ASCII (a class's Chinese name goes in filename*, RFC 6266): servers refuse other bytes.
-    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", filename.encode("ascii", "replace").decode("ascii"))
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{plain}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(stream_with_context(chunks), "application/zip", filename)
 
 
 @blp.route("/batches/transcripts", methods=["POST"])

@@ -1,11 +1,10 @@
 """My data (PIPL): a student's whole record as one ZIP archive."""
 
-from urllib.parse import quote
 
-from flask import make_response
 from flask_smorest import Blueprint
 
 from app.api import PREFIX, current_actor, token_required
+from app.downloads import private_file
 from app.extensions import db
 from app.services import my_data
 
@@ -13,13 +12,7 @@ blp = Blueprint("my_data", __name__, url_prefix=PREFIX, description="My data: a 
 
 
 def zip_response(filename: str, data: bytes):
-    response = make_response(data)
-    response.mimetype = "application/zip"
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{filename}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
-    # Everything about one person: never kept by a cache on the way.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(data, "application/zip", filename)  # everything about one person
 
 
 @blp.route("/students/<student_no>/export", methods=["GET"])

@@ -1,4 +1,3 @@
-from urllib.parse import quote
 
 from flask import current_app, jsonify, make_response, request
 from flask_babel import gettext as _
@@ -7,6 +6,7 @@ from flask_smorest import Blueprint
 import credentials.vc
 from app import i18n
 from app.api import PREFIX, current_actor, token_required
+from app.downloads import attachment
 from app.extensions import db
 from app.lru import LRU
 from app.schemas.common import ReasonSchema
@@ -54,8 +54,7 @@ def download_name(transcript) -> str:
 
 
 def content_disposition(transcript) -> str:
-    return (f"attachment; filename=\"transcript-{transcript.serial}.pdf\"; "
-            f"filename*=UTF-8''{quote(download_name(transcript))}")
+    return attachment(download_name(transcript), f"transcript-{transcript.serial}.pdf")
 
 
 def pdf_response(transcript):

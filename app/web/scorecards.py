@@ -5,13 +5,13 @@ table as CSV or .xlsx.  Each view: one service call, then the template or the fi
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import quote
 
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 
+from app.downloads import private_file
 from app.extensions import db
 from app.services import exports, scorecard, scorecard_report
 from app.timeutil import school_zone
@@ -29,13 +29,7 @@ def _args() -> dict:
 
 
 def _file(data: bytes, mimetype: str, ascii_name: str, name: str):
-    response = make_response(data)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(data, mimetype, name, ascii_name)
 
 
 def table_file(table: exports.Table, fmt: str):

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from app import jobs
 from app.extensions import db
 from app.models import GraduationBatch, GraduationBatchChunk, GraduationBatchItem, Transcript
+from app.services import batches
 from tests.conftest import make_test_app
 from tests.factories import Factory
 from tests.test_notification_mail import redis_answers
@@ -121,7 +122,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_the_other_finishes(shared_a
         a.communicate(timeout=10)
     db.session.rollback()
     batch = db.session.get(GraduationBatch, batch_id)
-    assert (batch.status, batch.done, batch.failed, batch.total) == ("done", STUDENTS, 0, STUDENTS), output_b[-3000:]
+    done, failed = batches.counts(db.session, [batch_id])[batch_id]
+    assert (batch.status, done, failed, batch.total) == ("done", STUDENTS, 0, STUDENTS), output_b[-3000:]
     items = {i.student_id: i for i in db.session.execute(
         select(GraduationBatchItem).where(GraduationBatchItem.batch_id == batch_id)).scalars()}
     for student_id in ids:

@@ -73,9 +73,6 @@ class GraduationBatch(db.Model):
     cohort: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default=BatchStatus.QUEUED)
     total: Mapped[int] = mapped_column(Integer, default=0)
-    # Written when a chunk ends (recounted from the items, so a chunk finished twice counts once).
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    failed: Mapped[int] = mapped_column(Integer, default=0)
     chunk_size: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -32,7 +32,7 @@ from app.models import (
 )
 from app.services import transcripts
 from app.services.audit import append_event
-from app.services.batches import LIVE, recount
+from app.services.batches import LIVE, counts
 from app.services.errors import Conflict, DomainError
 from app.services.notifications import notify
 from app.services.system import acting
@@ -131,15 +131,15 @@ def _finish_chunk(session: Session, batch_id: int, chunk_id: int) -> bool:
     lock_row(session, GraduationBatch, batch_id)
     batch = session.get(GraduationBatch, batch_id)
     session.refresh(batch)
-    recount(session, batch)
+    done, failed = counts(session, [batch_id])[batch_id]
     left = session.execute(select(func.count()).select_from(GraduationBatchChunk).where(
         GraduationBatchChunk.batch_id == batch_id, GraduationBatchChunk.status != ChunkStatus.DONE)).scalar_one()
     finished = not left and batch.status in LIVE
     if finished:
-        batch.status = BatchStatus.FAILED if batch.failed == batch.total else BatchStatus.DONE
+        batch.status = BatchStatus.FAILED if failed == batch.total else BatchStatus.DONE
         batch.finished_at = utcnow()
         append_event(session, acting(session, None), "batch.finish", "batch", batch.id,
-                     {"status": batch.status, "done": batch.done, "failed": batch.failed, "total": batch.total})
+                     {"status": batch.status, "done": done, "failed": failed, "total": batch.total})
     session.flush()
     return finished
 

@@ -125,7 +125,7 @@ def start_batch(session: Session, actor: User | None, *, unit_id: int | None = N
     size = max(1, chunk_size or current_app.config["BATCH_CHUNK_SIZE"])
     actor = acting(session, actor)
     batch = GraduationBatch(scope=scope, unit_id=unit_id, class_id=class_id, cohort=cohort,
-                            status=BatchStatus.QUEUED, total=len(students), done=0, failed=0, chunk_size=size,
+                            status=BatchStatus.QUEUED, total=len(students), chunk_size=size,
                             created_by_id=actor.id, created_at=utcnow())
     session.add(batch)
     session.flush()
@@ -167,9 +167,9 @@ def cancel_batch(session: Session, actor: User | None, batch_id: int) -> Graduat
     actor = acting(session, actor)
     before = batch.status
     batch.status, batch.cancelled_by_id, batch.finished_at = BatchStatus.CANCELLED, actor.id, utcnow()
-    recount(session, batch)
+    done, failed = counts(session, [batch.id])[batch.id]
     append_event(session, actor, "batch.cancel", "batch", batch.id,
-                 {"from": before, "done": batch.done, "failed": batch.failed, "total": batch.total})
+                 {"from": before, "done": done, "failed": failed, "total": batch.total})
     session.flush()
     return batch
 
@@ -200,7 +200,6 @@ def resume_batch(session: Session, actor: User | None, batch_id: int) -> Graduat
     if batch.status != BatchStatus.RUNNING:
         batch.status = BatchStatus.QUEUED
     batch.finished_at, batch.cancelled_by_id = None, None
-    recount(session, batch)
     chunks = session.execute(select(func.count()).select_from(GraduationBatchChunk).where(
         GraduationBatchChunk.batch_id == batch.id, GraduationBatchChunk.status != ChunkStatus.DONE)).scalar_one()
     append_event(session, actor, "batch.resume", "batch", batch.id, {"from": before, "students": left})
@@ -209,13 +208,21 @@ def resume_batch(session: Session, actor: User | None, batch_id: int) -> Graduat
     return batch
 
 
-def recount(session: Session, batch: GraduationBatch) -> None:
-    """The batch's done and failed counts, from its items."""
+def counts(session: Session, batch_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(done, failed) per batch, counted from its items (one grouped query): never stored, so never
+    behind what the workers have finished."""
     item = GraduationBatchItem
-    counts = dict(session.execute(select(item.status, func.count()).where(item.batch_id == batch.id)
-                                  .group_by(item.status)).all())
-    batch.done = counts.get(ItemStatus.ISSUED, 0) + counts.get(ItemStatus.SKIPPED, 0)
-    batch.failed = counts.get(ItemStatus.FAILED, 0)
+    out = {batch_id: (0, 0) for batch_id in batch_ids}
+    for batch_id, status, n in session.execute(
+            select(item.batch_id, item.status, func.count()).where(item.batch_id.in_(batch_ids))
+            .group_by(item.batch_id, item.status)):
+        done, failed = out[batch_id]
+        if status in FINISHED_ITEMS:
+            done += n
+        elif status == ItemStatus.FAILED:
+            failed += n
+        out[batch_id] = (done, failed)
+    return out
 
 
 # ---- what the office sees ----------------------------------------------------------------------------
@@ -303,21 +310,35 @@ def progress(session: Session, actor: User | None, batch_id: int, *, details: bo
     return out
 
 
+@dataclass
+class BatchRow:
+    """A batch in the office's list, with what its workers have finished so far."""
+
+    batch: GraduationBatch
+    scope_name: str
+    done: int
+    failed: int
+
+    def __getattr__(self, name: str):  # the batch's own fields (id, status, total, times)
+        return getattr(self.batch, name)
+
+
 def list_batches(session: Session, actor: User | None, page: int = 1,
-                 per_page: int = 20) -> tuple[list[GraduationBatch], int]:
+                 per_page: int = 20) -> tuple[list[BatchRow], int]:
     _require_office(actor)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     total = session.execute(select(func.count()).select_from(GraduationBatch)).scalar_one()
     rows = list(session.execute(select(GraduationBatch).order_by(GraduationBatch.id.desc())
                                 .offset((max(page, 1) - 1) * per_page).limit(per_page)).scalars())
-    return rows, total
+    done = counts(session, [b.id for b in rows])
+    return [BatchRow(b, scope_name(b), *done[b.id]) for b in rows], total
 
 
 # ---- the office's page -----------------------------------------------------------------------------
 
 @dataclass
 class OfficePage:
-    batches: list[tuple[GraduationBatch, str]]  # (batch, its scope's name), newest first
+    batches: list[BatchRow]  # newest first
     total: int
     units: list[tuple[int, str]]
     classes: list[tuple[int, str]]
@@ -333,4 +354,4 @@ def office_page(session: Session, actor: User | None, page: int = 1) -> OfficePa
         .order_by(SchoolClass.cohort.desc(), Unit.code, SchoolClass.name)).scalars()]
     cohorts = [(year, _("Cohort %(year)s", year=year)) for year in session.execute(
         select(SchoolClass.cohort).distinct().order_by(SchoolClass.cohort.desc())).scalars()]
-    return OfficePage([(b, scope_name(b)) for b in rows], total, units, classes, cohorts)
+    return OfficePage(rows, total, units, classes, cohorts)

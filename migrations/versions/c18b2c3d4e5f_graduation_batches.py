@@ -25,8 +25,6 @@ def upgrade():
     sa.Column('cohort', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
-    sa.Column('done', sa.Integer(), nullable=False),
-    sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('chunk_size', sa.Integer(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

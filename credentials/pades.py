@@ -33,6 +33,7 @@ import concurrent.futures
 import datetime as dt
 import hashlib
 import io
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .certificate import SchoolCertificate, as_asn1, revocation_data
+from .signed_data import signed_data
 
 #: The signature field's name in the AcroForm.
 SIG_FIELD = "TranscriptSignature"
@@ -73,6 +75,9 @@ def sign_pdf(data: bytes, certificate: SchoolCertificate, *, signing_time: dt.da
     return _run(_sign(data, certificate, signing_time, box, timestamper, reason, location))
 
 
+_loops = threading.local()
+
+
 def _run(coroutine):
     """pyHanko's signer and validator are async; a caller whose thread already runs an event loop
     (an async server, Playwright's sync API in the tests) cannot asyncio.run them there, so they
@@ -80,7 +85,12 @@ def _run(coroutine):
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
+        # One loop per thread, kept: a new loop for every file (asyncio.run) costs more than
+        # the signature itself now that it is a template filled in (credentials.signed_data).
+        loop = getattr(_loops, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = _loops.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coroutine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
 
@@ -168,7 +178,6 @@ _BR_WIDTH = 10  # digits of each /ByteRange number, fixed so the placeholder can
 
 async def _sign(data, certificate, signing_time, box, timestamper, reason, location) -> bytes:
     import pypdf
-    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
     from pypdf import generic as pg
 
     reader = pypdf.PdfReader(io.BytesIO(data))
@@ -261,9 +270,7 @@ async def _sign(data, certificate, signing_time, box, timestamper, reason, locat
     filled = b"/ByteRange [0 " + b" ".join(str(v).encode().ljust(_BR_WIDTH) for v in ranges) + b"]"
     out[at:at + len(filled)] = filled
     digest = hashlib.sha256(bytes(out[:c_start]) + bytes(out[c_end:])).digest()
-    cms = await signer.async_sign(digest, "sha256", use_pades=True, timestamper=timestamper,
-                                  signed_attr_settings=PdfCMSSignedAttributes(signing_time=signing_time))
-    blob = cms.dump()
+    blob = await signed_data(certificate.key, signer, digest, timestamper=timestamper, signing_time=signing_time)
     if len(blob) > reserved:
         raise RuntimeError("the signature is larger than the room reserved for it")
     out[c_start + 1:c_end - 1] = blob.hex().upper().encode("ascii").ljust(2 * reserved, b"0")

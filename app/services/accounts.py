@@ -152,8 +152,9 @@ def check_user_values(session: Session, **values) -> dict:
     }
 
 
-def student_by_number(session: Session, student_no: str) -> User:
-    user = session.execute(select(User).where(User.student_no == student_no)).scalar_one_or_none()
+def student_by_number(session: Session, student_no: str, *, options: tuple = ()) -> User:
+    """The student with this number (``options``: loader options, e.g. their unit and class at once)."""
+    user = session.execute(select(User).where(User.student_no == student_no).options(*options)).scalar_one_or_none()
     if user is None or not user.is_student:
         raise NotFound(_("No student with number %(no)s", no=student_no))
     return user

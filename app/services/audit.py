@@ -63,31 +63,34 @@ def append_event(
 ) -> AuditEvent:
     """Add one event to the chain inside the caller's transaction (the caller commits).
 
-    The head row is updated before it is read, which takes the write lock on SQLite and a
-    row lock on PostgreSQL, so concurrent appenders queue instead of forking the chain.
+    The head row is updated before it is read (one UPDATE … RETURNING), which takes the write
+    lock on SQLite and a row lock on PostgreSQL, so concurrent appenders queue instead of
+    forking the chain.
     """
-    _ensure_head(session)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
-    ).scalar_one()
+    bump = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+            .returning(AuditHead.seq, AuditHead.hash))
+    head = session.execute(bump).first()
+    if head is None:  # the first event ever: the head row is made, once
+        _ensure_head(session)
+        head = session.execute(bump).one()
+    seq, prev_hash = head
     data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     at = utcnow()
     event = AuditEvent(
-        seq=head.seq,
+        seq=seq,
         at=at,
         actor_id=actor.id if actor is not None else None,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
         data=data,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     event.hash = _event_hash(
         event.seq, at.isoformat(), event.actor_id, action, object_type, event.object_id, data,
-        head.hash,
+        prev_hash,
     )
-    head.hash = event.hash
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
     session.add(event)
     return event
 

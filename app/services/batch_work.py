@@ -36,7 +36,7 @@ from app.services.batches import LIVE, counts
 from app.services.errors import Conflict, DomainError
 from app.services.notifications import notify
 from app.services.system import acting
-from app.services.transactions import lock_row
+from app.services.transactions import lock_row, locked
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -91,12 +91,9 @@ def claim_chunk(session: Session, batch_id: int, worker: str) -> GraduationBatch
     return None
 
 
-def _issue_item(session: Session, batch: GraduationBatch, chunk: GraduationBatchChunk, item_id: int,
-                actor: User) -> str:
+def _issue_item(session: Session, chunk: GraduationBatchChunk, item_id: int, actor: User) -> str:
     """Issue one student's transcript and record it on the item, in one flush; the item's status."""
-    lock_row(session, GraduationBatchItem, item_id)
-    item = session.get(GraduationBatchItem, item_id)
-    session.refresh(item)
+    item = locked(session, GraduationBatchItem, item_id)
     if item.status != ItemStatus.PENDING:
         return item.status  # another worker issued it meanwhile (a chunk claimed again)
     student_no = session.execute(select(User.student_no).where(User.id == item.student_id)).scalar_one()
@@ -174,16 +171,16 @@ def work(session: Session, batch_id: int, worker: str, *,
             GraduationBatchItem.status == ItemStatus.PENDING).order_by(GraduationBatchItem.id)).scalars())
         cancelled = False
         for item_id in items:
-            batch = session.get(GraduationBatch, batch_id)
-            session.refresh(batch, ["status"])
-            if batch.status not in LIVE:
+            status, actor_id = session.execute(select(GraduationBatch.status, GraduationBatch.created_by_id)
+                                               .where(GraduationBatch.id == batch_id)).one()
+            if status not in LIVE:  # cancelled meanwhile, from the office's page
                 cancelled = True
                 break
-            actor = session.get(User, batch.created_by_id)
+            actor = session.get(User, actor_id)
             for attempt in range(ISSUE_ATTEMPTS):
                 chunk = session.get(GraduationBatchChunk, chunk_id)
                 try:
-                    status = _issue_item(session, batch, chunk, item_id, actor)
+                    status = _issue_item(session, chunk, item_id, actor)
                     session.commit()
                 except Conflict as error:
                     session.rollback()
@@ -202,7 +199,6 @@ def work(session: Session, batch_id: int, worker: str, *,
             finished += 1
             if on_student is not None:
                 on_student(status)
-            batch = session.get(GraduationBatch, batch_id)
         if cancelled:
             _release_chunk(session, chunk_id)
             session.commit()

@@ -25,6 +25,16 @@ def lock_row(session: Session, model, row_id: int) -> None:
     session.execute(update(model).where(model.id == row_id).values({column.name: column}))
 
 
+def locked(session: Session, model, row_id: int):
+    """The row, locked as `lock_row` locks it and read fresh after the lock (None if it is gone):
+    on PostgreSQL one SELECT … FOR UPDATE."""
+    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(query.with_for_update()).scalar_one_or_none()
+    lock_row(session, model, row_id)
+    return session.execute(query).scalar_one_or_none()
+
+
 @functools.cache
 def _plain_column(table):
     """A column no key or foreign key involves (assigning it to itself checks nothing)."""

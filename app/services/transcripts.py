@@ -231,21 +231,13 @@ def issue_transcript(session: Session, actor: User | None, student_no: str) -> T
     return issue_or_current(session, actor, student_no)[0]
 
 
-def _current_transcript(session: Session, student: User) -> Transcript | None:
-    """The student's latest valid transcript (an amended one is not current: records left it)."""
-    return session.execute(
-        select(Transcript).where(Transcript.student_id == student.id,
-                                 Transcript.status == TranscriptStatus.VALID)
-        .order_by(Transcript.issued_at.desc(), Transcript.id.desc()).limit(1)
-    ).scalar_one_or_none()
-
-
 def issue_or_current(session: Session, actor: User | None, student_no: str) -> tuple[Transcript, bool]:
     """(transcript, whether it is new). Issuing again when nothing changed — the same records and
     claims, module names, requirement, name, unit, class, institution — returns the current
     transcript as it is: no new serial, nothing superseded, no audit event, so the copy already
     sent stays the valid one. Anything changed issues a new one that supersedes it."""
-    student = student_by_number(session, student_no)
+    # The unit and class go on the snapshot and the class's cohort picks the rules: read with the student.
+    student = student_by_number(session, student_no, options=(joinedload(User.unit), joinedload(User.school_class)))
     if not permissions.can_issue_transcript(actor, student):
         raise Forbidden(_("Only the student or the admin issues it"))
     # Lock the student's row so two simultaneous issues queue rather than both stay valid.
@@ -260,7 +252,13 @@ def issue_or_current(session: Session, actor: User | None, student_no: str) -> t
         # A compromised key signs nothing more, whatever the revocation's date.
         raise Conflict(_("The signing key is revoked: run `%(command)s` first", command="flask --app app keys rotate"))
     modules, requirement = snapshot_modules(session), snapshot_requirement(session, student)
-    current = _current_transcript(session, student)
+    # What a new one supersedes, newest first; the current one is the newest valid among them.
+    earlier = list(session.execute(
+        select(Transcript).where(Transcript.student_id == student.id,
+                                 Transcript.status.in_((TranscriptStatus.VALID, TranscriptStatus.AMENDED)))
+        .order_by(Transcript.issued_at.desc(), Transcript.id.desc())
+    ).scalars())
+    current = next((t for t in earlier if t.status == TranscriptStatus.VALID), None)
     if current is not None and ring.revoked_from(current.key_id) is None:
         # The snapshot a new one would carry, under the current one's serial and issue time.
         same = build_snapshot(student, records, current.serial, current.issued_at, claims, modules=modules,
@@ -284,10 +282,6 @@ def issue_or_current(session: Session, actor: User | None, student_no: str) -> t
         # The holder's public check opens for the default validity (services/holder).
         public=True, public_until=to_local(issued_at).date() + PUBLIC_VALIDITY,
     )
-    earlier = list(session.execute(
-        select(Transcript).where(Transcript.student_id == student.id,
-                                 Transcript.status.in_((TranscriptStatus.VALID, TranscriptStatus.AMENDED)))
-    ).scalars())
     for old in earlier:
         old.status = TranscriptStatus.SUPERSEDED
         old.superseded_at = issued_at
@@ -333,7 +327,8 @@ def transcript_pdf(session: Session, actor: User | None, serial: str) -> Transcr
 
 
 def list_transcripts(session: Session, actor: User | None, student_no: str) -> list[Transcript]:
-    student = student_by_number(session, student_no)
+    # The unit and class go on the snapshot and the class's cohort picks the rules: read with the student.
+    student = student_by_number(session, student_no, options=(joinedload(User.unit), joinedload(User.school_class)))
     if not permissions.can_issue_transcript(actor, student):
         raise Forbidden(_("You may not see these transcripts"))
     return list(session.execute(

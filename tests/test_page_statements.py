@@ -24,6 +24,7 @@ OFFICE_HOME_STATEMENTS = 10
 ORGANIZER_HOME_STATEMENTS = 8
 LEADER_HOME_STATEMENTS = 8
 STUDENT_HOME_STATEMENTS = 12
+RECORDS_API_STATEMENTS = 7
 FEW, MANY = 3, PER_PAGE * 3  # MANY: three pages
 WRONG_PAGES = ("0", "-1", "x", "2.5", "", "9" * 30)
 
@@ -264,3 +265,20 @@ def test_student_home_shows_one_page_of_records_and_sums_them_all(client, make, 
     assert shown(html, "参与活动") == [f"参与活动{i:03d}" for i in range(PER_PAGE, 2 * PER_PAGE)]
     for wrong in WRONG_PAGES:
         assert client.get(f"/me?records={wrong}&transcripts={wrong}").status_code == 200
+
+
+@pytest.mark.parametrize("rows", [FEW, MANY])
+def test_a_students_records_in_the_api_are_one_page_with_the_hours_of_all(client, make, count_queries, rows):
+    w = make.world()
+    history(make, w, rows)
+    student, token = w.students[0], make.token(w.students[0])
+    url = f"/api/v1/students/{student.student_no}/records?per_page={PER_PAGE}"
+    client.get(url, headers=token)
+    with count_queries() as counted:
+        body = client.get(url, headers=token).get_json()
+    assert counted.count == RECORDS_API_STATEMENTS
+    assert len(body["items"]) == min(rows, PER_PAGE) and body["total"] == rows
+    assert body["total_certified_hours"] == 4 * sum(1 for i in range(rows) if i % 3)
+    second = client.get(url + "&page=2", headers=token).get_json()
+    assert [r["activity"] for r in second["items"]] == [f"参与活动{i:03d}" for i in range(PER_PAGE, min(rows, 2 * PER_PAGE))]
+    assert client.get(url + "&page=0", headers=token).status_code == 422

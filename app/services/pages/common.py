@@ -52,19 +52,22 @@ def page_number(raw: object) -> int:
 
 
 def paginate(
-    session: Session, query: Select, page: int, per_page: int, *, rows: bool = False, total: int | None = None
+    session: Session, query: Select, page: int, per_page: int, *, rows: bool = False, total: int | None = None,
+    empty_past_end: bool = False,
 ) -> Page:
     """One page of `query` in SQL: a count, then LIMIT/OFFSET. A page past the end is the last page
-    (a bookmark kept while the list shrank still shows something). `rows`: the query selects
-    several columns (an entity and its counts); its items are tuples. `total`: the caller counted
-    the rows already (with sums of its own, in the same statement)."""
+    (a bookmark kept while the list shrank still shows something), or with `empty_past_end` no
+    rows: the API's lists, which a client reads page after page until one comes back empty.
+    `rows`: the query selects several columns (an entity and its counts); its items are tuples.
+    `total`: the caller counted the rows already (with sums of its own, in the same statement)."""
     page = page_number(page or 1)
     per_page = max(1, min(200, int(per_page or PER_PAGE)))
     if total is None:
         counted = select(func.count()).select_from(query.order_by(None).subquery())
         total = session.execute(counted).scalar_one()
-    page = min(page, max(1, math.ceil(total / per_page)))
-    if not total:  # nothing to read: the count said so
+    if not empty_past_end:
+        page = min(page, max(1, math.ceil(total / per_page)))
+    if total <= (page - 1) * per_page:  # nothing to read: the count said so
         return Page([], 0, page, per_page)
     window = query.limit(per_page).offset((page - 1) * per_page)
     result = session.execute(window).unique()

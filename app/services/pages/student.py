@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import permissions
@@ -21,7 +21,6 @@ from app.models import (
     Claim,
     ClaimStatus,
     Participation,
-    ParticipationStatus,
     Registration,
     User,
 )
@@ -29,7 +28,7 @@ from app.services.errors import Forbidden
 from app.services.modules import module_list
 from app.services.pages.common import PER_PAGE, Page, paginate
 from app.services.pages.transcripts import my_transcripts
-from app.services.participations import LIVE
+from app.services.participations import LIVE, record_sums, student_records_query
 from app.services.registrations import LIVE as REGISTRATION_LIVE
 from app.timeutil import utcnow
 
@@ -63,55 +62,11 @@ class StudentHome:
     appealable: set[int] = field(default_factory=set)  # rejected records on the page still open to an appeal
 
 
-@dataclass
-class _Sums:
-    certified: dict[str, Decimal] = field(default_factory=dict)
-    pending: dict[str, Decimal] = field(default_factory=dict)
-    certified_count: int = 0
-    awards: int = 0
-
-
-def _with_award(column: ColumnElement) -> ColumnElement:
-    """Counts the rows with an award written (NULL and '' are none)."""
-    return func.count(case((column != "", 1)))
-
-
-def _sums(session: Session, student: User) -> _Sums:
-    """Hours per module (certified, awaiting sign-off), certified entries and awards: two grouped
-    queries, records and certified claims, as participations.student_records adds them up."""
-    sums = _Sums()
-    records = session.execute(
-        select(Activity.module, Participation.status, func.sum(Participation.hours), func.count(),
-               _with_award(Participation.award))
-        .join(Activity, Activity.id == Participation.activity_id)
-        .where(Participation.student_id == student.id,
-               Participation.status.in_((ParticipationStatus.CERTIFIED, ParticipationStatus.RECORDED)))
-        .group_by(Activity.module, Participation.status)
-    )
-    for module, status, hours, count, awards in records:
-        if status == ParticipationStatus.CERTIFIED:
-            sums.certified[module] = sums.certified.get(module, ZERO) + Decimal(hours)
-            sums.certified_count += count
-            sums.awards += awards
-        else:
-            sums.pending[module] = sums.pending.get(module, ZERO) + Decimal(hours)
-    claims = session.execute(
-        select(Claim.module, func.sum(Claim.hours), func.count(), _with_award(Claim.award))
-        .where(Claim.student_id == student.id, Claim.status == ClaimStatus.CERTIFIED)
-        .group_by(Claim.module)
-    )
-    for module, hours, count, awards in claims:
-        sums.certified[module] = sums.certified.get(module, ZERO) + Decimal(hours)
-        sums.certified_count += count
-        sums.awards += awards
-    return sums
-
-
 def student_home(session: Session, actor: User | None, pages: Mapping[str, int] | None = None) -> StudentHome:
     if actor is None or not actor.is_student:
         raise Forbidden(_("This page is for students"))
     pages = pages or {}
-    sums = _sums(session, actor)
+    sums = record_sums(session, actor.id)
     modules = [
         ModuleRow(m.key, *m.pair, sums.certified.get(m.key, ZERO), sums.pending.get(m.key, ZERO))
         for m in module_list(session)
@@ -139,13 +94,7 @@ def student_home(session: Session, actor: User | None, pages: Mapping[str, int] 
 
 def my_records(session: Session, student: User, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """One page of the student's own records, the latest activity first."""
-    return paginate(session, (
-        select(Participation).join(Activity, Activity.id == Participation.activity_id)
-        .where(Participation.student_id == student.id)
-        .options(joinedload(Participation.activity).joinedload(Activity.club),
-                 joinedload(Participation.certified_by))
-        .order_by(Activity.starts_at.desc(), Participation.id)
-    ), page, per_page)
+    return paginate(session, student_records_query(student.id), page, per_page)
 
 
 def _open_check_ins_query(actor: User) -> Select:

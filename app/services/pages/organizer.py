@@ -66,8 +66,11 @@ WAITING = Participation.status == literal(ParticipationStatus.RECORDED.value, li
 def _signoff_query(organizer: User | None, columns: Callable[[Subquery], tuple]) -> Select:
     """`columns` of the activities in the sign-off queue joined to their count of waiting records
     (grouped once over the partial index, then joined to the activities)."""
-    waiting = (select(Participation.activity_id, func.count().label("n")).where(WAITING)
-               .group_by(Participation.activity_id).subquery("waiting"))
+    grouped = select(Participation.activity_id, func.count().label("n")).where(WAITING)
+    if organizer is not None:  # an organizer's few clubs: group only their records, not the school's
+        grouped = grouped.where(Participation.activity_id.in_(
+            select(Activity.id).where(Activity.club_id.in_(advised_club_ids(organizer)))))
+    waiting = grouped.group_by(Participation.activity_id).subquery("waiting")
     query = (
         select(*columns(waiting)).select_from(waiting).join(Activity, Activity.id == waiting.c.activity_id)
         .where(

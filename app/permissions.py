@@ -8,7 +8,9 @@ permissions themselves.
 
 from __future__ import annotations
 
-from app.models import STUDENT_ROLES, Activity, Club, ClubStatus, Participation, Role, User
+from sqlalchemy import Select, exists, select
+
+from app.models import STUDENT_ROLES, Activity, Club, ClubStatus, Participation, Role, User, club_advisor
 
 
 def _system(actor: User | None) -> bool:
@@ -63,6 +65,15 @@ def club_runs_activities(club: Club) -> bool:
     answer for it, is read-only. Services refuse with `services.lifecycle.require_running_club`;
     the lifecycle table asks this too, so no page offers a button the service would refuse."""
     return club.status == ClubStatus.ACTIVE and bool(club.advisors)
+
+
+def running_club_ids() -> Select:
+    """`club_runs_activities` as SQL, for a list paged in the database: a filter applied after
+    the query would leave a page short of rows."""
+    return select(Club.id).where(
+        Club.status == ClubStatus.ACTIVE,
+        exists().where(club_advisor.c.club_id == Club.id),
+    )
 
 
 def can_plan_activity(actor: User | None, club: Club) -> bool:

@@ -127,7 +127,7 @@ def test_returned_plan_shows_its_reason_to_the_leader(client, make, session):
     assert shown["return_reason"] == "预算请再细化"
     from app.services.pages.leader import leader_home
     home = leader_home(session, w.leader)
-    assert home[0].returned == {plan.id: "预算请再细化"}
+    assert home.clubs[0].returned == {plan.id: "预算请再细化"}
 
 
 def test_signoff_queue_shows_only_ended_activities(make, session):
@@ -136,7 +136,7 @@ def test_signoff_queue_shows_only_ended_activities(make, session):
     coming = make.activity(w.club, starts_at=utcnow() + timedelta(days=1))
     make.participation(w.activity, w.students[0])
     make.participation(coming, w.students[1])
-    assert [a.id for a, _n in signoff_queue(session, w.advisor)] == [w.activity.id]
+    assert [a.id for a, _n in signoff_queue(session, w.advisor).items] == [w.activity.id]
 
 
 def test_queue_flags_hours_above_the_activity_and_a_short_check_in_span(make, session):

@@ -55,7 +55,7 @@ def test_the_signoff_queue_reads_waiting_records_by_index(session, make):
     for s in w.students:
         make.participation(ended, s)
     with Sent() as sent:
-        assert signoff_queue(session, None)
+        assert signoff_queue(session, None).items
     plans = _plans(session, sent, "participation")
     assert any("ix_participation_recorded_activity" in p for p in plans), plans
 

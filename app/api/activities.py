@@ -180,7 +180,8 @@ def revoke(body, participation_id):
 
 @blp.route("/students/<student_no>/records", methods=["GET"])
 @token_required
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, StudentRecordsSchema)
-def student_records(student_no):
-    """A student's records and certified hours: the student, organizers in scope, admin."""
-    return participations.student_records(db.session, current_actor(), student_no)
+def student_records(args, student_no):
+    """A page of a student's records (`total` in all), all their certified hours: the student, organizers, admin."""
+    return participations.student_records(db.session, current_actor(), student_no, args["page"], args["per_page"])

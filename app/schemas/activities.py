@@ -149,6 +149,7 @@ class StudentRecordsSchema(Schema):
     student_no = fields.Function(lambda r: r.student.student_no)
     name = fields.Function(lambda r: r.student.display_name)
     items = fields.List(fields.Nested(RecordItemSchema))
+    total = fields.Integer()  # the records in all; `items` is one page of them
     total_certified_hours = Hours()
     hours_by_module = fields.Dict(keys=fields.String(), values=Hours())
     claims = fields.List(fields.Nested("CertifiedClaimSchema"))

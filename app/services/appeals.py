@@ -128,6 +128,22 @@ def may_open(session: Session, actor: User | None, *, participation=None, activi
     return True
 
 
+def appealable_records(session: Session, actor: User | None, records: list[Participation]) -> set[int]:
+    """Which of these records the page should offer an appeal of: `check_subject`'s checks for a
+    record (the student's own, rejected, within the window, no appeal open) in one query for a
+    page of records rather than one per rejected record."""
+    if actor is None or actor.role not in STUDENT_ROLES:
+        return set()
+    now, days = utcnow(), window()
+    candidates = {r.id for r in records if r.student_id == actor.id and r.status == ParticipationStatus.REJECTED
+                  and r.rejected_at is not None and now <= r.rejected_at + days}
+    if not candidates:
+        return set()
+    open_ones = set(session.execute(select(Appeal.participation_id).where(
+        Appeal.participation_id.in_(candidates), Appeal.status == AppealStatus.OPEN)).scalars())
+    return candidates - open_ones
+
+
 def open_appeal(
     session: Session, actor: User | None, *, reason: str | None, participation_id: int | None = None,
     activity_id: int | None = None, claim_id: int | None = None,

@@ -265,10 +265,10 @@ def waiting_for(session: Session, organizer: User) -> dict[str, int]:
     from app.services.pages.organizer import approval_queue, signoff_queue
 
     return {
-        "records": sum(n for _activity, n in signoff_queue(session, organizer)),
+        "records": signoff_queue(session, organizer, per_page=1).records,
         "claims": list_claims(session, organizer, ClaimStatus.SUBMITTED, per_page=1)[1],
         "appeals": list_appeals(session, organizer, AppealStatus.OPEN, per_page=1)[1],
-        "plans": len(approval_queue(session, organizer)),
+        "plans": approval_queue(session, organizer, per_page=1).total,
     }
 
 

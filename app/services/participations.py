@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, Select, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -371,43 +371,83 @@ def revoke(session: Session, actor: User | None, participation_id: int, reason: 
 
 
 @dataclass
+class RecordSums:
+    """A student's hours per module (certified, awaiting sign-off), certified entries and awards,
+    certified claims counted like records (PRODUCT.md)."""
+
+    certified: dict[str, Decimal] = field(default_factory=dict)
+    pending: dict[str, Decimal] = field(default_factory=dict)
+    certified_count: int = 0
+    awards: int = 0
+
+
+def _with_award(column: ColumnElement) -> ColumnElement:
+    return func.count(case((column != "", 1)))  # NULL and '' are no award
+
+
+def record_sums(session: Session, student_id: int) -> RecordSums:
+    """Two grouped queries (records, certified claims), whatever the student's history."""
+    from app.models import Claim, ClaimStatus  # claims build on this module
+
+    sums = RecordSums()
+    records = session.execute(
+        select(Activity.module, Participation.status, func.sum(Participation.hours), func.count(),
+               _with_award(Participation.award))
+        .join(Activity, Activity.id == Participation.activity_id)
+        .where(Participation.student_id == student_id,
+               Participation.status.in_((ParticipationStatus.CERTIFIED, ParticipationStatus.RECORDED)))
+        .group_by(Activity.module, Participation.status)
+    )
+    claims = session.execute(
+        select(Claim.module, func.sum(Claim.hours), func.count(), _with_award(Claim.award))
+        .where(Claim.student_id == student_id, Claim.status == ClaimStatus.CERTIFIED).group_by(Claim.module)
+    )
+    rows = [*records, *((module, ParticipationStatus.CERTIFIED, *rest) for module, *rest in claims)]
+    for module, status, hours, count, awards in rows:
+        into = sums.certified if status == ParticipationStatus.CERTIFIED else sums.pending
+        into[module] = into.get(module, Decimal("0")) + Decimal(hours)
+        if status == ParticipationStatus.CERTIFIED:
+            sums.certified_count += count
+            sums.awards += awards
+    return sums
+
+
+@dataclass
 class StudentRecords:
     student: User
-    items: list[Participation]
+    items: list[Participation]  # one page, the latest activity first
     total_certified_hours: Decimal
     hours_by_module: dict[str, Decimal]
     # Certified achievement claims count like records (PRODUCT.md); listed apart, marked as claims.
     claims: list = field(default_factory=list)
+    total: int = 0  # records in all
 
 
-def student_records(session: Session, actor: User | None, student_no: str) -> StudentRecords:
+def student_records(
+    session: Session, actor: User | None, student_no: str, page: int = 1, per_page: int = 50
+) -> StudentRecords:
+    """One page of a student's records, with the certified hours of them all (and of the claims)."""
+    from app.services.pages.common import paginate
+
     student = student_by_number(session, student_no)
     in_scope = actor is not None and actor.role == Role.ORGANIZER and student_in_scope(session, actor, student)
     if not permissions.can_view_student_records(actor, student, in_scope=in_scope):
         raise Forbidden(_("You may not see this student's records"))
-    items = list(
-        session.execute(
-            select(Participation)
-            .join(Participation.activity)
-            .where(Participation.student_id == student.id)
-            .options(
-                joinedload(Participation.activity).joinedload(Activity.club),
-                joinedload(Participation.certified_by),
-            )
-            .order_by(Activity.starts_at.desc(), Participation.id)
-        ).scalars()
-    )
-    by_module: dict[str, Decimal] = {}
-    for record in items:
-        if record.status == ParticipationStatus.CERTIFIED:
-            module = record.activity.module
-            by_module[module] = by_module.get(module, Decimal("0")) + record.hours
+    records = paginate(session, student_records_query(student.id), page, per_page, empty_past_end=True)
+    by_module = record_sums(session, student.id).certified
     from app.services.claims import certified_claims  # claims build on this module
 
-    claims = certified_claims(session, student.id)
-    for claim in claims:
-        by_module[claim.module] = by_module.get(claim.module, Decimal("0")) + claim.hours
     total = sum(by_module.values(), Decimal("0"))
-    return StudentRecords(student, items, total, by_module, claims)
+    return StudentRecords(student, records.items, total, by_module, certified_claims(session, student.id),
+                          total=records.total)
 
 
+def student_records_query(student_id: int) -> Select:
+    """A student's records, the latest activity first, with what a list of them shows."""
+    return (
+        select(Participation).join(Activity, Activity.id == Participation.activity_id)
+        .where(Participation.student_id == student_id)
+        .options(joinedload(Participation.activity).joinedload(Activity.club),
+                 joinedload(Participation.certified_by))
+        .order_by(Activity.starts_at.desc(), Participation.id)
+    )

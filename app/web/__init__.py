@@ -104,10 +104,12 @@ def _local(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local.strftime(fmt) if local else "—"
 
 
-def _page_url(page: int, **extra) -> str:
+def _page_url(page: int, param: str = "page", **extra) -> str:
+    """This page's address with another page of one of its lists (`param`: a page with several
+    lists names each one's page by the list, ?approvals=2); the other lists keep their pages."""
     from flask import url_for
 
-    args = {**request.view_args, **request.args.to_dict(), **extra, "page": page}
+    args = {**request.view_args, **request.args.to_dict(), **extra, param: page}
     return url_for(request.endpoint, **args)
 
 

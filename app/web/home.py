@@ -15,7 +15,7 @@ from app.services.pages import organizer as organizer_pages
 from app.services.pages import student as student_pages
 from app.web import bp
 from app.web.forms import ActionForm, OnceForm
-from app.web.support import actor
+from app.web.support import actor, page_args
 
 TRANSCRIPT_LABELS = {
     "valid": _l("Valid"),
@@ -82,28 +82,28 @@ def navigation() -> dict:
 @bp.get("/admin")
 @login_required
 def admin_home():
-    overview = admin_pages.admin_overview(db.session, actor())
+    overview = admin_pages.admin_overview(db.session, actor(), page_args(*admin_pages.LISTS))
     return render_template("web/admin_home.html", o=overview, form=ActionForm())
 
 
 @bp.get("/organizer")
 @login_required
 def organizer_home():
-    data = organizer_pages.organizer_home(db.session, actor())
+    data = organizer_pages.organizer_home(db.session, actor(), page_args(*organizer_pages.LISTS))
     return render_template("web/organizer_home.html", data=data, form=ActionForm())
 
 
 @bp.get("/leader")
 @login_required
 def leader_home():
-    clubs = leader_pages.leader_home(db.session, actor())
-    return render_template("web/leader_home.html", clubs=clubs)
+    home = leader_pages.leader_home(db.session, actor(), page_args("page")["page"])
+    return render_template("web/leader_home.html", home=home)
 
 
 @bp.get("/me")
 @login_required
 def student_home():
-    data = student_pages.student_home(db.session, actor())
+    data = student_pages.student_home(db.session, actor(), page_args(*student_pages.LISTS))
     return render_template(
         "web/student_home.html", data=data, form=ActionForm(), issue_form=OnceForm(),
         transcript_labels=TRANSCRIPT_LABELS,

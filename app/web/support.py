@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Response, flash, redirect, session, url_for
+from flask import Response, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +17,7 @@ from wtforms import SelectField
 from app.extensions import db
 from app.models import Role, User
 from app.services.errors import Conflict, DomainError, Invalid
+from app.services.pages.common import page_number
 
 # Domain errors a form can show next to its fields; Forbidden and NotFound are error pages.
 FORM_ERRORS = (Invalid, Conflict)
@@ -37,6 +38,12 @@ def login_limit() -> str:
 
 def actor() -> User:
     return current_user._get_current_object()
+
+
+def page_args(*names: str) -> dict[str, int]:
+    """The page asked for of each named list of a page (?approvals=2&signoff=3): "x", 0 and -1
+    are the first page, a number past the end is the last (services.pages.common.paginate)."""
+    return {name: page_number(request.args.get(name)) for name in names}
 
 
 def home_url(user: User) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.models import PERSON_ROLES, Activity, ActivityStatus, Club, Role, Unit, User
 from app.services.clubs import member_counts
 from app.services.pages.common import PER_PAGE, Page, paginate, require_admin
-from app.services.pages.organizer import approval_queue, signoff_queue
+from app.services.pages.organizer import SignoffPage, approval_queue, signoff_queue
 
 
 @dataclass
@@ -20,12 +21,18 @@ class AdminOverview:
     clubs: int
     people: dict[str, int]
     activities: dict[str, int]
-    approvals: list[Activity]
-    signoff: list[tuple[Activity, int]]
+    approvals: Page
+    signoff: SignoffPage
 
 
-def admin_overview(session: Session, actor: User | None) -> AdminOverview:
+# The lists of the page, each paged on its own (?approvals=2, ?signoff=3).
+LISTS = ("approvals", "signoff")
+
+
+def admin_overview(session: Session, actor: User | None, pages: Mapping[str, int] | None = None) -> AdminOverview:
+    """The office's counts and one page of each queue (the queues run to thousands at a big school)."""
     require_admin(actor, _("Only the Youth League office sees the admin home page"))
+    pages = pages or {}
     people = {r.value: 0 for r in PERSON_ROLES}
     people.update(dict(session.execute(
         select(User.role, func.count()).where(User.role != Role.SYSTEM).group_by(User.role)).all()))
@@ -38,8 +45,8 @@ def admin_overview(session: Session, actor: User | None) -> AdminOverview:
         clubs=session.execute(select(func.count(Club.id))).scalar_one(),
         people=people,
         activities=activities,
-        approvals=approval_queue(session, None),
-        signoff=signoff_queue(session, None),
+        approvals=approval_queue(session, None, pages.get("approvals", 1)),
+        signoff=signoff_queue(session, None, pages.get("signoff", 1)),
     )
 
 

@@ -14,6 +14,8 @@ from app.services.errors import Forbidden
 from app.services.scope import overseen_club_ids
 
 PER_PAGE = 20
+# The API's bound too (schemas.common.PageArgsSchema): past it an OFFSET overflows the database's integer.
+MAX_PAGE = 1_000_000
 # What anyone signed in sees of a club's activities; its insiders also see the rest.
 PUBLIC_STATUSES = (ActivityStatus.APPROVED, ActivityStatus.COMPLETED)
 
@@ -40,13 +42,36 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(session: Session, query: Select, page: int, per_page: int) -> Page:
-    page = max(1, int(page or 1))
+def page_number(raw: object) -> int:
+    """A page number as a visitor may type it ("x", 0, -1, 10**30): a whole number from 1 to MAX_PAGE."""
+    try:
+        number = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return 1
+    return max(1, min(MAX_PAGE, number))
+
+
+def paginate(
+    session: Session, query: Select, page: int, per_page: int, *, rows: bool = False, total: int | None = None,
+    empty_past_end: bool = False,
+) -> Page:
+    """One page of `query` in SQL: a count, then LIMIT/OFFSET. A page past the end is the last page
+    (a bookmark kept while the list shrank still shows something), or with `empty_past_end` no
+    rows: the API's lists, which a client reads page after page until one comes back empty.
+    `rows`: the query selects several columns (an entity and its counts); its items are tuples.
+    `total`: the caller counted the rows already (with sums of its own, in the same statement)."""
+    page = page_number(page or 1)
     per_page = max(1, min(200, int(per_page or PER_PAGE)))
-    counted = select(func.count()).select_from(query.order_by(None).subquery())
-    total = session.execute(counted).scalar_one()
+    if total is None:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        total = session.execute(counted).scalar_one()
+    if not empty_past_end:
+        page = min(page, max(1, math.ceil(total / per_page)))
+    if total <= (page - 1) * per_page:  # nothing to read: the count said so
+        return Page([], 0, page, per_page)
     window = query.limit(per_page).offset((page - 1) * per_page)
-    items = list(session.execute(window).unique().scalars())
+    result = session.execute(window).unique()
+    items = [tuple(row) for row in result.all()] if rows else list(result.scalars())
     return Page(items, total, page, per_page)
 
 

@@ -32,13 +32,12 @@ def transcripts_page(
     return paginate(session, query, page, per_page)
 
 
-def my_transcripts(session: Session, actor: User | None) -> list:
-    """The signed-in student's own transcripts, newest first."""
-    from app.services.transcripts import list_transcripts
-
+def my_transcripts(session: Session, actor: User | None, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the signed-in student's own transcripts, newest first (anyone else: none)."""
     if actor is None or not actor.is_student:
-        return []
-    return list_transcripts(session, actor, actor.student_no)
+        return Page([], 0, 1, per_page)
+    return paginate(session, select(Transcript).where(Transcript.student_id == actor.id)
+                    .order_by(Transcript.issued_at.desc(), Transcript.id.desc()), page, per_page)
 
 
 @dataclass

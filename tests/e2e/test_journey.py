@@ -238,7 +238,7 @@ def test_2_leader_plans_and_submits_an_activity_organizer_approves(person):
     need("setup")
     leader = person()
     sign_in(leader, LEADER["username"], "/leader")
-    expect(leader.locator(".empty")).to_contain_text("这个社团还没有活动")
+    expect(leader.locator(".empty")).to_contain_text("你负责的社团还没有活动")
     shot(leader, "02a-leader-home-empty")
     leader.get_by_role("button", name="+ 策划新活动").click()
     leader.wait_for_url("**/activities/new")

@@ -37,7 +37,9 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "big-school 1"
-PG_DATABASE = "bench_school"
+# BENCH_BIG_SCHOOL_PG: another name, for a worktree whose schema differs from the others' (each
+# fingerprint mismatch would otherwise re-seed the shared database under the others)
+PG_DATABASE = os.environ.get("BENCH_BIG_SCHOOL_PG", "bench_school")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 STUDENTS = 30_000

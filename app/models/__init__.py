@@ -39,6 +39,7 @@ from app.models.people import (
 )
 from app.models.registrations import Registration, RegistrationStatus
 from app.models.rules import CreditModule, Grade, RuleSet, YearGrade
+from app.models.tallies import ActivityTally, ClubTermTally, StudentModuleTally, StudentTermTally
 from app.models.transcripts import (
     Transcript,
     TranscriptClaim,
@@ -53,6 +54,10 @@ __all__ = [
     "PERSON_ROLES",
     "STUDENT_ROLES",
     "Activity",
+    "ActivityTally",
+    "ClubTermTally",
+    "StudentModuleTally",
+    "StudentTermTally",
     "ActivityStatus",
     "Appeal",
     "AppealStatus",

@@ -16,9 +16,19 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Activity, Claim, ClaimStatus, Participation, ParticipationStatus, Role, User
+from app.models import (
+    Activity,
+    Claim,
+    ClaimStatus,
+    Participation,
+    ParticipationStatus,
+    Role,
+    StudentModuleTally,
+    User,
+)
 from app.models.rules import RuleSet, YearGrade
 from app.services import credit_arithmetic as arithmetic
+from app.services import tallies
 from app.services.accounts import student_by_number
 from app.services.credit_rules import arithmetic_rules, current_rules
 from app.services.errors import Forbidden
@@ -52,16 +62,27 @@ def _record_sums(student_ids: Select | Iterable[int]) -> Select:
             .group_by(Participation.student_id, Activity.module, year))
 
 
-def hours_of(session: Session, student_ids: Select | Iterable[int]) -> dict[int, Hours]:
-    """Every listed student's certified hours: two queries (records grouped by student, module and
-    year; certified claims), whatever the number of students. Each records' row adds to both the
-    module's and the year's sum."""
+def hours_of(session: Session, student_ids: Select | Iterable[int], *, from_records: bool = False) -> dict[int, Hours]:
+    """Every listed student's certified hours, whatever the number of students: one grouped query
+    of their module tallies by student, module and academic year (a term's first nine characters,
+    "2025-2026-1"), each row adding to both the module's and the year's sum. `from_records`: from
+    the records and certified claims themselves (two queries), the reference."""
     out: dict[int, Hours] = defaultdict(lambda: Hours({}, {}))
-    for student_id, module, year, total in session.execute(_record_sums(student_ids)):
+    if from_records:
+        rows = session.execute(_record_sums(student_ids))
+    else:
+        tallies.settle(session)
+        t = StudentModuleTally
+        year = func.substr(t.term, 1, 9)
+        rows = session.execute(select(t.student_id, t.module, year, func.sum(t.hours))
+                               .where(t.student_id.in_(student_ids)).group_by(t.student_id, t.module, year))
+    for student_id, module, year, total in rows:
         h = out[student_id]
         by_module, by_year = h.by_module, h.by_year
         by_module[module] = by_module[module] + total if module in by_module else total  # a Decimal: Numeric's sum
         by_year[year] = by_year[year] + total if year in by_year else total
+    if not from_records:
+        return out
     claims = session.execute(
         select(Claim.student_id, Claim.module, Claim.occurred_on, Claim.hours)
         .where(Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_(student_ids)))

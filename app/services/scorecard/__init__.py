@@ -52,6 +52,7 @@ from app.models import (
     LEADER_IN_POST,
     Activity,
     ActivityStatus,
+    ActivityTally,
     Club,
     Participation,
     ParticipationStatus,
@@ -61,6 +62,7 @@ from app.models import (
     User,
     club_leader,
 )
+from app.services import tallies
 from app.services.clubs import get_club
 from app.services.errors import Forbidden, Invalid
 from app.services.modules import module_list
@@ -288,19 +290,27 @@ class HeatTable:
 
 def module_hours_by_unit(
     session: Session, actor: User | None, term: str | None = None, *,
-    unit_id: int | None = None, category: str | None = None,
+    unit_id: int | None = None, category: str | None = None, from_records: bool = False,
 ) -> HeatTable:
-    """One statement: certified hours grouped by the club's unit and the module."""
+    """One statement: certified hours grouped by the club's unit and the module, summed from
+    the activities' tallies (``from_records``: from the records themselves, the reference)."""
     club_ids = _visible_club_ids(session, actor)
     term = parse_term(term)
     _check_unit(session, unit_id)
     conds = [Activity.term == term, Activity.status != ActivityStatus.CANCELLED,
-             Participation.status == ParticipationStatus.CERTIFIED,
              *club_conditions(club_ids, unit_id, category or None)]
+    if from_records:
+        hours = func.sum(Participation.hours)
+        source = (select(Unit.id, Unit.name, Activity.module, hours).select_from(Participation)
+                  .join(Activity, Activity.id == Participation.activity_id)
+                  .where(Participation.status == ParticipationStatus.CERTIFIED))
+    else:
+        tallies.settle(session)
+        source = (select(Unit.id, Unit.name, Activity.module, func.sum(ActivityTally.certified_hours))
+                  .select_from(ActivityTally).join(Activity, Activity.id == ActivityTally.activity_id)
+                  .where(ActivityTally.certified_hours > 0))
     query = (
-        select(Unit.id, Unit.name, Activity.module, func.sum(Participation.hours))
-        .select_from(Participation)
-        .join(Activity, Activity.id == Participation.activity_id)
+        source
         .join(Club, Club.id == Activity.club_id)
         .join(Unit, Unit.id == Club.unit_id)
         .where(*conds)

@@ -99,7 +99,7 @@ def settle(session: Session) -> None:
 
 def rebuild(session: Session, term: str | None = None) -> dict[str, int]:
     """Every tally (of one term, or all) made again from the records; the rows written."""
-    from app.services.tallies.rebuild import rebuild as _rebuild
+    from app.services.tallies.rebuilding import rebuild as _rebuild
 
     forget(session)
     return _rebuild(session, term)

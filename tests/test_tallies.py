@@ -1,0 +1,216 @@
+"""The per-term tallies (#17) are the records summed: after any sequence of changes — recording,
+sign-off, rejection, revocation (a withdrawal), claims, an activity cancelled, moved to another
+term or club or module, roster changes — the figures read from the tallies equal the figures
+summed from the raw rows (the reference, `from_records=True`). SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
+
+from app.models import (
+    Activity,
+    ActivityStatus,
+    ActivityTally,
+    Claim,
+    ClaimStatus,
+    ClubTermTally,
+    Membership,
+    Participation,
+    ParticipationStatus,
+    StudentModuleTally,
+    StudentTermTally,
+    User,
+)
+from app.services import dashboard, participations, progress, scorecard
+from app.services.errors import DomainError
+from app.services.modules import module_list
+from app.services.participations import Entry
+
+TERMS = ("2025-2026-2", "2026-2027-1")
+STARTS = {TERMS[0]: datetime(2026, 4, 10, 1, tzinfo=UTC), TERMS[1]: datetime(2026, 10, 10, 1, tzinfo=UTC)}
+AS_OF = datetime(2026, 11, 20, 4, tzinfo=UTC)
+MODULES = ("volunteering", "practice", "innovation")
+CLAIM_DAYS = (date(2026, 3, 15), date(2026, 10, 20), date(2027, 1, 10))
+
+
+@pytest.fixture
+def school(make, session):
+    """Two clubs of one college with an advisor and a leader each, three activities per club over
+    two terms, six students."""
+    s = type("School", (), {})()
+    s.unit = make.unit()
+    s.admin = make.admin()
+    s.advisor = make.organizer(unit=s.unit)
+    s.leader = make.leader(unit=s.unit)
+    s.clubs = [make.club(advisors=[s.advisor], leaders=[s.leader], unit=s.unit) for _ in range(2)]
+    s.activities = [make.activity(club, starts_at=STARTS[TERMS[i % 2]], module=MODULES[i % 3],
+                                  level=("school", "national", "club")[i % 3])
+                    for club in s.clubs for i in range(3)]
+    s.students = [make.student(unit=s.unit) for _ in range(6)]
+    session.commit()
+    return s
+
+
+def figures(session, school, *, from_records: bool) -> dict:
+    """Everything the views show from the records: every club's facts and scores in both terms,
+    the heat table, the dashboard's colleges, distribution and trend, and students' hours."""
+    cards = scorecard.compute(session, TERMS, as_of=AS_OF, from_records=from_records)
+    out = {}
+    for key, card in sorted(cards.items()):
+        facts = dataclasses.asdict(card.facts)
+        facts["signoff_days"] = sorted(round(d, 6) for d in facts["signoff_days"])
+        out[("card", key)] = (facts, card.overall, {k: d.score for k, d in card.dimensions.items()})
+    modules = module_list(session)
+    for term in TERMS:
+        heat = scorecard.module_hours_by_unit(session, school.admin, term, from_records=from_records)
+        out[("heat", term)] = heat.cells
+        out[("colleges", term)] = [(c.unit_id, c.students, c.participants) for c in dashboard.college_participation(
+            session, term, modules, from_records=from_records)]
+    out["distribution"] = dashboard.hours_distribution(session, from_records=from_records)
+    out["trend"] = dashboard.term_trend(session, list(TERMS), from_records=from_records)
+    hours = progress.hours_of(session, [s.id for s in school.students], from_records=from_records)
+    out["hours"] = {sid: (dict(h.by_module), dict(h.by_year)) for sid, h in sorted(hours.items())}
+    return out
+
+
+def assert_tallies_equal_records(session, school) -> None:
+    from_tallies = figures(session, school, from_records=False)
+    reference = figures(session, school, from_records=True)
+    assert from_tallies == reference
+
+
+def _pick(session, query, n: int):
+    rows = list(session.execute(query).scalars())
+    return rows[n % len(rows)] if rows else None
+
+
+def apply(session, school, op: tuple) -> None:
+    """One change, through the services where there is one, straight on the ORM otherwise."""
+    kind, a, b, c = op
+    activity = session.get(Activity, school.activities[a % len(school.activities)].id)
+    student = session.get(User, school.students[b % len(school.students)].id)
+    records = select(Participation).order_by(Participation.id)
+    if kind == "record":
+        role = ("participant", "volunteer", "organizer")[c % 3]
+        participations.record_participations(session, school.leader, activity.id, [
+            Entry(student_no=student.student_no, role=role, award="一等奖" if c % 4 == 0 else None)])
+    elif kind == "certify_all":
+        participations.certify(session, school.advisor, activity.id)
+    elif kind == "certify_one":
+        record = _pick(session, records.where(Participation.status == ParticipationStatus.RECORDED), c)
+        if record is not None:
+            participations.certify(session, school.advisor, record.activity_id, [record.id])
+    elif kind == "reject":
+        record = _pick(session, records.where(Participation.status == ParticipationStatus.RECORDED), c)
+        if record is not None:
+            participations.reject(session, school.advisor, record.id, "未到场")
+    elif kind == "revoke":  # a withdrawal
+        record = _pick(session, records.where(Participation.status == ParticipationStatus.CERTIFIED), c)
+        if record is not None:
+            participations.revoke(session, school.advisor, record.id, "核查不实")
+    elif kind == "hours":
+        record = _pick(session, records, c)
+        if record is not None:
+            record.hours = record.hours + 1 if record.hours < 6 else record.hours - 1
+    elif kind == "cancel":
+        activity.status = ActivityStatus.CANCELLED if activity.status != ActivityStatus.CANCELLED \
+            else ActivityStatus.COMPLETED
+    elif kind == "move_term":
+        activity.term = TERMS[c % 2]
+    elif kind == "move_club":
+        activity.club_id = school.clubs[c % 2].id
+    elif kind == "module":
+        activity.module = MODULES[c % 3]
+    elif kind == "roster":
+        club, term = school.clubs[a % 2], TERMS[c % 2]
+        found = session.execute(select(Membership).where(
+            Membership.club_id == club.id, Membership.user_id == student.id, Membership.term == term)).scalar()
+        if found is None:
+            session.add(Membership(club_id=club.id, user_id=student.id, term=term,
+                                   elected_on=STARTS[term].date() + timedelta(days=5) if c % 3 == 0 else None))
+        elif c % 2:
+            session.delete(found)
+        else:
+            found.elected_on = None if found.elected_on else STARTS[term].date()
+    elif kind == "claim":
+        session.add(Claim(student_id=student.id, title="校外竞赛", module=MODULES[a % 3], level="school",
+                          occurred_on=CLAIM_DAYS[c % 3], hours=2 + c % 3, status=ClaimStatus.CERTIFIED,
+                          reviewed_by_id=school.advisor.id, reviewed_at=AS_OF))
+    elif kind == "claim_status":
+        claim = _pick(session, select(Claim).order_by(Claim.id), c)
+        if claim is not None:
+            claim.status = (ClaimStatus.REVOKED, ClaimStatus.CERTIFIED, ClaimStatus.REJECTED)[a % 3]
+    session.flush()
+
+
+KINDS = ("record", "record", "record", "certify_all", "certify_one", "reject", "revoke", "hours", "cancel",
+         "move_term", "move_club", "module", "roster", "roster", "claim", "claim_status")
+operations = st.tuples(st.sampled_from(KINDS), st.integers(0, 11), st.integers(0, 11), st.integers(0, 11))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(operations, min_size=1, max_size=10))
+def test_after_any_changes_the_tallies_give_the_figures_the_records_give(session, school, steps):
+    # The examples run one after the other on the same school: each starts where the last ended,
+    # so this is one long random history, checked after every few changes.
+    for op in steps:
+        try:
+            apply(session, school, op)
+        except DomainError:  # a refused change changes nothing, as a request's rollback
+            session.rollback()
+    assert_tallies_equal_records(session, school)  # inside the transaction: its own changes
+    session.commit()
+    assert_tallies_equal_records(session, school)
+
+
+def test_scorecard_overview_reads_the_term_aggregates_not_the_records(session, school, count_queries):
+    activity = school.activities[0]
+    participations.record_participations(session, school.leader, activity.id,
+                                          [Entry(student_no=s.student_no) for s in school.students])
+    participations.certify(session, school.advisor, activity.id)
+    session.commit()
+    with count_queries() as counted:
+        scorecard.overview(session, school.admin, TERMS[0], as_of=AS_OF)
+    text = " ".join(counted.statements).lower()
+    assert "activity_tally" in text and "club_term_tally" in text
+    assert " participation" not in text.replace("participation_", ""), "the overview read the records"
+
+
+def test_a_sign_off_updates_its_tallies_in_the_same_transaction(session, school):
+    activity = school.activities[1]
+    participations.record_participations(session, school.leader, activity.id,
+                                          [Entry(student_no=s.student_no, role="volunteer") for s in school.students])
+    participations.certify(session, school.advisor, activity.id)
+    # No commit yet: a read of the tallies settles this transaction's changes first.
+    card = scorecard.compute(session, [activity.term], club_ids=[activity.club_id], as_of=AS_OF)[
+        (activity.club_id, activity.term)]
+    assert (card.facts.records, card.facts.certified_hours, card.facts.active) == (6, 24.0, 6)
+    tally = session.get(ActivityTally, activity.id)
+    assert (tally.records, tally.certified_hours, tally.volunteer_role_hours) == (6, 24, 24)
+    session.rollback()  # the request failed: its tallies go with its records
+    assert session.execute(select(func.count()).select_from(ActivityTally)).scalar_one() == 0
+
+
+def test_rebuild_makes_the_tallies_again_from_the_records(app, session, school):
+    for op in [("record", 0, i, i) for i in range(6)] + [("certify_all", 0, 0, 0), ("roster", 0, 1, 0),
+                                                            ("claim", 1, 2, 1), ("record", 1, 3, 0)]:
+        apply(session, school, op)
+    session.commit()
+    expected = figures(session, school, from_records=True)
+    for model in (ActivityTally, ClubTermTally, StudentModuleTally, StudentTermTally):
+        session.execute(delete(model))  # lost: a restore from before the tallies, rows loaded by hand
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["scorecards", "rebuild"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert figures(session, school, from_records=False) == expected
+    result = app.test_cli_runner().invoke(args=["scorecards", "rebuild", "--term", TERMS[0]])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert figures(session, school, from_records=False) == expected

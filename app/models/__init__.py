@@ -39,7 +39,13 @@ from app.models.people import (
 )
 from app.models.registrations import Registration, RegistrationStatus
 from app.models.rules import CreditModule, Grade, RuleSet, YearGrade
-from app.models.tallies import ActivityTally, ClubTermTally, StudentModuleTally, StudentTermTally
+from app.models.tallies import (
+    ActivityTally,
+    ClubTermTally,
+    StudentModuleTally,
+    StudentStanding,
+    StudentTermTally,
+)
 from app.models.transcripts import (
     Transcript,
     TranscriptClaim,
@@ -57,6 +63,7 @@ __all__ = [
     "ActivityTally",
     "ClubTermTally",
     "StudentModuleTally",
+    "StudentStanding",
     "StudentTermTally",
     "ActivityStatus",
     "Appeal",

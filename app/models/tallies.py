@@ -79,3 +79,15 @@ class StudentModuleTally(db.Model):
     hours: Mapped[Decimal] = mapped_column(Numeric(10, 1), default=ZERO)
 
     __table_args__ = (Index("ix_student_module_tally_term", "term", "module", "student_id"),)
+
+
+class StudentStanding(db.Model):
+    """Whether a student meets their cohort's current credit rules on their certified hours now:
+    the dashboard's attainment by cohort counts these instead of running the rules' arithmetic
+    for every student of the school on each view. Recomputed with the student's tallies, and for
+    a whole cohort when its rules change (for everyone when the module list does)."""
+
+    __tablename__ = "student_standing"
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    met: Mapped[bool] = mapped_column(default=False)

@@ -2,7 +2,10 @@
 
 The four tally tables (app/models/tallies.py), filled here from the rows already there with the
 same sums services/tallies computes (plain SQL, so this revision keeps working whatever the app
-code becomes); `flask scorecards rebuild` makes them again at any time.
+code becomes); `flask scorecards rebuild` makes them again at any time. The students' standings
+under the credit rules (student_standing) need the rules' arithmetic, which is Python: run
+`flask scorecards rebuild` once after this upgrade; until then the dashboard's attainment runs
+the arithmetic for each student without a standing, as it did before.
 
 Revision ID: c18c3d4e5f60
 Revises: c18b2c3d4e5f
@@ -130,6 +133,14 @@ def upgrade():
     with op.batch_alter_table('student_module_tally', schema=None) as batch_op:
         batch_op.create_index('ix_student_module_tally_term', ['term', 'module', 'student_id'], unique=False)
 
+    op.create_table('student_standing',
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('met', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['student_id'], ['user_account.id'],
+                            name=op.f('fk_student_standing_student_id_user_account')),
+    sa.PrimaryKeyConstraint('student_id', name=op.f('pk_student_standing'))
+    )
+
     bind = op.get_bind()
     year, month = PARTS[bind.dialect.name]
     claim_term = CLAIM_TERM.format(y=year, m=month)
@@ -139,6 +150,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('student_standing')
     with op.batch_alter_table('student_module_tally', schema=None) as batch_op:
         batch_op.drop_index('ix_student_module_tally_term')
     op.drop_table('student_module_tally')

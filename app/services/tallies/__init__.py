@@ -1,7 +1,9 @@
 """The per-term tallies (#17): work done once per change, not once per view.
 
 The scorecards and the office's dashboard read `app.models.tallies` instead of summing a
-million participation rows on every view. This package keeps them equal to the records:
+million participation rows on every view (and counting each student's standing under the
+credit rules instead of running the rules' arithmetic for the whole school). This package
+keeps them equal to the records:
 
 * what changed is *marked* on the session — by the ORM itself (`events`: a flush of a
   participation, an activity whose club, term, status or module moved, a roster entry, a
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app.services.tallies import recompute
+from app.services.tallies import recompute, standing
 
 _KEY = "tallies.marks"
 
@@ -37,10 +39,16 @@ class Marks:
     club_terms: set[tuple[int, str]] = field(default_factory=set)
     student_terms: set[tuple[int, str]] = field(default_factory=set)
     activity_terms: set[tuple[int, str]] = field(default_factory=set)  # every student of the activity, in term
+    # Standings whose rules or cohort changed (a student's hours mark it through its student-terms)
+    standing_students: set[int] = field(default_factory=set)
+    standing_cohorts: set[int] = field(default_factory=set)
+    standing_classes: set[int] = field(default_factory=set)
+    all_standings: bool = False  # the module list changed: every student's arithmetic
 
     def __bool__(self) -> bool:
         return bool(self.activities or self.records or self.club_terms or self.student_terms
-                    or self.activity_terms)
+                    or self.activity_terms or self.standing_students or self.standing_cohorts
+                    or self.standing_classes or self.all_standings)
 
 
 def marks(session: Session) -> Marks:
@@ -94,6 +102,12 @@ def settle(session: Session) -> None:
     recompute.activities(session, m.activities)
     recompute.club_terms(session, club_terms)
     recompute.student_terms(session, student_terms)
+    if m.all_standings:
+        standing.standings(session, None)
+    else:
+        students = {s for s, _ in student_terms} | m.standing_students | standing.students_of(
+            session, cohorts=m.standing_cohorts, classes=m.standing_classes)
+        standing.standings(session, students)
     session.flush()
 
 

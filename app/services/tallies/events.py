@@ -9,7 +9,7 @@ from itertools import chain
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app.models import Activity, Claim, Membership, Participation
+from app.models import Activity, Claim, CreditModule, Membership, Participation, RuleSet, SchoolClass, User
 
 # What each model's tallies read; a change of anything else (a check-in time, a title) marks nothing.
 PARTICIPATION_FIELDS = ("activity_id", "student_id", "status", "hours", "role", "award", "certified_at",
@@ -37,6 +37,9 @@ def _mark(session: Session, _flush_context) -> None:
 
     m = None
     for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, RuleSet | CreditModule | User | SchoolClass):
+            _mark_standing(session, obj)
+            continue
         if not isinstance(obj, Participation | Activity | Membership | Claim):
             continue
         state = inspect(obj)
@@ -59,6 +62,22 @@ def _mark(session: Session, _flush_context) -> None:
             m = m or marks(session)
             m.student_terms.update((s, claim_term(d)) for s in _values(state, "student_id")
                                    for d in _values(state, "occurred_on"))
+
+
+def _mark_standing(session: Session, obj) -> None:
+    """What a student's standing depends on besides their hours: their cohort's rules (a new
+    version), the module list, their class, and the class's cohort."""
+    from app.services.tallies import marks
+
+    state = inspect(obj)
+    if isinstance(obj, RuleSet):
+        marks(session).standing_cohorts.update(_values(state, "cohort"))
+    elif isinstance(obj, CreditModule):
+        marks(session).all_standings = True
+    elif isinstance(obj, User) and obj not in session.deleted and _changed(state, ("class_id",)):
+        marks(session).standing_students.add(obj.id)
+    elif isinstance(obj, SchoolClass) and obj not in session.new and _changed(state, ("cohort",)):
+        marks(session).standing_classes.add(obj.id)
 
 
 def _settle(session: Session) -> None:

@@ -18,6 +18,7 @@ from app.models import (
     StudentModuleTally,
     StudentTermTally,
 )
+from app.services.tallies import standing
 from app.services.tallies.recompute import ACTIVITY_COLUMNS, activity_sums, claim_term_sql, club_term_rows
 
 
@@ -59,6 +60,7 @@ def rebuild(session: Session, term: str | None = None) -> dict[str, int]:
     session.execute(insert(StudentTermTally).from_select(
         ["student_id", "term", "hours"],
         modules.group_by(StudentModuleTally.student_id, StudentModuleTally.term)))
+    standing.standings(session, None)  # every student: the rules read all terms
     session.flush()
     count = {}
     for name, model in (("activities", ActivityTally), ("club_terms", ClubTermTally),

@@ -190,8 +190,10 @@ def record_participations(
         _rows, bad = check_entries(session, activity, entries)
         fields = {f"entries.{i}.{f}": m for i, errs in bad.items() for f, m in errs.items()}
         raise Invalid(fields or {"entries": [_("Recorded concurrently")]}) from None
-    # The INSERT bypasses the unit of work, so the tallies are told here.
-    tallies.touch_activity(session, activity.id, [p.student_id for p in created])
+    # The INSERT bypasses the unit of work, so the tallies are told here; the students' own
+    # tallies sum certified records only, which a new list's are not.
+    tallies.touch_activity(session, activity.id, [
+        p.student_id for p in created if p.status == ParticipationStatus.CERTIFIED])
     append_event(session, recorder, "participation.record", "activity", activity.id, {
         "participation_ids": [p.id for p in created], "source": str(source),
     })

@@ -9,7 +9,17 @@ from itertools import chain
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app.models import Activity, Claim, CreditModule, Membership, Participation, RuleSet, SchoolClass, User
+from app.models import (
+    Activity,
+    Claim,
+    CreditModule,
+    Membership,
+    Participation,
+    ParticipationStatus,
+    RuleSet,
+    SchoolClass,
+    User,
+)
 
 # What each model's tallies read; a change of anything else (a check-in time, a title) marks nothing.
 PARTICIPATION_FIELDS = ("activity_id", "student_id", "status", "hours", "role", "award", "certified_at",
@@ -46,9 +56,13 @@ def _mark(session: Session, _flush_context) -> None:
         whole = obj in session.new or obj in session.deleted
         if isinstance(obj, Participation) and (whole or _changed(state, PARTICIPATION_FIELDS)):
             m = m or marks(session)
+            # A student's tallies sum certified records only: one never certified (before or
+            # after this flush) leaves them as they are.
+            certified = ParticipationStatus.CERTIFIED in _values(state, "status")
             for activity_id in _values(state, "activity_id"):
                 m.activities.add(activity_id)
-                m.records.update((activity_id, s) for s in _values(state, "student_id"))
+                if certified:
+                    m.records.update((activity_id, s) for s in _values(state, "student_id"))
         elif isinstance(obj, Activity) and obj not in session.new and (
                 whole or _changed(state, ACTIVITY_FIELDS)):
             m = m or marks(session)  # a new activity has no records yet: nothing to tally

@@ -245,3 +245,22 @@ def test_rebuild_makes_the_tallies_again_from_the_records(app, session, school):
     assert result.exit_code == 0, result.output
     session.expire_all()
     assert figures(session, school, from_records=False) == expected
+
+
+def test_every_statement_that_bypasses_the_orm_on_the_records_tells_the_tallies():
+    """The flush listeners see what the unit of work writes; a Core INSERT, UPDATE or DELETE of a
+    table the tallies read must touch them itself, in the same function."""
+    import re
+    from pathlib import Path
+
+    tables = ("Participation", "Activity", "Membership", "Claim", "RuleSet", "CreditModule", "SchoolClass")
+    core = re.compile(rf"\b(insert|update|delete)\(({'|'.join(tables)})\b")
+    offenders = []
+    for path in Path("app").rglob("*.py"):
+        if "tallies" in path.parts or "models" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for function in re.split(r"\n(?=def |    def )", text):
+            if core.search(function) and "tallies.touch" not in function:
+                offenders.append(f"{path}: {function.splitlines()[0]}")
+    assert offenders == []

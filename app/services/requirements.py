@@ -6,8 +6,6 @@ CSV or xlsx. The admin sees the whole cohort, an organizer the students in their
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +22,7 @@ from app.services import tallies
 from app.services.credit_rules import arithmetic_rules, cohort_students, current_rules
 from app.services.errors import Forbidden, Invalid
 from app.services.exports import Table
+from app.services.gc_pause import no_cyclic_gc
 from app.services.modules import module_keys
 from app.services.progress import Hours, hours_of
 from app.services.scope import scoped_student_ids
@@ -82,7 +81,7 @@ def cohort_rows(session: Session, actor: User | None, cohort: int, *, unit_id: i
     rules = arithmetic_rules(rule_set)
     keys = module_keys(session)
     students = _students(actor, cohort, unit_id, class_id)
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         people = session.execute(students).all()
         hours = hours_of(session, students.with_only_columns(User.id), from_records=from_records) if people else {}
         empty = Hours({}, {})
@@ -94,20 +93,6 @@ def cohort_rows(session: Session, actor: User | None, cohort: int, *, unit_id: i
             rows.append(row(student_id, student_no or "", name, unit, class_name, result.counted,
                             result.required, result.met, result.short_by))
     return rule_set, rows
-
-
-@contextmanager
-def _no_cyclic_gc():
-    """The cycle collector paused while a cohort's rows are built: some 250,000 short-lived, acyclic
-    rows and tuples would otherwise set off full collections of the whole heap (~100 ms each)
-    without finding anything; reference counting still frees them, and the collector resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sort_key(sort: str):

@@ -35,6 +35,7 @@ from app.models import (
 )
 from app.models.types import UTCDateTime
 from app.services import tallies
+from app.services.gc_pause import no_cyclic_gc
 from app.services.scorecard.indicators import (
     AWARD_WEIGHTS,
     REACH_LEVELS,
@@ -145,11 +146,12 @@ def compute(
             _tally_record_facts(session, facts, terms, scope, as_of)
             _tally_member_facts(session, facts, terms, scope)
     out = {}
-    for club in clubs:
-        for term in terms:
-            f = facts[(club.id, term)]
-            overall, dimensions = score_facts(f)
-            out[(club.id, term)] = Scorecard(club, term, overall, dimensions, f)
+    with no_cyclic_gc():  # 600 scorecards of a school are some 100,000 small objects
+        for club in clubs:
+            for term in terms:
+                f = facts[(club.id, term)]
+                overall, dimensions = score_facts(f)
+                out[(club.id, term)] = Scorecard(club, term, overall, dimensions, f)
     return out
 
 

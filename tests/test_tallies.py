@@ -234,6 +234,8 @@ def test_rebuild_makes_the_tallies_again_from_the_records(app, session, school):
         apply(session, school, op)
     session.commit()
     expected = figures(session, school, from_records=True)
+    session.execute(delete(StudentStanding))  # as after the migration: the standings need Python
+    assert figures(session, school, from_records=False) == expected
     for model in (ActivityTally, ClubTermTally, StudentModuleTally, StudentTermTally, StudentStanding):
         session.execute(delete(model))  # lost: a restore from before the tallies, rows loaded by hand
     session.commit()

@@ -82,12 +82,14 @@ class StudentModuleTally(db.Model):
 
 
 class StudentStanding(db.Model):
-    """Whether a student meets their cohort's current credit rules on their certified hours now:
-    the dashboard's attainment by cohort counts these instead of running the rules' arithmetic
-    for every student of the school on each view. Recomputed with the student's tallies, and for
-    a whole cohort when its rules change (for everyone when the module list does)."""
+    """A student's certified hours in all and whether they meet their cohort's current credit
+    rules (no class: no rules) now: the dashboard's distribution and attainment by cohort read
+    these instead of summing every term and running the rules' arithmetic for the whole school
+    on each view. Recomputed with the student's tallies, and for a whole cohort when its rules
+    change (for everyone when the module list does)."""
 
     __tablename__ = "student_standing"
 
     student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(10, 1), default=ZERO)
     met: Mapped[bool] = mapped_column(default=False)

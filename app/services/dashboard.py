@@ -33,6 +33,7 @@ from app.models import (
     Participation,
     ParticipationStatus,
     StudentModuleTally,
+    StudentStanding,
     StudentTermTally,
     Unit,
     User,
@@ -188,9 +189,15 @@ def hours_distribution(session: Session, *, from_records: bool = False) -> tuple
         totals = (select(entries.c.student_id, func.sum(entries.c.hours).label("total"))
                   .group_by(entries.c.student_id).subquery("totals"))
     else:
+        # A student's total is kept with their standing; one without a standing yet (after the
+        # migration, before a rebuild) has their terms summed, and only they: CASE is lazy.
         tallies.settle(session)
-        totals = (select(StudentTermTally.student_id, func.sum(StudentTermTally.hours).label("total"))
-                  .group_by(StudentTermTally.student_id).subquery("totals"))
+        terms = (select(func.sum(StudentTermTally.hours)).where(StudentTermTally.student_id == User.id)
+                 .scalar_subquery())
+        total = case((StudentStanding.student_id.is_(None), terms), else_=StudentStanding.hours)
+        totals = (select(User.id.label("student_id"), total.label("total"))
+                  .outerjoin(StudentStanding, StudentStanding.student_id == User.id).where(_active_students())
+                  .subquery("totals"))
     total = func.coalesce(totals.c.total, 0)
     bin_of = case((total <= 0, 0), *((total < edge, i + 1) for i, edge in enumerate(BIN_EDGES)),
                   else_=len(BIN_EDGES) + 1)

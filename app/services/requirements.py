@@ -26,7 +26,7 @@ from app.services.gc_pause import no_cyclic_gc
 from app.services.modules import module_keys
 from app.services.progress import Hours, hours_of
 from app.services.scope import scoped_student_ids
-from app.services.tallies.standing import met_of
+from app.services.tallies.standing import standing_of
 
 SORTS = ("short_by", "student_no", "name", "class", "counted")
 
@@ -163,9 +163,8 @@ def attainment_by_cohort(session: Session, *, from_records: bool = False) -> lis
         select(User.id, SchoolClass.cohort).join(SchoolClass, SchoolClass.id == User.class_id)
         .outerjoin(StudentStanding, StudentStanding.student_id == User.id)
         .where(SchoolClass.cohort.in_(cohorts), User.role.in_(STUDENT_ROLES), StudentStanding.student_id.is_(None))))
-    late = {}
-    for student_id, met in met_of(session, [tuple(row) for row in missing]).items() if missing else ():
-        late[student_id] = met
+    late = {s: met for s, (_hours, met) in standing_of(session, [tuple(row) for row in missing]).items()} \
+        if missing else {}
     extra: dict[int, int] = {}
     for student_id, cohort in missing:
         extra[cohort] = extra.get(cohort, 0) + late[student_id]

@@ -4,8 +4,8 @@ The four tally tables (app/models/tallies.py), filled here from the rows already
 same sums services/tallies computes (plain SQL, so this revision keeps working whatever the app
 code becomes); `flask scorecards rebuild` makes them again at any time. The students' standings
 under the credit rules (student_standing) need the rules' arithmetic, which is Python: run
-`flask scorecards rebuild` once after this upgrade; until then the dashboard's attainment runs
-the arithmetic for each student without a standing, as it did before.
+`flask scorecards rebuild` once after this upgrade; until then the dashboard sums the hours and
+runs the arithmetic for each student without a standing, as it did before.
 
 Revision ID: c18c3d4e5f60
 Revises: c18b2c3d4e5f
@@ -135,6 +135,7 @@ def upgrade():
 
     op.create_table('student_standing',
     sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('hours', sa.Numeric(precision=10, scale=1), nullable=False),
     sa.Column('met', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['user_account.id'],
                             name=op.f('fk_student_standing_student_id_user_account')),

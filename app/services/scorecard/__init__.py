@@ -19,12 +19,15 @@ How a score is made
 
 Queries
 -------
-Every figure is aggregated in SQL, for any number of clubs and terms at once: five
+Every figure is aggregated in SQL, for any number of clubs and terms at once: four
 statements for the whole school (``QUERIES_PER_COMPUTE``), whatever the number of clubs.
-Clubs, activities and rosters are grouped by (club, term).  The participation records
-are read once, grouped by activity: each activity's sums are added up per club here, and
-its sign-off delay (computed in SQL) feeds the median, taken in Python because SQLite has
-no median aggregate.  Distinct active members are counted by (club, term) in SQL.
+Clubs and activities are grouped by (club, term). The participation records are not read:
+each activity's tally (#17, ``services.tallies``: its records summed, kept as they change)
+is added up per club here, and its sign-off delay (computed in SQL from the tally's first
+sign-off and the viewing moment) feeds the median, taken in Python because SQLite has no
+median aggregate. Active members and the roster come from the club-term tallies.
+``from_records=True`` sums the raw records instead (``from_records``), the reference the
+tallies are tested against.
 
 The package: ``indicators`` holds the thresholds and the vocabulary (data only),
 ``scoring`` the rules that turn figures into scores, ``facts`` the SQL that gathers the

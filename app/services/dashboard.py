@@ -189,15 +189,18 @@ def hours_distribution(session: Session, *, from_records: bool = False) -> tuple
         totals = (select(entries.c.student_id, func.sum(entries.c.hours).label("total"))
                   .group_by(entries.c.student_id).subquery("totals"))
     else:
-        # A student's total is kept with their standing; one without a standing yet (after the
-        # migration, before a rebuild) has their terms summed, and only they: CASE is lazy.
+        # A student's total is kept with their standing. While some active student has none yet
+        # (after the migration, before a rebuild) every total is summed from the terms' tallies.
+        # (A per-row fallback would be a correlated subquery whose estimate sets off PostgreSQL's
+        # JIT: 270 ms of compiling for a subquery never run.)
         tallies.settle(session)
-        terms = (select(func.sum(StudentTermTally.hours)).where(StudentTermTally.student_id == User.id)
-                 .scalar_subquery())
-        total = case((StudentStanding.student_id.is_(None), terms), else_=StudentStanding.hours)
-        totals = (select(User.id.label("student_id"), total.label("total"))
-                  .outerjoin(StudentStanding, StudentStanding.student_id == User.id).where(_active_students())
-                  .subquery("totals"))
+        standing = select(StudentStanding.student_id).where(StudentStanding.student_id == User.id)
+        missing = session.execute(select(User.id).where(_active_students(), ~standing.exists()).limit(1)).first()
+        if missing is None:
+            totals = select(StudentStanding.student_id, StudentStanding.hours.label("total")).subquery("totals")
+        else:
+            totals = (select(StudentTermTally.student_id, func.sum(StudentTermTally.hours).label("total"))
+                      .group_by(StudentTermTally.student_id).subquery("totals"))
     total = func.coalesce(totals.c.total, 0)
     bin_of = case((total <= 0, 0), *((total < edge, i + 1) for i, edge in enumerate(BIN_EDGES)),
                   else_=len(BIN_EDGES) + 1)

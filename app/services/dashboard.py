@@ -172,9 +172,11 @@ def college_participation(session: Session, term: str, modules: list[ModuleInfo]
                         .group_by(User.unit_id, entries.c.module))
     else:
         tallies.settle(session)
-        t = StudentModuleTally  # one row per student, term and module: a count is of distinct students
+        # One row per student, term and module, and only where there are hours: a count is of
+        # distinct participants, read from the (term, module, student) index alone.
+        t = StudentModuleTally
         participants = (select(User.unit_id, t.module, func.count()).join(User, User.id == t.student_id)
-                        .where(t.term == term, t.hours > 0).group_by(User.unit_id, t.module))
+                        .where(t.term == term).group_by(User.unit_id, t.module))
     counts: dict[tuple[int, str], int] = {
         (unit_id, module): n for unit_id, module, n in session.execute(
             participants.where(_active_students(), User.unit_id.is_not(None)))}

@@ -161,9 +161,10 @@ def club_term_rows(session: Session, keys: list[tuple[int, str]] | None) -> dict
         .distinct()
     )
     roster = select(Membership.club_id, Membership.term, Membership.elected_on)
-    if keys is not None:
-        took_part = took_part.where(activity_key.in_(keys))
-        roster = roster.where(member_key.in_(keys))
+    if keys is not None:  # clubs and terms apart as well as the pairs: an index for SQLite
+        clubs, terms = {c for c, _ in keys}, {t for _, t in keys}
+        took_part = took_part.where(Activity.club_id.in_(clubs), Activity.term.in_(terms), activity_key.in_(keys))
+        roster = roster.where(Membership.club_id.in_(clubs), Membership.term.in_(terms), member_key.in_(keys))
     took_part = took_part.subquery()
     active = (
         select(took_part.c.club_id, took_part.c.term, func.count(), func.count(Membership.id))
@@ -219,16 +220,22 @@ def student_terms(session: Session, keys: Iterable[tuple[int, str]]) -> None:
         _ensure_and_lock(session, StudentTermTally, [{"student_id": s, "term": t} for s, t in chunk],
                          tuple_(StudentTermTally.student_id, StudentTermTally.term).in_(chunk))
         hours: dict[tuple[int, str, str], Decimal] = defaultdict(lambda: ZERO)
+        students, terms = {s for s, _ in chunk}, {t for _, t in chunk}
+        # By student alone (a student's certified records, from the index that starts with the
+        # student), the terms not asked for dropped here: with the (student, term) pairs or the
+        # terms in SQL, SQLite's planner starts from the term's activities (some 170,000 records).
         for student_id, term, module, total in session.execute(
-                record_hours(tuple_(Participation.student_id, Activity.term).in_(chunk))):
-            hours[(student_id, term, module)] += Decimal(total)
+                record_hours(Participation.student_id.in_(students))):
+            if (student_id, term) in wanted:
+                hours[(student_id, term, module)] += Decimal(total)
         claims = select(Claim.student_id, Claim.occurred_on, Claim.module, Claim.hours).where(
-            Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_({s for s, _ in chunk}))
+            Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_(students))
         for student_id, occurred_on, module, total in session.execute(claims):
             term = claim_term(occurred_on)
             if (student_id, term) in wanted:
                 hours[(student_id, term, module)] += Decimal(total)
         session.execute(delete(StudentModuleTally).where(
+            StudentModuleTally.student_id.in_(students), StudentModuleTally.term.in_(terms),
             tuple_(StudentModuleTally.student_id, StudentModuleTally.term).in_(chunk)))
         if hours:
             session.execute(insert(StudentModuleTally), [

@@ -66,7 +66,9 @@ def rebuild(session: Session, term: str | None = None) -> dict[str, int]:
     for name, model in (("activities", ActivityTally), ("club_terms", ClubTermTally),
                         ("student_terms", StudentTermTally), ("student_modules", StudentModuleTally)):
         query = select(func.count()).select_from(model)
-        if term and model is not ActivityTally:
+        if term and model is ActivityTally:
+            query = query.where(ActivityTally.activity_id.in_(in_term))
+        elif term:
             query = query.where(model.term == term)
         count[name] = session.execute(query).scalar_one()
     return count

@@ -19,6 +19,16 @@ users at once for `--seconds` each (p50 / p90 of the answers).
     .venv/bin/python bench/term_figures.py --postgres [URL] [--load]
 
 Budget (#17): the office's reports and the scorecard overview < 1 s, also under load.
+Measured on the shared 2-core machine (load average 3-5 from other sessions), p50:
+
+    before (raw records)  PostgreSQL  overview page 1.1-4.6 s, dashboard page 11-15 s;
+                                      8 users 18 s / 65 s
+                          SQLite      overview page 4.5 s, dashboard page 18 s
+    after (tallies)       PostgreSQL  overview page 240 ms, dashboard page 242 ms;
+                                      8 users 1.9 s / 1.7 s
+                          SQLite      overview page 251 ms, dashboard page 133 ms;
+                                      8 users 2.1 s / 2.0 s
+
 Last line: ``term figures: <backend> overview page X ms, dashboard Y ms[, under load …]``.
 """
 

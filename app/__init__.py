@@ -81,6 +81,10 @@ def _unit_of_work(app: Flask) -> None:
     rolls back whatever the services flushed, so a failed use case changes nothing.
     """
 
+    from app.services import tallies
+
+    tallies.install()  # the per-term tallies settle in each commit
+
     @app.after_request
     def commit_or_roll_back(response):
         if response.status_code < 400:

@@ -2,7 +2,7 @@
 over 20 colleges, 300 clubs, 15,000 activities over three academic years (2023-2024 to
 2025-2026, six terms, the seven modules), 1,000,000 participation records (mostly certified;
 some awaiting sign-off, rejected or revoked), 20,000 achievement claims and a rule set for
-each cohort (cohort 2023 at version 2).
+each cohort (cohort 2023 at version 2); then the per-term tallies (#17) from those rows.
 
 Bulk-inserted with SQLAlchemy Core (`conn.execute(insert(table), rows)` in chunks) into the
 project's own tables, built with `db.metadata.create_all` as the other benches do. The
@@ -36,8 +36,10 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = "big-school 1"
-PG_DATABASE = "bench_school"
+VERSION = "big-school 2"  # 2: the per-term tallies filled (#17)
+# BENCH_BIG_SCHOOL_PG: another name, for a worktree whose schema differs from the others' (each
+# fingerprint mismatch would otherwise re-seed the shared database under the others)
+PG_DATABASE = os.environ.get("BENCH_BIG_SCHOOL_PG", "bench_school")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 STUDENTS = 30_000
@@ -188,6 +190,7 @@ def ensure(url: str, *, fresh: bool = False, log=print) -> dict:
         marker_metadata.create_all(engine)
         with engine.begin() as conn:
             counts = generate(conn, random.Random(15), log)
+            fill_tallies(conn, log)
         if backend == "postgresql":  # what autovacuum does soon after a bulk load
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("VACUUM ANALYZE"))
@@ -202,6 +205,19 @@ def ensure(url: str, *, fresh: bool = False, log=print) -> dict:
 
 
 # --------------------------------------------------------------------------- the data
+
+
+def fill_tallies(conn, log=print) -> None:
+    """The per-term tallies from the rows just loaded: the app's own rebuild (`flask scorecards
+    rebuild`), so the seeded school reads as a migrated one does."""
+    from sqlalchemy.orm import Session
+
+    from app.services.tallies import rebuild
+
+    started = time.perf_counter()
+    with Session(bind=conn) as session:
+        counts = rebuild(session)
+    log(f"  tallies {counts} in {time.perf_counter() - started:.1f} s")
 
 
 def _start_year(term: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert
@@ -14,7 +14,10 @@ from app.models import (
     Activity,
     ActivityStatus,
     AuthToken,
+    Claim,
+    ClaimStatus,
     Club,
+    Membership,
     Participation,
     ParticipationStatus,
     Role,
@@ -119,6 +122,21 @@ class Factory:
             certifier = certifier or (activity.club.advisors[0] if activity.club.advisors else self.admin())
             record.certified_by_id, record.certified_at = certifier.id, utcnow()
         return self._save(record)
+
+    def membership(self, club: Club, student: User, term: str, *, elected_on: date | None = None,
+                   role: str = "member") -> Membership:
+        """A student on the club's roster for the term."""
+        return self._save(Membership(club_id=club.id, user_id=student.id, term=term, role=role,
+                                     elected_on=elected_on))
+
+    def claim(self, student: User, *, module: str = "innovation", hours: str = "2", occurred_on: date | None = None,
+              status: str = ClaimStatus.SUBMITTED, reviewer: User | None = None) -> Claim:
+        """An achievement claim; reviewed by `reviewer` (else the admin) unless still submitted."""
+        claim = Claim(student_id=student.id, title=f"校外成果{next(_seq)}", module=module, level="school",
+                      occurred_on=occurred_on or date(2026, 10, 20), hours=Decimal(hours), status=status)
+        if status != ClaimStatus.SUBMITTED:
+            claim.reviewed_by_id, claim.reviewed_at = (reviewer or self.admin()).id, utcnow()
+        return self._save(claim)
 
     def token(self, user: User) -> dict[str, str]:
         """Authorization header for a user."""

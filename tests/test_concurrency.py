@@ -9,13 +9,15 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
+from sqlalchemy import update as sa_update
 
 from app.extensions import db
 from app.models import AuditEvent, Participation, User
 from app.services import activities as activities_service
 from app.services import check_in as venue
-from app.services import participations
+from app.services import dashboard, participations, progress, tallies
 from app.services.audit import verify_chain
 from app.services.errors import Invalid
 from app.services.participations import Entry
@@ -225,3 +227,61 @@ def test_concurrent_check_ins_respect_capacity(app, make, session):
     ).scalar_one()
     assert live == 1, f"capacity 1, {live} checked in: {results}"
     assert sorted(str(r) for r in results).count("recorded") == 1
+
+
+def test_two_sign_offs_of_one_club_term_at_once_both_succeed_and_tally_every_record(app, make, session):
+    """Two advisors sign off two activities of the same club and term, with the same students, at
+    the same moment, before any tally row exists: neither fails on the row both make (INSERT … ON
+    CONFLICT DO NOTHING), and the one that waits for the row's lock recomputes after the other's
+    commit, so the tallies count both sign-offs — what the records give."""
+    from app.models import ActivityTally, ClubTermTally, StudentModuleTally, StudentTermTally
+    from app.services import scorecard
+
+    w = make.world()
+    second = make.activity(w.club)
+    students = [make.student(unit=w.unit) for _ in range(5)]
+    for activity in (w.activity, second):
+        for s in students:
+            make.participation(activity, s)
+    for model in (ActivityTally, ClubTermTally, StudentModuleTally, StudentTermTally):
+        session.execute(sa_delete(model))
+    session.commit()
+    advisor_id, admin_id, term = w.advisor.id, w.admin.id, w.activity.term
+
+    def certify(user_id, activity_id):
+        return lambda: participations.certify(db.session, db.session.get(User, user_id), activity_id)
+
+    def certify_unaudited(activity_id):
+        """The records certified through the ORM alone: no audit event, whose chain's head would
+        queue the two writers before they reach the tallies."""
+        def work():
+            records = db.session.execute(select(Participation).where(Participation.activity_id == activity_id))
+            for record in records.scalars():
+                record.status, record.certified_at, record.certified_by_id = "certified", utcnow(), advisor_id
+            # As a read of the tallies would: the first writer then holds the rows' locks until
+            # its late commit, while the second settles.
+            tallies.settle(db.session)
+            return 5
+        return work
+
+    races = [lambda: _race(app, 2, lambda i: (certify(advisor_id, w.activity.id), certify(admin_id, second.id))[i]()),
+             lambda: _first_commits_late(app, certify_unaudited(w.activity.id), certify_unaudited(second.id))]
+    for race in races:
+        results = race()
+        assert results == [5, 5], results
+        session.expire_all()
+        cards = {ref: scorecard.compute(session, [term], club_ids=[w.club.id], from_records=ref)[(w.club.id, term)]
+                 for ref in (False, True)}
+        assert cards[False].facts == cards[True].facts
+        assert cards[False].facts.certified_hours == 40.0 and cards[False].facts.active == 5
+        ids = [s.id for s in students]
+        hours = {ref: {k: v.by_module for k, v in progress.hours_of(session, ids, from_records=ref).items()}
+                 for ref in (False, True)}
+        assert hours[False] == hours[True] == {i: {"volunteering": 8} for i in ids}
+        assert dashboard.term_trend(session, [term]) == dashboard.term_trend(session, [term], from_records=True)
+        # back to awaiting sign-off, for the next race on rows that now exist
+        session.execute(sa_update(Participation).where(Participation.activity_id.in_([w.activity.id, second.id]))
+                        .values(status="recorded", certified_at=None, certified_by_id=None))
+        for activity_id in (w.activity.id, second.id):
+            tallies.touch_activity(session, activity_id)
+        session.commit()

@@ -2,7 +2,8 @@
 
 people.py holds `flask user …`; records.py the record's commands (keys, transcripts, audit,
 imports, demo data, backup); jobs.py the job queue's worker and `flask notifications digest`;
-grades.py `flask grades run` (the yearly certification).
+grades.py `flask grades run` (the yearly certification); scorecards.py `flask scorecards rebuild`
+(the per-term tallies from the records).
 
 Each command is one use case: it commits once, after its service calls (a batch issue
 commits after each transcript). Output is in the site's default language (Chinese).
@@ -73,6 +74,7 @@ def fail(error: DomainError) -> None:
 def init_app(app: Flask) -> None:
     from app.cli import jobs, people, records  # noqa: F401  each module adds its commands to the groups
     from app.cli.grades import grades_cli
+    from app.cli.scorecards import scorecards_cli
 
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
@@ -81,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(transcripts_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(grades_cli)
+    app.cli.add_command(scorecards_cli)
     app.cli.add_command(jobs.worker)
     app.cli.add_command(records.demo_data)
     app.cli.add_command(records.demo_logins)

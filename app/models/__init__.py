@@ -39,6 +39,13 @@ from app.models.people import (
 )
 from app.models.registrations import Registration, RegistrationStatus
 from app.models.rules import CreditModule, Grade, RuleSet, YearGrade
+from app.models.tallies import (
+    ActivityTally,
+    ClubTermTally,
+    StudentModuleTally,
+    StudentStanding,
+    StudentTermTally,
+)
 from app.models.transcripts import (
     Transcript,
     TranscriptClaim,
@@ -53,6 +60,11 @@ __all__ = [
     "PERSON_ROLES",
     "STUDENT_ROLES",
     "Activity",
+    "ActivityTally",
+    "ClubTermTally",
+    "StudentModuleTally",
+    "StudentStanding",
+    "StudentTermTally",
     "ActivityStatus",
     "Appeal",
     "AppealStatus",

@@ -5,8 +5,11 @@ the same figures as JSON.
 
 What counts is what is certified: a record of an activity (in its activity's term) or a certified
 achievement claim (in the term its date falls in), the same sources as a student's progress. Every
-figure is one grouped statement over that union, whatever the number of students; the attainment
-is the requirements report's own arithmetic (`requirements.attainment_by_cohort`).
+figure is one grouped statement over the students' per-term tallies (#17: `services.tallies`, a
+row per student and term and per student, term and module), whatever the number of students; with
+`from_records` over the records and claims themselves, the reference the tallies are tested
+against. The attainment is the requirements report's own arithmetic
+(`requirements.attainment_by_cohort`).
 
 A student's college is their unit (`User.unit_id`, as an organizer's college scope reads it). Rates
 and the distribution are of the students whose accounts are active now; the trend counts every
@@ -23,8 +26,20 @@ from sqlalchemy import Integer, String, Subquery, case, cast, distinct, extract,
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Activity, Claim, ClaimStatus, Participation, ParticipationStatus, Unit, User
+from app.models import (
+    Activity,
+    Claim,
+    ClaimStatus,
+    Participation,
+    ParticipationStatus,
+    StudentModuleTally,
+    StudentStanding,
+    StudentTermTally,
+    Unit,
+    User,
+)
 from app.models.people import STUDENT_ROLES
+from app.services import tallies
 from app.services.errors import Forbidden
 from app.services.modules import ModuleInfo, module_list
 from app.services.requirements import attainment_by_cohort
@@ -143,27 +158,51 @@ def recent_terms(term: str, count: int = TREND_TERMS) -> list[str]:
     return terms[::-1]
 
 
-def college_participation(session: Session, term: str, modules: list[ModuleInfo]) -> list[CollegeParticipation]:
-    """Two grouped statements: each college's active students, and its participants per module."""
-    entries = certified_entries()
+def college_participation(session: Session, term: str, modules: list[ModuleInfo], *,
+                          from_records: bool = False) -> list[CollegeParticipation]:
+    """Two grouped statements: each college's active students, and its participants per module
+    (a student's module tally of the term; `from_records`: the records and claims themselves)."""
     colleges = session.execute(
         select(Unit.id, Unit.name, func.count(User.id)).join(User, User.unit_id == Unit.id)
         .where(_active_students()).group_by(Unit.id, Unit.name).order_by(Unit.name, Unit.id)).all()
+    if from_records:
+        entries = certified_entries()
+        participants = (select(User.unit_id, entries.c.module, func.count(distinct(entries.c.student_id)))
+                        .join(User, User.id == entries.c.student_id).where(entries.c.term == term)
+                        .group_by(User.unit_id, entries.c.module))
+    else:
+        tallies.settle(session)
+        # One row per student, term and module, and only where there are hours: a count is of
+        # distinct participants, read from the (term, module, student) index alone.
+        t = StudentModuleTally
+        participants = (select(User.unit_id, t.module, func.count()).join(User, User.id == t.student_id)
+                        .where(t.term == term).group_by(User.unit_id, t.module))
     counts: dict[tuple[int, str], int] = {
         (unit_id, module): n for unit_id, module, n in session.execute(
-            select(User.unit_id, entries.c.module, func.count(distinct(entries.c.student_id)))
-            .join(User, User.id == entries.c.student_id)
-            .where(entries.c.term == term, _active_students(), User.unit_id.is_not(None))
-            .group_by(User.unit_id, entries.c.module))}
+            participants.where(_active_students(), User.unit_id.is_not(None)))}
     return [CollegeParticipation(unit_id, name, students, {m.key: counts.get((unit_id, m.key), 0) for m in modules})
             for unit_id, name, students in colleges]
 
 
-def hours_distribution(session: Session) -> tuple[int, list[HoursBin]]:
+def hours_distribution(session: Session, *, from_records: bool = False) -> tuple[int, list[HoursBin]]:
     """(active students, the bins): each active student's certified total falls in exactly one bin."""
-    entries = certified_entries()
-    totals = (select(entries.c.student_id, func.sum(entries.c.hours).label("total"))
-              .group_by(entries.c.student_id).subquery("totals"))
+    if from_records:
+        entries = certified_entries()
+        totals = (select(entries.c.student_id, func.sum(entries.c.hours).label("total"))
+                  .group_by(entries.c.student_id).subquery("totals"))
+    else:
+        # A student's total is kept with their standing. While some active student has none yet
+        # (after the migration, before a rebuild) every total is summed from the terms' tallies.
+        # (A per-row fallback would be a correlated subquery whose estimate sets off PostgreSQL's
+        # JIT: 270 ms of compiling for a subquery never run.)
+        tallies.settle(session)
+        standing = select(StudentStanding.student_id).where(StudentStanding.student_id == User.id)
+        missing = session.execute(select(User.id).where(_active_students(), ~standing.exists()).limit(1)).first()
+        if missing is None:
+            totals = select(StudentStanding.student_id, StudentStanding.hours.label("total")).subquery("totals")
+        else:
+            totals = (select(StudentTermTally.student_id, func.sum(StudentTermTally.hours).label("total"))
+                      .group_by(StudentTermTally.student_id).subquery("totals"))
     total = func.coalesce(totals.c.total, 0)
     bin_of = case((total <= 0, 0), *((total < edge, i + 1) for i, edge in enumerate(BIN_EDGES)),
                   else_=len(BIN_EDGES) + 1)
@@ -181,11 +220,17 @@ def hours_distribution(session: Session) -> tuple[int, list[HoursBin]]:
     return students, bins
 
 
-def term_trend(session: Session, terms: list[str]) -> list[TermFigures]:
-    entries = certified_entries()
-    found = {term: (Decimal(hours), n) for term, hours, n in session.execute(
-        select(entries.c.term, func.sum(entries.c.hours), func.count(distinct(entries.c.student_id)))
-        .where(entries.c.term.in_(terms)).group_by(entries.c.term))}
+def term_trend(session: Session, terms: list[str], *, from_records: bool = False) -> list[TermFigures]:
+    if from_records:
+        entries = certified_entries()
+        query = (select(entries.c.term, func.sum(entries.c.hours), func.count(distinct(entries.c.student_id)))
+                 .where(entries.c.term.in_(terms)).group_by(entries.c.term))
+    else:
+        tallies.settle(session)
+        t = StudentTermTally
+        query = (select(t.term, func.sum(t.hours), func.count()).where(t.term.in_(terms), t.hours > 0)
+                 .group_by(t.term))
+    found = {term: (Decimal(hours), n) for term, hours, n in session.execute(query)}
     return [TermFigures(t, *found.get(t, (ZERO, 0))) for t in terms]
 
 

@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from app.models.people import STUDENT_ROLES
-from app.services import notifications
+from app.services import notifications, tallies
 from app.services.accounts import student_by_number
 from app.services.activities import get_activity, parse_hours
 from app.services.audit import append_event
@@ -190,6 +190,10 @@ def record_participations(
         _rows, bad = check_entries(session, activity, entries)
         fields = {f"entries.{i}.{f}": m for i, errs in bad.items() for f, m in errs.items()}
         raise Invalid(fields or {"entries": [_("Recorded concurrently")]}) from None
+    # The INSERT bypasses the unit of work, so the tallies are told here; the students' own
+    # tallies sum certified records only, which a new list's are not.
+    tallies.touch_activity(session, activity.id, [
+        p.student_id for p in created if p.status == ParticipationStatus.CERTIFIED])
     append_event(session, recorder, "participation.record", "activity", activity.id, {
         "participation_ids": [p.id for p in created], "source": str(source),
     })
@@ -302,6 +306,7 @@ def certify(
         .execution_options(synchronize_session=False)
     ).scalars())
     if fresh:
+        tallies.touch_activity(session, activity.id, [r.student_id for r in records if r.id in fresh])
         append_event(
             session, actor, "participation.certify", "activity", activity.id,
             {"participation_ids": sorted(fresh), "note": note},

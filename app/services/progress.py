@@ -16,9 +16,19 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Activity, Claim, ClaimStatus, Participation, ParticipationStatus, Role, User
+from app.models import (
+    Activity,
+    Claim,
+    ClaimStatus,
+    Participation,
+    ParticipationStatus,
+    Role,
+    StudentModuleTally,
+    User,
+)
 from app.models.rules import RuleSet, YearGrade
 from app.services import credit_arithmetic as arithmetic
+from app.services import tallies
 from app.services.accounts import student_by_number
 from app.services.credit_rules import arithmetic_rules, current_rules
 from app.services.errors import Forbidden
@@ -52,19 +62,40 @@ def _record_sums(student_ids: Select | Iterable[int]) -> Select:
             .group_by(Participation.student_id, Activity.module, year))
 
 
-def hours_of(session: Session, student_ids: Select | Iterable[int]) -> dict[int, Hours]:
-    """Every listed student's certified hours: two queries (records grouped by student, module and
-    year; certified claims), whatever the number of students. Each records' row adds to both the
-    module's and the year's sum."""
+def hours_of(session: Session, student_ids: Select | Iterable[int], *, from_records: bool = False) -> dict[int, Hours]:
+    """Every listed student's certified hours, whatever the number of students: one grouped query
+    of their module tallies by student, module and academic year (a term's first nine characters,
+    "2025-2026-1"), each row adding to both the module's and the year's sum. `from_records`: from
+    the records and certified claims themselves (two queries), the reference."""
+    if not from_records:
+        tallies.settle(session)
+        return tally_hours(session, student_ids)
+    return _sum_rows(session.execute(_record_sums(student_ids)), session, student_ids)
+
+
+def tally_hours(session: Session, student_ids: Select | Iterable[int]) -> dict[int, Hours]:
+    """`hours_of` from the module tallies as they stand (the tallies' own recomputation reads it
+    while it settles them)."""
+    t = StudentModuleTally
+    year = func.substr(t.term, 1, 9)
+    return _sum_rows(session.execute(select(t.student_id, t.module, year, func.sum(t.hours))
+                                     .where(t.student_id.in_(student_ids)).group_by(t.student_id, t.module, year)))
+
+
+def _sum_rows(rows, session: Session | None = None, claim_students=None) -> dict[int, Hours]:
+    """Rows of (student, module, year, hours) into each student's sums; with `session`, the
+    certified claims of `claim_students` added (the records' reference path)."""
     out: dict[int, Hours] = defaultdict(lambda: Hours({}, {}))
-    for student_id, module, year, total in session.execute(_record_sums(student_ids)):
+    for student_id, module, year, total in rows:
         h = out[student_id]
         by_module, by_year = h.by_module, h.by_year
         by_module[module] = by_module[module] + total if module in by_module else total  # a Decimal: Numeric's sum
         by_year[year] = by_year[year] + total if year in by_year else total
+    if session is None:
+        return out
     claims = session.execute(
         select(Claim.student_id, Claim.module, Claim.occurred_on, Claim.hours)
-        .where(Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_(student_ids)))
+        .where(Claim.status == ClaimStatus.CERTIFIED, Claim.student_id.in_(claim_students)))
     for student_id, module, occurred_on, hours in claims:
         h = out[student_id]
         h.by_module[module] = h.by_module.get(module, ZERO) + Decimal(hours)

@@ -6,26 +6,27 @@ CSV or xlsx. The admin sees the whole cohort, an organizer the students in their
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app import permissions
-from app.models import Role, SchoolClass, Unit, User
+from app.models import Role, SchoolClass, StudentStanding, Unit, User
 from app.models.people import STUDENT_ROLES
 from app.models.rules import RuleSet
 from app.services import credit_arithmetic as arithmetic
+from app.services import tallies
 from app.services.credit_rules import arithmetic_rules, cohort_students, current_rules
 from app.services.errors import Forbidden, Invalid
 from app.services.exports import Table
+from app.services.gc_pause import no_cyclic_gc
 from app.services.modules import module_keys
 from app.services.progress import Hours, hours_of
 from app.services.scope import scoped_student_ids
+from app.services.tallies.standing import standing_of
 
 SORTS = ("short_by", "student_no", "name", "class", "counted")
 
@@ -74,15 +75,15 @@ def _students(actor: User | None, cohort: int, unit_id: int | None, class_id: in
 
 
 def cohort_rows(session: Session, actor: User | None, cohort: int, *, unit_id: int | None = None,
-                class_id: int | None = None) -> tuple[RuleSet | None, list[RequirementRow]]:
+                class_id: int | None = None, from_records: bool = False) -> tuple[RuleSet | None, list[RequirementRow]]:
     """Every student of the cohort (within the filters and the actor's scope) with their standing."""
     rule_set = current_rules(session, cohort)
     rules = arithmetic_rules(rule_set)
     keys = module_keys(session)
     students = _students(actor, cohort, unit_id, class_id)
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         people = session.execute(students).all()
-        hours = hours_of(session, students.with_only_columns(User.id)) if people else {}
+        hours = hours_of(session, students.with_only_columns(User.id), from_records=from_records) if people else {}
         empty = Hours({}, {})
         standing, row, hours_for = arithmetic.progress, RequirementRow, hours.get  # hoisted: 7,500 a cohort
         rows = []
@@ -92,20 +93,6 @@ def cohort_rows(session: Session, actor: User | None, cohort: int, *, unit_id: i
             rows.append(row(student_id, student_no or "", name, unit, class_name, result.counted,
                             result.required, result.met, result.short_by))
     return rule_set, rows
-
-
-@contextmanager
-def _no_cyclic_gc():
-    """The cycle collector paused while a cohort's rows are built: some 250,000 short-lived, acyclic
-    rows and tuples would otherwise set off full collections of the whole heap (~100 ms each)
-    without finding anything; reference counting still frees them, and the collector resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sort_key(sort: str):
@@ -150,13 +137,35 @@ def report_table(report_: RequirementsReport) -> Table:
                  f"requirements-{report_.cohort}")
 
 
-def attainment_by_cohort(session: Session) -> list[tuple[int, int, int]]:
-    """(cohort, students, meeting the rules) for every cohort with a rule set (the dashboard)."""
+def attainment_by_cohort(session: Session, *, from_records: bool = False) -> list[tuple[int, int, int]]:
+    """(cohort, students, meeting the rules) for every cohort with a rule set (the dashboard): one
+    grouped count of the students' standings (`tallies.standing`), the arithmetic run only for a
+    student without one yet; `from_records`: the requirements report's rows of every cohort, the
+    reference."""
     from app.services.credit_rules import rules_by_cohort
 
-    out = []
-    for cohort in sorted(rules_by_cohort(session)):
-        _rules, rows = cohort_rows(session, None, cohort)
-        if rows:
-            out.append((cohort, len(rows), sum(1 for r in rows if r.met)))
-    return out
+    cohorts = sorted(rules_by_cohort(session))
+    if from_records:
+        out = []
+        for cohort in cohorts:
+            _rules, rows = cohort_rows(session, None, cohort, from_records=True)
+            if rows:
+                out.append((cohort, len(rows), sum(1 for r in rows if r.met)))
+        return out
+    tallies.settle(session)
+    found = session.execute(
+        select(SchoolClass.cohort, func.count(User.id), func.count(case((StudentStanding.met.is_(True), 1))))
+        .join(SchoolClass, SchoolClass.id == User.class_id)
+        .outerjoin(StudentStanding, StudentStanding.student_id == User.id)
+        .where(SchoolClass.cohort.in_(cohorts), User.role.in_(STUDENT_ROLES))
+        .group_by(SchoolClass.cohort)).all()
+    missing = list(session.execute(
+        select(User.id, SchoolClass.cohort).join(SchoolClass, SchoolClass.id == User.class_id)
+        .outerjoin(StudentStanding, StudentStanding.student_id == User.id)
+        .where(SchoolClass.cohort.in_(cohorts), User.role.in_(STUDENT_ROLES), StudentStanding.student_id.is_(None))))
+    late = {s: met for s, (_hours, met) in standing_of(session, [tuple(row) for row in missing]).items()} \
+        if missing else {}
+    extra: dict[int, int] = {}
+    for student_id, cohort in missing:
+        extra[cohort] = extra.get(cohort, 0) + late[student_id]
+    return [(cohort, students, met + extra.get(cohort, 0)) for cohort, students, met in sorted(found) if students]

@@ -19,12 +19,15 @@ How a score is made
 
 Queries
 -------
-Every figure is aggregated in SQL, for any number of clubs and terms at once: five
+Every figure is aggregated in SQL, for any number of clubs and terms at once: four
 statements for the whole school (``QUERIES_PER_COMPUTE``), whatever the number of clubs.
-Clubs, activities and rosters are grouped by (club, term).  The participation records
-are read once, grouped by activity: each activity's sums are added up per club here, and
-its sign-off delay (computed in SQL) feeds the median, taken in Python because SQLite has
-no median aggregate.  Distinct active members are counted by (club, term) in SQL.
+Clubs and activities are grouped by (club, term). The participation records are not read:
+each activity's tally (#17, ``services.tallies``: its records summed, kept as they change)
+is added up per club here, and its sign-off delay (computed in SQL from the tally's first
+sign-off and the viewing moment) feeds the median, taken in Python because SQLite has no
+median aggregate. Active members and the roster come from the club-term tallies.
+``from_records=True`` sums the raw records instead (``from_records``), the reference the
+tallies are tested against.
 
 The package: ``indicators`` holds the thresholds and the vocabulary (data only),
 ``scoring`` the rules that turn figures into scores, ``facts`` the SQL that gathers the
@@ -52,6 +55,7 @@ from app.models import (
     LEADER_IN_POST,
     Activity,
     ActivityStatus,
+    ActivityTally,
     Club,
     Participation,
     ParticipationStatus,
@@ -61,6 +65,7 @@ from app.models import (
     User,
     club_leader,
 )
+from app.services import tallies
 from app.services.clubs import get_club
 from app.services.errors import Forbidden, Invalid
 from app.services.modules import module_list
@@ -288,19 +293,27 @@ class HeatTable:
 
 def module_hours_by_unit(
     session: Session, actor: User | None, term: str | None = None, *,
-    unit_id: int | None = None, category: str | None = None,
+    unit_id: int | None = None, category: str | None = None, from_records: bool = False,
 ) -> HeatTable:
-    """One statement: certified hours grouped by the club's unit and the module."""
+    """One statement: certified hours grouped by the club's unit and the module, summed from
+    the activities' tallies (``from_records``: from the records themselves, the reference)."""
     club_ids = _visible_club_ids(session, actor)
     term = parse_term(term)
     _check_unit(session, unit_id)
     conds = [Activity.term == term, Activity.status != ActivityStatus.CANCELLED,
-             Participation.status == ParticipationStatus.CERTIFIED,
              *club_conditions(club_ids, unit_id, category or None)]
+    if from_records:
+        hours = func.sum(Participation.hours)
+        source = (select(Unit.id, Unit.name, Activity.module, hours).select_from(Participation)
+                  .join(Activity, Activity.id == Participation.activity_id)
+                  .where(Participation.status == ParticipationStatus.CERTIFIED))
+    else:
+        tallies.settle(session)
+        source = (select(Unit.id, Unit.name, Activity.module, func.sum(ActivityTally.certified_hours))
+                  .select_from(ActivityTally).join(Activity, Activity.id == ActivityTally.activity_id)
+                  .where(ActivityTally.certified_hours > 0))
     query = (
-        select(Unit.id, Unit.name, Activity.module, func.sum(Participation.hours))
-        .select_from(Participation)
-        .join(Activity, Activity.id == Participation.activity_id)
+        source
         .join(Club, Club.id == Activity.club_id)
         .join(Unit, Unit.id == Club.unit_id)
         .where(*conds)

@@ -16,7 +16,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -26,29 +25,28 @@ from app.models import (
     LEADER_IN_POST,
     Activity,
     ActivityStatus,
+    ActivityTally,
     Club,
-    Membership,
+    ClubTermTally,
     Module,
-    Participation,
-    ParticipationRole,
-    ParticipationStatus,
     Unit,
     club_advisor,
     club_leader,
 )
 from app.models.types import UTCDateTime
+from app.services import tallies
+from app.services.gc_pause import no_cyclic_gc
 from app.services.scorecard.indicators import (
     AWARD_WEIGHTS,
-    BAD,
-    LIVE,
     REACH_LEVELS,
     SCHOOL_MARKERS,
 )
 from app.services.scorecard.scoring import ClubInfo, Facts, Scorecard, score_facts
-from app.timeutil import term_bounds, utcnow
+from app.timeutil import utcnow
 
-#: Statements one call of ``compute`` issues, however many clubs and terms it covers.
-QUERIES_PER_COMPUTE = 5
+#: Statements one call of ``compute`` issues, however many clubs and terms it covers
+#: (clubs, activities, the activities' tallies, the club-terms' tallies).
+QUERIES_PER_COMPUTE = 4
 
 
 # =========================================================================== queries
@@ -115,12 +113,16 @@ def compute(
     unit_id: int | None = None,
     category: str | None = None,
     as_of: datetime | None = None,
+    from_records: bool = False,
 ) -> dict[tuple[int, str], Scorecard]:
     """Scorecards of the selected clubs (all by default) for each of ``terms``.
 
     No permission check: callers below do that.  Issues ``QUERIES_PER_COMPUTE``
-    statements whatever the number of clubs and terms.
+    statements whatever the number of clubs and terms, reading the per-term tallies;
+    ``from_records`` sums the raw records instead (``from_records``: the reference the
+    tallies are tested against).
     """
+    tallies.settle(session)  # this transaction's own changes first
     terms = sorted(set(terms))
     as_of = as_of or utcnow()
     clubs = _club_rows(session, club_ids, unit_id, category)
@@ -134,15 +136,22 @@ def compute(
         conds = club_conditions(club_ids, unit_id, category)
         scope = select(Club.id).where(*conds) if conds else None
         _activity_facts(session, facts, terms, scope, as_of)
-        _record_facts(session, facts, terms, scope, as_of)
-        _member_facts(session, facts, terms, scope)
-        _roster_facts(session, facts, terms, scope)
+        if from_records:
+            from app.services.scorecard import from_records as reference
+
+            reference.record_facts(session, facts, terms, scope, as_of)
+            reference.member_facts(session, facts, terms, scope)
+            reference.roster_facts(session, facts, terms, scope)
+        else:
+            _tally_record_facts(session, facts, terms, scope, as_of)
+            _tally_member_facts(session, facts, terms, scope)
     out = {}
-    for club in clubs:
-        for term in terms:
-            f = facts[(club.id, term)]
-            overall, dimensions = score_facts(f)
-            out[(club.id, term)] = Scorecard(club, term, overall, dimensions, f)
+    with no_cyclic_gc():  # 600 scorecards of a school are some 100,000 small objects
+        for club in clubs:
+            for term in terms:
+                f = facts[(club.id, term)]
+                overall, dimensions = score_facts(f)
+                out[(club.id, term)] = Scorecard(club, term, overall, dimensions, f)
     return out
 
 
@@ -198,44 +207,22 @@ def _days_postgresql(element, compiler, **kw):
     return f"(EXTRACT(EPOCH FROM ({later}) - ({earlier})) / 86400.0)"
 
 
-def _record_facts(session, facts, terms, scope, as_of) -> None:
-    """The participation records, summed per activity in SQL (one pass over the records)
-    and the per-activity sums added up per club here: the sign-off median needs each
-    activity's delay anyway, and what depends on the activity alone (its module for
-    volunteering, its level for the award weight) is applied once per activity instead
-    of once per record."""
-    certified = Participation.status == ParticipationStatus.CERTIFIED
-    # Services store an award stripped, or NULL when there is none.
-    awarded = and_(certified, Participation.award.is_not(None), Participation.award != "")
+
+def signoff_delay(first_signoff, as_of: datetime):
+    """Days from the end to the first sign-off (certified or rejected), or to as_of while every
+    record still waits; only for an activity that has ended (else NULL)."""
     moment = literal(as_of, UTCDateTime())
-    # Days from the end to the first sign-off (certified or rejected), or to as_of while
-    # every record still waits; only for an activity that has ended.
-    delay = case(
-        (Activity.ends_at <= moment, _DaysBetween(
-            func.coalesce(func.min(func.coalesce(Participation.certified_at,
-                                                 Participation.rejected_at)), moment),
-            Activity.ends_at)),
-    )
-    query = (
-        select(
-            Activity.club_id, Activity.term, Activity.module, Activity.level,
-            func.count(Participation.id),
-            func.count(case((Participation.status.in_([s.value for s in BAD]), 1))),
-            type_coerce(func.sum(case((certified, Participation.hours))), Float()),
-            type_coerce(func.sum(case((
-                and_(certified, Participation.role == ParticipationRole.VOLUNTEER),
-                Participation.hours))), Float()),
-            func.count(case((awarded, 1))),
-            delay,
-        )
-        .join(Participation, Participation.activity_id == Activity.id)
-        .where(*_activity_conditions(terms, scope))
-        # by the primary key: the activity's other columns depend on it (functional
-        # dependency, accepted by PostgreSQL and SQLite); no sort of the records needed
-        .group_by(Activity.id)
-    )
+    return case((Activity.ends_at <= moment,
+                 _DaysBetween(func.coalesce(first_signoff, moment), Activity.ends_at)))
+
+
+def add_activity_sums(facts, rows) -> None:
+    """Each activity's sums added to its club-term: what depends on the activity alone (its
+    module for volunteering, its level for the award weight) is applied once per activity.
+    A row: club, term, module, level, records, rejected, certified hours, volunteer-role
+    hours, awards, days to the first sign-off (None: not ended)."""
     for (club_id, term, module, level, records, bad, certified_hours, volunteer_role,
-         awards, days) in session.execute(query):
+         awards, days) in rows:
         f = facts.get((club_id, term))
         if f is None:
             continue
@@ -257,47 +244,25 @@ def _record_facts(session, facts, terms, scope, as_of) -> None:
         f.volunteer_hours = round(f.volunteer_hours, 1)
 
 
-def _member_facts(session, facts, terms, scope) -> None:
-    """Active members (took part in an activity: a live record) and, of them, those on the
-    term's roster: the distinct (club, term, student) of live records, joined to the roster."""
-    took_part = (
-        select(Activity.club_id, Activity.term, Participation.student_id)
-        .join(Participation, Participation.activity_id == Activity.id)
-        .where(*_activity_conditions(terms, scope),
-               Participation.status.in_([s.value for s in LIVE]))
-        .distinct()
-        .subquery()
-    )
+def _tally_record_facts(session, facts, terms, scope, as_of) -> None:
+    """The records' figures from each activity's tally (a row per activity, not per record)."""
+    t = ActivityTally
     query = (
-        select(took_part.c.club_id, took_part.c.term, func.count(), func.count(Membership.id))
-        .select_from(took_part)
-        .outerjoin(Membership, and_(Membership.club_id == took_part.c.club_id,
-                                    Membership.term == took_part.c.term,
-                                    Membership.user_id == took_part.c.student_id))
-        .group_by(took_part.c.club_id, took_part.c.term)
+        select(Activity.club_id, Activity.term, Activity.module, Activity.level, t.records, t.rejected,
+               t.certified_hours, t.volunteer_role_hours, t.awards, signoff_delay(t.first_signoff_at, as_of))
+        .join(t, t.activity_id == Activity.id)
+        .where(*_activity_conditions(terms, scope), t.records > 0)
     )
-    for club_id, term, active, on_roster in session.execute(query):
-        f = facts.get((club_id, term))
-        if f is not None:
-            f.active, f.active_roster = int(active), int(on_roster)
+    add_activity_sums(facts, session.execute(query))
 
 
-def _roster_facts(session, facts, terms, scope) -> None:
-    # An election counts for the term whose dates it falls in (one branch per term).
-    elected = or_(*(
-        and_(Membership.term == term, Membership.elected_on.between(*term_bounds(term)))
-        for term in terms
-    ))
-    query = (
-        select(Membership.club_id, Membership.term, func.count(Membership.id), _count_if(elected))
-        .where(Membership.term.in_(terms))
-        .group_by(Membership.club_id, Membership.term)
-    )
+def _tally_member_facts(session, facts, terms, scope) -> None:
+    """Active members, those on the roster, the roster and its elections: the club-terms' tallies."""
+    t = ClubTermTally
+    query = select(t.club_id, t.term, t.active, t.active_roster, t.roster, t.elections).where(t.term.in_(terms))
     if scope is not None:
-        query = query.where(Membership.club_id.in_(scope))
-    for club_id, term, roster, elections in session.execute(query):
+        query = query.where(t.club_id.in_(scope))
+    for club_id, term, active, on_roster, roster, elections in session.execute(query):
         f = facts.get((club_id, term))
         if f is not None:
-            f.roster, f.elections = int(roster), int(elections)
-
-
+            f.active, f.active_roster, f.roster, f.elections = active, on_roster, roster, elections

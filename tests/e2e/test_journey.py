@@ -136,10 +136,10 @@ def missing_messages(page: Page, *field_ids: str) -> list[str]:
 
 
 def activity_count(page: Page) -> int:
-    """Activities listed on the leader's home for the journey's club."""
+    """Activities listed on the leader's home (one page of all their clubs' activities; the journey's
+    leader leads one club, with fewer activities than a page holds)."""
     page.goto("/leader")
-    section = page.locator("section", has=page.get_by_role("link", name=CLUB, exact=True))
-    return section.locator("tbody tr").count()
+    return page.locator("#activities tbody tr").count()
 
 
 def record_count(page: Page, activity_id: int | None = None) -> int:

@@ -63,6 +63,29 @@ def make_app(url: str):
     return create_app(config(url))
 
 
+def postgres_database(server: str) -> str:
+    """The big school's PostgreSQL database for this branch: `bench_school`, unless it holds another
+    branch's seed (another schema or seed VERSION: a branch adding tables re-seeds it from nothing).
+    Then `bench_school_<schema fingerprint>`, so that two branches measuring on one server do not
+    drop each other's database in turn. Call after waiting for a seed in progress."""
+    import app.models  # noqa: F401 — every model on db.metadata
+    from bench import _big_school as big
+
+    shared = big.postgres_url(server)
+    engine = sa.create_engine(shared)
+    mine = big.fingerprint(engine.dialect)
+    try:
+        if not big._pg_exists(shared) or not sa.inspect(engine).has_table("bench_big_school"):
+            return shared
+        with engine.connect() as conn:
+            theirs = conn.execute(select(big.marker.c.version, big.marker.c.fingerprint)).all()
+    finally:
+        engine.dispose()
+    if not theirs or (big.VERSION, mine) in [tuple(row) for row in theirs]:
+        return shared
+    return big.postgres_url(server, f"{big.PG_DATABASE}_{mine[:8]}")
+
+
 # --------------------------------------------------------------------------- transcripts
 
 

@@ -319,7 +319,8 @@ def main() -> None:
     if not args.postgres_only:
         targets.append(("SQLite", big.sqlite_url()))
     if not args.sqlite_only:
-        targets.append(("PostgreSQL", big.postgres_url(args.postgres)))
+        wait_for_other_seeds(big.postgres_url(args.postgres), lambda text: print(f"# PostgreSQL: {text}"))
+        targets.append(("PostgreSQL", seed.postgres_database(args.postgres)))
     rows: list[Row] = []
     for name, url in targets:
         bench = Bench(name, url, args)

@@ -74,6 +74,9 @@ def postgres_database(server: str) -> str:
     shared = big.postgres_url(server)
     engine = sa.create_engine(shared)
     mine = big.fingerprint(engine.dialect)
+    own = big.postgres_url(server, f"{big.PG_DATABASE}_{mine[:8]}")
+    if big._pg_exists(own):  # made before, when the shared one held another branch's: its transcripts are there
+        return own
     try:
         if not big._pg_exists(shared) or not sa.inspect(engine).has_table("bench_big_school"):
             return shared
@@ -83,7 +86,7 @@ def postgres_database(server: str) -> str:
         engine.dispose()
     if not theirs or (big.VERSION, mine) in [tuple(row) for row in theirs]:
         return shared
-    return big.postgres_url(server, f"{big.PG_DATABASE}_{mine[:8]}")
+    return own
 
 
 # --------------------------------------------------------------------------- transcripts

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -340,6 +341,8 @@ def main() -> None:
                         help=f"the server; the database is {big.PG_DATABASE}")
     parser.add_argument("--transcripts", type=int, default=30_000, help="signed transcripts to seed")
     args = parser.parse_args()
+    # A SIGTERM unwinds (SystemExit), so the gunicorn masters started here are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     targets = []
     if not args.postgres_only:

@@ -1,26 +1,24 @@
 """The signature container refilled from its template is the one pyHanko makes for the same
-digest, and a file signed that way passes the checks a signature made by pyHanko passes."""
+digest, and a file signed that way passes the checks a signature made by pyHanko passes. (An ECDSA
+certificate, which takes pyHanko's own path, is tests/credentials/test_pades.py's.)"""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import pytest
 from asn1crypto import cms
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credentials import SchoolCertificate, check_pades, make_school_certificate, render_pdf
+from credentials import check_pades, make_school_certificate
 from credentials.pades import _run
 from credentials.sample import sample_snapshot
 from credentials.signed_data import SignatureTemplate, pyhanko_signed_data, signed_data
 
-from .conftest import CERT, ZH, cases, issue
+from .conftest import CERT, cases, issue
 
 
 def _parts(blob: bytes) -> dict:
@@ -73,20 +71,6 @@ def test_a_file_signed_from_the_template_is_valid_and_a_changed_byte_is_not(key)
     at = pdf.index(b"/Contents <") - 200  # inside the signed revision, before the signature
     broken = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:]
     assert not check_pades(broken, CERT.roots).ok
-
-
-def test_an_ecdsa_key_takes_pyhankos_own_path(key):
-    ec_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "EC School")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(ec_key.public_key())
-            .serial_number(7).not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-            .not_valid_after(dt.datetime(2050, 1, 1, tzinfo=dt.UTC))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(ec_key, hashes.SHA256()))
-    school = SchoolCertificate(ec_key, cert, (cert,))
-    s = sample_snapshot(2)
-    link, _pdf = issue(s, key, sign_file=False)
-    assert check_pades(render_pdf(s, link, zh=ZH, certificate=school), (cert,)).ok
 
 
 def test_a_container_that_does_not_hold_its_digest_once_is_refused():

@@ -26,6 +26,7 @@ directly (bench/_scale_sql.py), and for issuing the signed PDF render alone. War
 not counted; p50 is the median, p95 the nearest rank; n is the number of requests alone / with 8.
 
     .venv/bin/python bench/scale.py [--sqlite-only | --postgres-only] [--quick] [--postgres URL]
+                                    [--only student,staff,issue,verify]
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from bench._scale_load import Req, Result, cycle, one, quantile, run, serve, tim
 from bench._scale_report import Row, print_table, wait_for_other_seeds  # noqa: E402
 from bench._serve import free_port  # noqa: E402
 
+GROUPS = ("student", "staff", "issue", "verify")
 VIEWERS = 200
 ISSUERS = 300
 LATEST_TERM = big.TERMS[-1]      # the office looks at the last term with records (today's has none)
@@ -197,10 +199,15 @@ class Bench:
                 hz = self.measure(app_port, "student", healthz)
                 self.rows.append(Row("app /healthz (floor)", self.db, *hz, "—", "—", None))
                 floor_hz = f"healthz {hz[0].p95:.1f}"
-                self.student_rows(app_port, viewers, serial_of, floors, floor_hz)
-                self.staff_rows(app_port, floor_hz)
-                self.issue_row(app_port, floor_hz, render_ms)
-                self.verify_rows(app_port, floor_port, page_req, json_req)
+                only = self.args.only
+                if "student" in only:
+                    self.student_rows(app_port, viewers, serial_of, floors, floor_hz)
+                if "staff" in only:
+                    self.staff_rows(app_port, floor_hz)
+                if "issue" in only:
+                    self.issue_row(app_port, floor_hz, render_ms)
+                if "verify" in only:
+                    self.verify_rows(app_port, floor_port, page_req, json_req)
                 self.log(f"done (load average {os.getloadavg()[0]:.1f})")
         self.engine.dispose()
 
@@ -340,6 +347,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="half the requests and seconds")
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL", big.DEFAULT_PG),
                         help=f"the server; the database is {big.PG_DATABASE}")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=set(GROUPS),
+                        help=f"some of the rows, comma-separated: {','.join(GROUPS)} (staff: the organizer's, "
+                             "the leader's and the office's pages)")
     parser.add_argument("--transcripts", type=int, default=30_000, help="signed transcripts to seed")
     args = parser.parse_args()
     # A SIGTERM unwinds (SystemExit), so the gunicorn masters started here are stopped too.

@@ -24,6 +24,8 @@ This module keeps the public names other code imports from ``credentials.pdf``.
 
 from __future__ import annotations
 
+import threading
+
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -82,6 +84,12 @@ __all__ = [
     "render_pdf",
     "sign_pdf_bytes",
 ]
+
+
+# reportlab subsets the shared TrueType face while it writes the file, seeking and reading one
+# file position on it: two threads writing at once (a worker's two threads) mix up each other's
+# glyphs (KeyError in makeSubset). Drawing the pages stays concurrent; writing is one at a time.
+_SUBSETTING = threading.Lock()
 
 
 def render_pdf(snapshot: Snapshot, link: str, key: SigningKey | None = None, *,
@@ -173,4 +181,5 @@ def _render(snapshot: Snapshot, link: str, key: SigningKey | None, zh: Translato
         page = doc.Pages.pages[-1]
         page.Contents = flate(page.stream)
 
-    return canvas.getpdfdata(), ctx.seal_box
+    with _SUBSETTING:
+        return canvas.getpdfdata(), ctx.seal_box

@@ -336,3 +336,15 @@ def test_any_valid_snapshot_renders_inside_the_page_and_verifies(key, s):
     assert_inside_the_page(pdf)
     assert verify(pdf, key).genuine
     assert snapshot_digest(extract_embedded(pdf)[0]) == snapshot_digest(s)
+
+
+def test_transcripts_rendered_in_threads_at_once_are_the_files_rendered_one_by_one(key):
+    """A worker issues in two threads: reportlab's font subsetting, shared by them, must not mix
+    one file's glyphs into another's (it did: KeyError in makeSubset, or a wrong glyph drawn)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    snapshots = [sample_snapshot(12 + i % 5, seed=100 + i, serial=f"ST2025-{i:08d}") for i in range(24)]
+    alone = [issue(s, key, sign_file=False)[1] for s in snapshots]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda s: issue(s, key, sign_file=False)[1], snapshots * 3))
+    assert together == alone * 3

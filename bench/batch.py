@@ -134,7 +134,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=400)
     parser.add_argument("--records", type=int, default=33)
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker process")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads per worker process (2: `flask worker`'s default, app.jobs.WORKERS)")
     parser.add_argument("--chunk", type=int, default=20)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", DEFAULT_PG))
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")

@@ -112,7 +112,7 @@ def test_rerun_after_a_crash_issues_only_what_is_missing(app, session, make):
     first_item = session.execute(select(GraduationBatchItem).where(
         GraduationBatchItem.batch_id == batch.id, GraduationBatchItem.chunk == chunk.number)
         .order_by(GraduationBatchItem.id)).scalars().first()
-    batch_work._issue_item(session, chunk, first_item.id, w.admin)
+    batch_work._issue_item(session, chunk.id, first_item.id, w.admin)
     session.commit()
     issued_before = session.execute(select(Transcript.serial)).scalars().all()
     assert len(issued_before) == 1

@@ -91,7 +91,7 @@ def claim_chunk(session: Session, batch_id: int, worker: str) -> GraduationBatch
     return None
 
 
-def _issue_item(session: Session, chunk: GraduationBatchChunk, item_id: int, actor: User) -> str:
+def _issue_item(session: Session, chunk_id: int, item_id: int, actor: User) -> str:
     """Issue one student's transcript and record it on the item, in one flush; the item's status."""
     item = locked(session, GraduationBatchItem, item_id)
     if item.status != ItemStatus.PENDING:
@@ -104,7 +104,9 @@ def _issue_item(session: Session, chunk: GraduationBatchChunk, item_id: int, act
     if new:
         notify(session, item.student_id, "transcript.issued", link=f"/transcripts/{transcript.serial}",
                serial=transcript.serial)
-    chunk.heartbeat_at = item.finished_at
+    # The heartbeat as a plain UPDATE: the chunk's row is not read for it.
+    session.execute(update(GraduationBatchChunk).where(GraduationBatchChunk.id == chunk_id)
+                    .values(heartbeat_at=item.finished_at).execution_options(synchronize_session=False))
     session.flush()
     return item.status
 
@@ -171,16 +173,16 @@ def work(session: Session, batch_id: int, worker: str, *,
             GraduationBatchItem.status == ItemStatus.PENDING).order_by(GraduationBatchItem.id)).scalars())
         cancelled = False
         for item_id in items:
-            status, actor_id = session.execute(select(GraduationBatch.status, GraduationBatch.created_by_id)
-                                               .where(GraduationBatch.id == batch_id)).one()
+            # The batch's status and who started it, in one statement: each commit expired the actor.
+            status, actor = session.execute(select(GraduationBatch.status, User)
+                                            .join(User, User.id == GraduationBatch.created_by_id)
+                                            .where(GraduationBatch.id == batch_id)).one()
             if status not in LIVE:  # cancelled meanwhile, from the office's page
                 cancelled = True
                 break
-            actor = session.get(User, actor_id)
             for attempt in range(ISSUE_ATTEMPTS):
-                chunk = session.get(GraduationBatchChunk, chunk_id)
                 try:
-                    status = _issue_item(session, chunk, item_id, actor)
+                    status = _issue_item(session, chunk_id, item_id, actor)
                     session.commit()
                 except Conflict as error:
                     session.rollback()

@@ -156,12 +156,9 @@ def _bulk_transcripts(session, n: int, log) -> list[int]:
     import credentials
     import credentials.vc
     from app.models import (
-        Activity,
         Claim,
         ClaimStatus,
         Notification,
-        Participation,
-        ParticipationStatus,
         Transcript,
         TranscriptClaim,
         TranscriptRecord,
@@ -201,15 +198,7 @@ def _bulk_transcripts(session, n: int, log) -> list[int]:
         students = {u.id: u for u in session.execute(
             select(User).where(User.id.in_(ids))
             .options(joinedload(User.unit), joinedload(User.school_class))).scalars()}
-        # The query of transcripts._certified_records, for a chunk of students at once.
-        records = defaultdict(list)
-        for p in session.execute(
-                select(Participation).join(Participation.activity)
-                .where(Participation.student_id.in_(ids), Participation.status == ParticipationStatus.CERTIFIED)
-                .options(joinedload(Participation.activity).joinedload(Activity.club),
-                         joinedload(Participation.certified_by))
-                .order_by(Activity.starts_at, Participation.id)).scalars():
-            records[p.student_id].append(p)
+        records = defaultdict(list, transcripts.carried_records(session, ids))  # what issuing reads, for the chunk
         claims = defaultdict(list)  # claims.certified_claims, for the chunk
         for c in session.execute(
                 select(Claim).where(Claim.student_id.in_(ids), Claim.status == ClaimStatus.CERTIFIED)

@@ -6,14 +6,16 @@ import functools
 import hashlib
 import os
 import secrets
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, aliased, joinedload, undefer
 
 import credentials
 import credentials.certificate as cert_files
@@ -23,6 +25,7 @@ from app.models import (
     Activity,
     Claim,
     ClaimStatus,
+    Club,
     Participation,
     ParticipationRole,
     ParticipationStatus,
@@ -155,16 +158,44 @@ def pdf_translator() -> credentials.Translator:
     return i18n.catalog("zh_CN").gettext
 
 
-def _certified_records(session: Session, student: User) -> list[Participation]:
-    return list(session.execute(
-        select(Participation)
-        .join(Participation.activity)
-        .where(Participation.student_id == student.id,
-               Participation.status == ParticipationStatus.CERTIFIED)
-        .options(joinedload(Participation.activity).joinedload(Activity.club),
-                 joinedload(Participation.certified_by))
-        .order_by(Activity.starts_at, Participation.id)
-    ).scalars())
+class CarriedRecord(NamedTuple):
+    """What a transcript carries of one certified record: read as plain columns, not as three
+    ORM objects per record (a graduation batch reads ~33 records a student, 30,000 students)."""
+
+    id: int
+    student_id: int
+    starts_at: datetime
+    title: str
+    club: str
+    module: str
+    level: str
+    role: str
+    hours: Decimal
+    award: str | None
+    certified_by: str | None
+    certified_at: datetime | None
+
+
+def carried_records(session: Session, student_ids: list[int]) -> dict[int, list[CarriedRecord]]:
+    """Each student's certified records in the transcript's order (by the activity's start)."""
+    certifier = aliased(User)
+    rows = session.execute(
+        select(Participation.id, Participation.student_id, Activity.starts_at, Activity.title, Club.name,
+               Activity.module, Activity.level, Participation.role, Participation.hours, Participation.award,
+               certifier.display_name, Participation.certified_at)
+        .join(Activity, Activity.id == Participation.activity_id)
+        .join(Club, Club.id == Activity.club_id)
+        .outerjoin(certifier, certifier.id == Participation.certified_by_id)
+        .where(Participation.student_id.in_(student_ids), Participation.status == ParticipationStatus.CERTIFIED)
+        .order_by(Activity.starts_at, Participation.id))
+    found: dict[int, list[CarriedRecord]] = defaultdict(list)
+    for row in rows:
+        found[row[1]].append(CarriedRecord(*row))
+    return found
+
+
+def _certified_records(session: Session, student: User) -> list[CarriedRecord]:
+    return carried_records(session, [student.id]).get(student.id, [])
 
 
 def _claim_record(claim: Claim) -> credentials.Record:
@@ -197,7 +228,7 @@ def snapshot_requirement(session: Session, student: User) -> credentials.Require
         years_required=r.years_required, years_passed=r.years_passed)
 
 
-def build_snapshot(student: User, records: list[Participation], serial: str, issued_at,
+def build_snapshot(student: User, records: list[CarriedRecord], serial: str, issued_at,
                    claims: list[Claim] = (), *,
                    modules: tuple[tuple[str, str, str], ...] = credentials.MODULES,
                    requirement: credentials.Requirement | None = None) -> credentials.Snapshot:
@@ -211,15 +242,15 @@ def build_snapshot(student: User, records: list[Participation], serial: str, iss
         school_class=student.school_class.name if student.school_class else "",
         records=tuple(
             credentials.Record(
-                date=to_local(p.activity.starts_at).date(),
-                activity=p.activity.title,
-                club=p.activity.club.name,
-                module=p.activity.module,
-                level=p.activity.level,
+                date=to_local(p.starts_at).date(),
+                activity=p.title,
+                club=p.club,
+                module=p.module,
+                level=p.level,
                 role=p.role,
                 hours=Decimal(p.hours),
                 award=p.award,
-                certified_by=p.certified_by.display_name if p.certified_by else "",
+                certified_by=p.certified_by or "",
                 certified_at=to_local(p.certified_at),
             )
             for p in records

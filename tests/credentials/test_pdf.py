@@ -191,7 +191,11 @@ def test_same_inputs_same_bytes(issued60, key):
 
 
 _CHILD = """
-import hashlib, sys, datetime as dt
+import hashlib, os, sys, datetime as dt
+if os.environ.get("NO_RL_ACCEL"):
+    sys.modules["_rl_accel"] = None  # reportlab's pure-Python fallbacks
+    from reportlab.lib import rl_accel
+    assert not rl_accel._c_funcs
 from credentials import (catalog_translator, make_link, render_pdf, snapshot_digest, load_key,
                          school_certificate_in_dir)
 from credentials.sample import sample_snapshot
@@ -206,14 +210,20 @@ print(hashlib.sha256(render_pdf(s, link, key, zh=catalog_translator(sys.argv[2])
 
 
 def test_same_bytes_in_another_process_hash_seed_and_time_zone(tmp_path, key, snap60):
+    """Also without reportlab's C accelerator (issuing has rl_accel; a verifier that renders again
+    may not)."""
+    from reportlab.lib import rl_accel
+
     from credentials import save_key, save_school_certificate
+
+    assert "fp_str" in rl_accel._c_funcs  # installed with reportlab[accel]
 
     save_key(key, tmp_path / "k.pem")
     save_school_certificate(CERT, tmp_path / "keys")
     link, pdf = issue(snap60, key)
     want = hashlib.sha256(pdf).hexdigest()
-    for seed, tz in (("1", "America/New_York"), ("4242", "Asia/Shanghai")):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "PYTHONPATH": str(ROOT)}
+    for seed, tz, accel in (("1", "America/New_York", ""), ("4242", "Asia/Shanghai", ""), ("7", "UTC", "off")):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "PYTHONPATH": str(ROOT), "NO_RL_ACCEL": accel}
         out = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "k.pem"), str(CATALOG),
                               str(tmp_path / "keys")], env=env,
                              capture_output=True, text=True, check=True, cwd=tmp_path)
@@ -348,3 +358,4 @@ def test_transcripts_rendered_in_threads_at_once_are_the_files_rendered_one_by_o
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(lambda s: issue(s, key, sign_file=False)[1], snapshots * 3))
     assert together == alone * 3
+

@@ -156,12 +156,18 @@ class StudentProgress:
         return round(min(float(self.result.counted / self.result.required), 1.0) * 100, 1)
 
 
-def progress_for(session: Session, student: User) -> StudentProgress:
-    """The arithmetic for one student, no permission asked (transcripts and reports call it)."""
+def arithmetic_for(session: Session, student: User) -> tuple[RuleSet | None, arithmetic.Progress]:
+    """The cohort's rules in force and what the student's certified hours count for under them."""
     cohort = student.school_class.cohort if student.school_class else None
     rule_set = current_rules(session, cohort)
     hours = hours_of(session, [student.id]).get(student.id, Hours({}, {}))
-    result = arithmetic.progress(arithmetic_rules(rule_set), hours.by_module, hours.by_year, module_keys(session))
+    return rule_set, arithmetic.progress(arithmetic_rules(rule_set), hours.by_module, hours.by_year,
+                                         module_keys(session))
+
+
+def progress_for(session: Session, student: User) -> StudentProgress:
+    """The arithmetic for one student, no permission asked (transcripts and reports call it)."""
+    rule_set, result = arithmetic_for(session, student)
     recorded = {g.academic_year: g for g in session.execute(
         select(YearGrade).where(YearGrade.student_id == student.id)).scalars()}
     return StudentProgress(student, rule_set, result, module_list(session), recorded)

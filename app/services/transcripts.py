@@ -41,7 +41,7 @@ from app.services.claims import certified_claims
 from app.services.errors import Conflict, Forbidden, NotFound, checked_reason
 from app.services.modules import module_list
 from app.services.notifications import notify
-from app.services.progress import progress_for
+from app.services.progress import arithmetic_for
 from app.services.system import acting
 from app.services.transactions import lock_row
 from app.timeutil import to_local, utcnow
@@ -218,12 +218,11 @@ def snapshot_requirement(session: Session, student: User) -> credentials.Require
     """The credit rules' verdict at issue time, under the cohort's rules in force; None when the
     student's cohort has no rules. The years are the arithmetic's under those rules, as the
     student's progress page shows them."""
-    progress = progress_for(session, student)
-    if progress.rules is None:
+    rules, r = arithmetic_for(session, student)  # the year grades recorded are not on it
+    if rules is None:
         return None
-    r = progress.result
     return credentials.Requirement(
-        rules=progress.rules.name, met=r.met, counted=r.counted, required=r.required,
+        rules=rules.name, met=r.met, counted=r.counted, required=r.required,
         years=tuple((year, hours, grade) for year, (hours, grade) in r.years.items()),
         years_required=r.years_required, years_passed=r.years_passed)
 

@@ -78,14 +78,14 @@ from app.services.scorecard.indicators import (
     INDICATORS,
     WEAK_SCORE,
 )
-from app.services.scorecard.scoring import Dimension, Facts, Indicator, Scorecard, score_facts
+from app.services.scorecard.scoring import Dimension, Facts, Indicator, Scorecard, score_facts, score_only
 from app.timeutil import term_bounds, term_of, to_local, utcnow
 
 TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-([12])$")
 
 __all__ = [  # what the pages, the API, the exports and the tests use from outside
     "DIMENSIONS", "DIMENSION_KEYS", "DIMENSION_LABELS", "INDICATORS", "QUERIES_PER_COMPUTE",
-    "WEAK_SCORE", "Dimension", "Facts", "Indicator", "Invalid", "Scorecard", "compute", "score_facts",
+    "WEAK_SCORE", "Dimension", "Facts", "Indicator", "Invalid", "Scorecard", "compute", "score_facts", "score_only",
     "club_scorecard", "club_trend", "overview", "my_overview", "overview_page", "club_scorecard_page",
     "module_hours_by_unit", "known_terms", "parse_term", "previous_term", "term_in_progress", "rank",
     "HeatTable", "Overview", "filter_choices",

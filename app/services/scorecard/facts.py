@@ -239,9 +239,12 @@ def add_activity_sums(facts, rows) -> None:
 def _tally_record_facts(session, facts, terms, scope, as_of) -> None:
     """The records' figures from each activity's tally (a row per activity, not per record)."""
     t = ActivityTally
+    # The hours as floats from the database: a Decimal made for each of the school's 5,000
+    # activities only to be turned into a float (add_activity_sums) costs more than the query.
     query = (
         select(Activity.club_id, Activity.term, Activity.module, Activity.level, t.records, t.rejected,
-               t.certified_hours, t.volunteer_role_hours, t.awards, signoff_delay(t.first_signoff_at, as_of))
+               cast(t.certified_hours, Float), cast(t.volunteer_role_hours, Float), t.awards,
+               signoff_delay(t.first_signoff_at, as_of))
         .join(t, t.activity_id == Activity.id)
         .where(*_activity_conditions(terms, scope), t.records > 0)
     )

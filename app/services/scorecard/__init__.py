@@ -42,6 +42,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -271,8 +272,8 @@ class HeatTable:
     modules: list[tuple[str, str, str]]
     cells: dict[tuple[int, str], float]
 
-    @property
-    def peak(self) -> float:
+    @cached_property
+    def peak(self) -> float:  # read for every cell's colour: worked out once
         return max(self.cells.values(), default=0.0)
 
     def value(self, unit_id: int, module: str) -> float:

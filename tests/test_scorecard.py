@@ -349,6 +349,9 @@ def test_the_ranking_scores_a_club_as_its_own_page_does(facts):
     card = scorecard.Scorecard(None, TERM, facts)
     assert (card.overall, card.scores()) == scorecard.score_only(facts)
     assert card.dimensions == dims
+    # A zero prints as 0, never -0 (a ramp falling to zero, like the sign-off days', gives -0.0).
+    scores = [i.score for d in dims.values() for i in d.indicators] + [d.score for d in dims.values()]
+    assert all(f"{s:g}" != "-0" for s in scores if s is not None)
 
 
 # --------------------------------------------------------------------------- terms

@@ -24,8 +24,8 @@ bp = Blueprint("scorecard_pages", __name__)
 # 50 µs, and the school's ranking has 300 rows of a dozen cells (_macros.html uses them too).
 @bp.app_template_filter("score_num")
 def score_num(value: float) -> str:
-    """A score as the pages print it: 87.5, 100, 0.3."""
-    return f"{value:g}"
+    """A score as the pages print it: 87.5, 100, 0.3 (a Decimal too, as "%g" did: 0.50 → 0.5)."""
+    return f"{float(value):g}"
 
 
 @bp.app_template_filter("score_band")

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from app.extensions import db
@@ -323,6 +325,33 @@ def test_score_facts_is_pure():
     assert overall == 100.0 and all(d.score == 100.0 for d in dims.values())
     overall, dims = score_facts(scorecard.Facts())
     assert overall is None and all(d.score is None for d in dims.values())
+
+
+counts = st.integers(min_value=0, max_value=40)
+hours = st.floats(min_value=0, max_value=500, allow_nan=False).map(lambda h: round(h, 1))
+any_facts = st.builds(
+    scorecard.Facts, **{name: counts for name in (
+        "advisors", "leaders", "roster", "active_roster", "elections", "activities", "planned",
+        "completed", "completed_with_outcome", "started", "approved_before_start", "ended",
+        "ended_with_records", "partnered", "reaching", "records", "rejected", "awards",
+        "award_points", "active")},
+    charter=st.booleans(), certified_hours=hours, volunteer_hours=hours,
+    signoff_days=st.lists(st.floats(min_value=0, max_value=200, allow_nan=False), max_size=9),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_facts)
+def test_the_ranking_scores_a_club_as_its_own_page_does(facts):
+    """The ranking's scores (without the indicators' figures in words) are the indicators'."""
+    overall, dims = score_facts(facts)
+    assert scorecard.score_only(facts) == (overall, {key: d.score for key, d in dims.items()})
+    card = scorecard.Scorecard(None, TERM, facts)
+    assert (card.overall, card.scores()) == scorecard.score_only(facts)
+    assert card.dimensions == dims
+    # A zero prints as 0, never -0 (a ramp falling to zero, like the sign-off days', gives -0.0).
+    scores = [i.score for d in dims.values() for i in d.indicators] + [d.score for d in dims.values()]
+    assert all(f"{s:g}" != "-0" for s in scores if s is not None)
 
 
 # --------------------------------------------------------------------------- terms

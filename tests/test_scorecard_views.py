@@ -8,17 +8,23 @@ import io
 import math
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
 from markupsafe import escape
 
-from app.services import exports
+from app.models import ActivityStatus, Membership, ParticipationStatus
+from app.services import exports, scorecard
 from tests.pdfread import text_of
-from tests.test_scorecard import TERM, Plan, build
+from tests.test_scorecard import OTHER_TERM, STARTS, TERM, Plan, build
 from tests.test_web_records import sign_in
 
 SVG = "{http://www.w3.org/2000/svg}"
+#: The statements of one request of the overview, whatever the number of clubs: the signed-in
+#: user, the ranking's four (this term and the term before at once), the heat table's one, the
+#: filters' three and the menu's unread count.
+OVERVIEW_STATEMENTS = 10
 
 
 @pytest.fixture
@@ -148,6 +154,56 @@ def test_pages_show_each_viewer_what_they_may_see(client, school):
     assert "暂无评分" in empty
     overview = client.get(f"/scorecards?term={TERM}").get_data(as_text=True)
     assert "各院系模块学时" in overview and "志愿公益" in overview
+
+
+def ranked_club(make, session, n: int, *, certified_before: int):
+    """A club with two completed activities in TERM, one in the term before with
+    ``certified_before`` of its two records certified (so each club's change is its own)."""
+    leader = make.leader()
+    club = make.club(advisors=[make.organizer()], leaders=[leader], name=f"排名社团{n:03d}")
+    for start in STARTS[:2]:
+        activity = make.activity(club, status=ActivityStatus.COMPLETED, starts_at=start,
+                                 approved_at=start - timedelta(days=2))
+        make.participation(activity, make.student(), status=ParticipationStatus.CERTIFIED)
+    before = make.activity(club, status=ActivityStatus.COMPLETED, starts_at=datetime(2025, 10, 10, 1, tzinfo=UTC))
+    for i in range(2):
+        status = ParticipationStatus.CERTIFIED if i < certified_before else ParticipationStatus.REJECTED
+        make.participation(before, make.student(), status=status)
+    session.add(Membership(club_id=club.id, user_id=leader.id, term=TERM, role="会长"))
+    session.commit()
+
+
+def ranking_on(html: str) -> dict[int, list[str]]:
+    """The ranking's rows: club id → the text of each cell."""
+    rows = re.findall(r'<tr data-club="(\d+)">(.*?)</tr>', html, re.S)
+    return {int(club): [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for club, row in rows}
+
+
+def test_the_overview_page_reads_the_same_statements_for_a_few_or_many_clubs(client, make, session, count_queries):
+    admin = make.admin()
+    sign_in(client, admin)
+    client.get(f"/scorecards?term={TERM}")  # the first request reads the office's module list once
+    made = 0
+    for total in (3, 12):
+        while made < total:
+            ranked_club(make, session, made, certified_before=made % 3)
+            made += 1
+        with count_queries() as counted:
+            response = client.get(f"/scorecards?term={TERM}")
+        assert response.status_code == 200
+        assert counted.count == OVERVIEW_STATEMENTS, total
+        shown = ranking_on(response.get_data(as_text=True))
+        assert len(shown) == total
+    # Every row: the scores of TERM, the term before's overall and the change, as the services say.
+    ranking = scorecard.my_overview(session, admin, TERM)
+    assert ranking.previous_term == OTHER_TERM
+    for row in ranking.rows:
+        cells = shown[row.card.club.id]
+        assert cells[3:9] == [f"{v:g}" for v in (row.card.overall, *row.card.scores().values())]
+        assert cells[9] == f"{row.previous.overall:g}"
+        assert cells[10] == ("0" if row.change == 0 else f"{'▲' if row.change > 0 else '▼'} {abs(row.change):g}")
+    assert {row.change for row in ranking.rows} != {0}
 
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")

@@ -149,7 +149,7 @@ def indicator_table(card: Scorecard) -> Table:
 
 def trend_table(cards: Sequence[Scorecard]) -> Table:
     club = cards[0].club if cards else None
-    rows = [[c.term, _score(c.overall), *(_score(c.dimensions[k].score) for k in DIMENSION_KEYS)]
+    rows = [[c.term, _score(c.overall), *(_score(c.scores()[k]) for k in DIMENSION_KEYS)]
             for c in cards]
     return Table(
         _("%(club)s trend", club=club.name if club else ""),
@@ -161,11 +161,11 @@ def trend_table(cards: Sequence[Scorecard]) -> Table:
 def ranking_table(overview: Overview) -> Table:
     rows = []
     for row in overview.rows:
-        card = row.card
+        card, scores = row.card, row.card.scores()
         rows.append([
             row.rank if row.rank is not None else "", card.club.name, card.club.unit_name,
             card.club.category, _score(card.overall),
-            *(_score(card.dimensions[k].score) for k in DIMENSION_KEYS),
+            *(_score(scores[k]) for k in DIMENSION_KEYS),
             _score(row.previous.overall) if row.previous is not None else _("No data"),
             row.change if row.change is not None else "",
         ])

@@ -20,6 +20,24 @@ from app.web.support import actor
 bp = Blueprint("scorecard_pages", __name__)
 
 
+# Filters, not macros, for what every cell of the ranking shows: a Jinja macro call costs some
+# 50 µs, and the school's ranking has 300 rows of a dozen cells (_macros.html uses them too).
+@bp.app_template_filter("score_num")
+def score_num(value: float) -> str:
+    """A score as the pages print it: 87.5, 100, 0.3 (a Decimal too, as "%g" did: 0.50 → 0.5)."""
+    return f"{float(value):g}"
+
+
+@bp.app_template_filter("score_band")
+def score_band(value: float | None) -> str:
+    """The colour band of a score (the CSS class): 80 and up good, 60 (the pass mark) ok, below weak."""
+    if value is None:
+        return "sc-none"
+    if value >= 80:
+        return "sc-good"
+    return "sc-ok" if value >= scorecard.WEAK_SCORE else "sc-weak"
+
+
 def _args() -> dict:
     return {
         "term": request.args.get("term") or None,

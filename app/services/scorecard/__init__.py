@@ -42,6 +42,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -78,14 +79,14 @@ from app.services.scorecard.indicators import (
     INDICATORS,
     WEAK_SCORE,
 )
-from app.services.scorecard.scoring import Dimension, Facts, Indicator, Scorecard, score_facts
+from app.services.scorecard.scoring import Dimension, Facts, Indicator, Scorecard, score_facts, score_only
 from app.timeutil import term_bounds, term_of, to_local, utcnow
 
 TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-([12])$")
 
 __all__ = [  # what the pages, the API, the exports and the tests use from outside
     "DIMENSIONS", "DIMENSION_KEYS", "DIMENSION_LABELS", "INDICATORS", "QUERIES_PER_COMPUTE",
-    "WEAK_SCORE", "Dimension", "Facts", "Indicator", "Invalid", "Scorecard", "compute", "score_facts",
+    "WEAK_SCORE", "Dimension", "Facts", "Indicator", "Invalid", "Scorecard", "compute", "score_facts", "score_only",
     "club_scorecard", "club_trend", "overview", "my_overview", "overview_page", "club_scorecard_page",
     "module_hours_by_unit", "known_terms", "parse_term", "previous_term", "term_in_progress", "rank",
     "HeatTable", "Overview", "filter_choices",
@@ -271,8 +272,8 @@ class HeatTable:
     modules: list[tuple[str, str, str]]
     cells: dict[tuple[int, str], float]
 
-    @property
-    def peak(self) -> float:
+    @cached_property
+    def peak(self) -> float:  # read for every cell's colour: worked out once
         return max(self.cells.values(), default=0.0)
 
     def value(self, unit_id: int, module: str) -> float:

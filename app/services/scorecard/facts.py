@@ -35,13 +35,12 @@ from app.models import (
 )
 from app.models.types import UTCDateTime
 from app.services import tallies
-from app.services.gc_pause import no_cyclic_gc
 from app.services.scorecard.indicators import (
     AWARD_WEIGHTS,
     REACH_LEVELS,
     SCHOOL_MARKERS,
 )
-from app.services.scorecard.scoring import ClubInfo, Facts, Scorecard, score_facts
+from app.services.scorecard.scoring import ClubInfo, Facts, Scorecard
 from app.timeutil import utcnow
 
 #: Statements one call of ``compute`` issues, however many clubs and terms it covers
@@ -145,14 +144,7 @@ def compute(
         else:
             _tally_record_facts(session, facts, terms, scope, as_of)
             _tally_member_facts(session, facts, terms, scope)
-    out = {}
-    with no_cyclic_gc():  # 600 scorecards of a school are some 100,000 small objects
-        for club in clubs:
-            for term in terms:
-                f = facts[(club.id, term)]
-                overall, dimensions = score_facts(f)
-                out[(club.id, term)] = Scorecard(club, term, overall, dimensions, f)
-    return out
+    return {(club.id, term): Scorecard(club, term, facts[(club.id, term)]) for club in clubs for term in terms}
 
 
 def _activity_facts(session, facts, terms, scope, as_of) -> None:
@@ -247,9 +239,12 @@ def add_activity_sums(facts, rows) -> None:
 def _tally_record_facts(session, facts, terms, scope, as_of) -> None:
     """The records' figures from each activity's tally (a row per activity, not per record)."""
     t = ActivityTally
+    # The hours as floats from the database: a Decimal made for each of the school's 5,000
+    # activities only to be turned into a float (add_activity_sums) costs more than the query.
     query = (
         select(Activity.club_id, Activity.term, Activity.module, Activity.level, t.records, t.rejected,
-               t.certified_hours, t.volunteer_role_hours, t.awards, signoff_delay(t.first_signoff_at, as_of))
+               cast(t.certified_hours, Float), cast(t.volunteer_role_hours, Float), t.awards,
+               signoff_delay(t.first_signoff_at, as_of))
         .join(t, t.activity_id == Activity.id)
         .where(*_activity_conditions(terms, scope), t.records > 0)
     )

@@ -19,9 +19,11 @@ session cookie (which may carry a choice, or a signed-in account's) goes to the 
 from __future__ import annotations
 
 from flask import Flask, Response, g
-from flask_babel import refresh
-from werkzeug.http import parse_cookie
+from flask_babel import force_locale, refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
 
+from app import i18n
 from app.api import PREFIX
 from app.security import headers_for
 from app.services import verification
@@ -54,38 +56,56 @@ class VerifyFastPath:
         """No session (which may hold a language or a signed-in account): only the view can tell."""
         return self.session_cookie not in parse_cookie(environ.get("HTTP_COOKIE", ""))
 
+    @staticmethod
+    def language(environ) -> str:
+        """'zh_CN' or 'en' as app/i18n.py chooses it for an anonymous visitor who asked no ?lang=."""
+        accept = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
+        return i18n.known(accept.best_match(i18n.ACCEPTED)) or i18n.DEFAULT
+
     def _answer(self, environ, path: str, query: str) -> Response | None:
         from app.api.transcripts import verification_body
-        from app.extensions import db
-        from app.verify import COUNTED, presented_link, signed_query, verify_budget_allows, verify_page
+        from app.verify import presented_link, signed_query, verify_page
 
         if "\x00" in path or "%00" in query:
             return None  # refused by the app (app._refuse_nul)
         if path.startswith(JSON_PATH):
-            serial, link, key = path[len(JSON_PATH):], None, None
+            serial = path[len(JSON_PATH):]
             if not serial or "/" in serial or query:
                 return None  # /verify/pdf is a POST; a ?lang= choice is the view's
-        else:
-            presented = presented_link(self.app.config["PUBLIC_BASE_URL"], path, query)
-            if presented is None or presented[1] is None or signed_query(query) != query \
-                    or (query and presented[2] != query):
-                return None  # a ?lang= choice, no signed link: the view answers (and remembers)
-            serial, link, key = presented
+            # No request to speak of: the JSON needs the visitor's language, not their session.
+            with self.app.app_context(), force_locale(i18n.BABEL_LOCALES[self.language(environ)]):
+                view = self._counted_view(environ, serial, None)
+                if view is None:
+                    return None
+                response = self.app.json.response(verification_body(view))  # as jsonify makes it
+            response.headers.extend(self.json_headers)
+            return response
+        presented = presented_link(self.app.config["PUBLIC_BASE_URL"], path, query)
+        if presented is None or presented[1] is None or signed_query(query) != query \
+                or (query and presented[2] != query):
+            return None  # a ?lang= choice, no signed link: the view answers (and remembers)
+        serial, link, key = presented
         with self.app.request_context(environ):
             # As the app's first hooks do (i18n, web.auth): `g` outlives a request when an app
             # context was open already (a test), and the language and the visitor are this one's.
             g.pop("chosen_locale", None)
             g.pop("_login_user", None)
             refresh()
-            if not verify_budget_allows(self.app.config, environ.get("REMOTE_ADDR", "")):
-                return None  # the Flask view answers 429
-            environ[COUNTED] = True
-            try:
-                view = verification.public_view(db.engine, serial, link)
-            except NotFound:
+            view = self._counted_view(environ, serial, link)
+            if view is None:
                 return None
-            if link is None:
-                response = self.app.json.response(verification_body(view))  # as jsonify makes it
-                response.headers.extend(self.json_headers)
-                return response
             return Response(verify_page(view, key), 200, self.html_headers, mimetype="text/html")
+
+    def _counted_view(self, environ, serial: str, link: str | None) -> verification.PublicView | None:
+        """The transcript as the public sees it, this verification counted; None when the view
+        must answer (a spent budget: 429; an unknown serial: 404)."""
+        from app.extensions import db
+        from app.verify import COUNTED, verify_budget_allows
+
+        if not verify_budget_allows(self.app.config, environ.get("REMOTE_ADDR", "")):
+            return None
+        environ[COUNTED] = True
+        try:
+            return verification.public_view(db.engine, serial, link)
+        except NotFound:
+            return None

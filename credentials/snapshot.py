@@ -638,12 +638,7 @@ def snapshot_of_digest(b: bytes, digest: str) -> Snapshot:
         Snapshot,
         institution=d["institution"], serial=d["serial"], issued_at=_dt.datetime.fromisoformat(d["issued_at"]),
         student_name=d["student_name"], student_no=d["student_no"], unit=d["unit"],
-        records=tuple(_unvalidated(
-            Record, date=_dt.date.fromisoformat(r["date"]), activity=r["activity"], club=r["club"],
-            module=r["module"], level=r["level"], role=r["role"], hours=Decimal(r["hours"]), award=r.get("award"),
-            certified_by=r["certified_by"],
-            certified_at=None if r.get("certified_at") is None else _dt.datetime.fromisoformat(r["certified_at"]),
-            source=r.get("source", ACTIVITY)) for r in d["records"]),
+        records=tuple(_stored_record(r) for r in d["records"]),
         modules=tuple(tuple(m) for m in d["modules"]) if "modules" in d else MODULES,
         requirement=None if q is None else _unvalidated(
             Requirement, rules=q["rules"], met=q["met"], counted=Decimal(q["counted"]),
@@ -666,4 +661,18 @@ def _unvalidated(cls: type, **values: Any) -> Any:
     return obj
 
 
-_FIELDS = {cls: frozenset(f.name for f in fields(cls)) for cls in (Snapshot, Record, Requirement)}
+_FIELDS = {cls: frozenset(f.name for f in fields(cls)) for cls in (Snapshot, Requirement)}
+# A record's slots in field order, each set as its own descriptor does (a snapshot has thousands).
+_RECORD_SLOTS = tuple(Record.__dict__[f.name].__set__ for f in fields(Record))
+
+
+def _stored_record(r: dict[str, Any]) -> Record:
+    """One record of :func:`snapshot_of_digest`'s bytes, unvalidated as there."""
+    record = object.__new__(Record)
+    at = r.get("certified_at")
+    values = (_dt.date.fromisoformat(r["date"]), r["activity"], r["club"], r["module"], r["level"], r["role"],
+              Decimal(r["hours"]), r.get("award"), r["certified_by"],
+              None if at is None else _dt.datetime.fromisoformat(at), r.get("source", ACTIVITY))
+    for put, value in zip(_RECORD_SLOTS, values, strict=True):
+        put(record, value)
+    return record

@@ -99,7 +99,10 @@ def template_gettext() -> dict:
     @pass_eval_context
     def gettext(eval_ctx, string: str, **variables) -> str:
         text = translations.ugettext(string)
-        return (Markup(text) if eval_ctx.autoescape else text) % variables
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        # `text % {}` is the text itself unless it holds a `%` (a "%%" is one)
+        return text % variables if variables or "%" in text else text
 
     @pass_eval_context
     def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:

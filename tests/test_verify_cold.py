@@ -112,3 +112,17 @@ def test_a_stored_snapshot_that_is_not_the_signed_one_is_not_shown(session, issu
     session.commit()
     with pytest.raises(ValueError, match="digest"):
         verification.public_view(session, transcript.serial, transcript.link)
+
+
+def test_the_catalog_bound_for_a_render_translates_as_flask_babel_does(app):
+    from app import i18n
+
+    template = app.jinja_env.from_string(
+        "{{ _('Genuine') }}|{{ _('Issued on %(day)s, not in the future', day='<b>2026</b>') }}|"
+        "{{ ngettext('The school withdrew %(num)d record after this transcript was issued: %(hours)s h are no "
+        "longer certified; %(still)s h still are.', 'The school withdrew %(num)d records after this transcript "
+        "was issued: %(hours)s h are no longer certified; %(still)s h still are.', 2, hours=4, still=8) }}")
+    for language in ("zh-CN", "en"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert template.render(**i18n.template_gettext()) == template.render()
+            assert "&lt;b&gt;" in template.render(**i18n.template_gettext())  # the values escaped

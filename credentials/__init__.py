@@ -71,6 +71,7 @@ from .snapshot import (
     snapshot_digest,
     snapshot_from_bytes,
     snapshot_from_dict,
+    snapshot_of_digest,
     snapshot_to_dict,
 )
 from .verify import extract_embedded, verify_pdf
@@ -127,6 +128,7 @@ __all__ = [
     "snapshot_digest",
     "snapshot_from_bytes",
     "snapshot_from_dict",
+    "snapshot_of_digest",
     "snapshot_to_dict",
     "verify_link",
     "verify_page_url",

@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -619,3 +619,60 @@ def snapshot_from_bytes(b: bytes) -> Snapshot:
     if canonical_bytes(s) != b:
         raise ValueError("snapshot: not in canonical form")
     return s
+
+
+def snapshot_of_digest(b: bytes, digest: str) -> Snapshot:
+    """The snapshot whose canonical bytes ``b`` are, when their SHA-256 is ``digest``.
+
+    Such bytes are the ones :func:`canonical_bytes` wrote for a snapshot validated as it was
+    built, so they are read back without validating them again, in a fraction of
+    :func:`snapshot_from_bytes`'s time: an issuer reading its own stored copy, whose digest it
+    signed, on every verification. Any other bytes raise ``ValueError``.
+    """
+    b = bytes(b)
+    if hashlib.sha256(b).hexdigest() != digest.lower():
+        raise ValueError("snapshot: the bytes are not those of this digest")
+    d = json.loads(b)
+    q = d.get("requirement")
+    return _unvalidated(
+        Snapshot,
+        institution=d["institution"], serial=d["serial"], issued_at=_dt.datetime.fromisoformat(d["issued_at"]),
+        student_name=d["student_name"], student_no=d["student_no"], unit=d["unit"],
+        records=tuple(_stored_record(r) for r in d["records"]),
+        modules=tuple(tuple(m) for m in d["modules"]) if "modules" in d else MODULES,
+        requirement=None if q is None else _unvalidated(
+            Requirement, rules=q["rules"], met=q["met"], counted=Decimal(q["counted"]),
+            required=Decimal(q["required"]),
+            years=tuple((y["year"], Decimal(y["hours"]), y["grade"]) for y in q["years"]),
+            years_required=q["years_required"], years_passed=q["years_passed"]),
+        school_class=d.get("school_class", ""),
+    )
+
+
+def _unvalidated(cls: type, **values: Any) -> Any:
+    """An instance of one of the frozen dataclasses above holding exactly ``values`` (every
+    field), its ``__post_init__`` checks not run: for :func:`snapshot_of_digest` only."""
+    missing = _FIELDS[cls] - values.keys()
+    if missing:
+        raise TypeError(f"{cls.__name__}: missing {', '.join(sorted(missing))}")
+    obj = object.__new__(cls)
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+_FIELDS = {cls: frozenset(f.name for f in fields(cls)) for cls in (Snapshot, Requirement)}
+# A record's slots in field order, each set as its own descriptor does (a snapshot has thousands).
+_RECORD_SLOTS = tuple(Record.__dict__[f.name].__set__ for f in fields(Record))
+
+
+def _stored_record(r: dict[str, Any]) -> Record:
+    """One record of :func:`snapshot_of_digest`'s bytes, unvalidated as there."""
+    record = object.__new__(Record)
+    at = r.get("certified_at")
+    values = (_dt.date.fromisoformat(r["date"]), r["activity"], r["club"], r["module"], r["level"], r["role"],
+              Decimal(r["hours"]), r.get("award"), r["certified_by"],
+              None if at is None else _dt.datetime.fromisoformat(at), r.get("source", ACTIVITY))
+    for put, value in zip(_RECORD_SLOTS, values, strict=True):
+        put(record, value)
+    return record

@@ -61,6 +61,7 @@ _BACKUP = "pg_dump, another process, copies the database"
 NEEDS_REAL_COMMITS = {
     "tests/test_concurrency.py": "threads, each with its own session and connection, race each other",
     "tests/test_withdrawals.py": _VERIFY,
+    "tests/test_verify_cold.py": _VERIFY,
     "tests/test_resaved_and_reissue.py": _VERIFY,
     "tests/test_demo_and_cli.py::test_backup_writes_a_restorable_copy": _BACKUP,
     "tests/test_small_defects.py::test_a_backup_is_readable_by_the_owner_only": _BACKUP,

@@ -146,14 +146,17 @@ def withdraw_share(serial, share_id):
 @blp.response(200, VerificationSchema)
 def verify(serial):
     """Public: the status and contents of a transcript, asked for by its serial."""
-    view = verification.public_view(db.session, serial)
-    # The steps' labels and details are in the reader's language: the language is in the key.
+    return jsonify(verification_body(verification.public_view(db.session, serial)))
+
+
+def verification_body(view: verification.PublicView) -> dict:
+    """The JSON verify answer of this state in the reader's language (the steps are in it)."""
     key = (view.version, i18n.current())
     body = _bodies.get(key)
     if body is None:
         body = _VERIFICATION.dump(view)
         _bodies.put(key, body)
-    return jsonify(body)
+    return body
 
 
 # Dumped bodies keyed by everything they show that can change (PublicView.version) and the language.

@@ -186,12 +186,13 @@ class TranscriptState:
     revoked_at: object
     revoke_reason: str | None
     amended_at: object = None
-    # How many carried records were withdrawn and when last: they change the page, so the cache key.
+    # How many carried records (activities and claims) were withdrawn since it was issued.
     withdrawn_count: int = 0
-    last_withdrawn_at: object = None
     # The holder's choice (services/holder): whether the public check shows the contents.
     public: bool = True
     public_until: object = None
+    # The QR link it was issued with (signed by key_id then).
+    link: str | None = None
 
 
 @dataclass
@@ -263,6 +264,14 @@ class PublicView:
         return rows
 
     @property
+    def record_rows(self) -> list[tuple[credentials.Record, Withdrawal | None]]:
+        """The snapshot's records in order, each with its withdrawal or None (the page's rows)."""
+        if not self.withdrawn:
+            return [(record, None) for record in self.snapshot.records]
+        rows = self.withdrawn_rows
+        return [(record, rows.get(index)) for index, record in enumerate(self.snapshot.records)]
+
+    @property
     def student_no_masked(self) -> str:
         return mask_student_no(self.snapshot.student_no)
 
@@ -287,7 +296,7 @@ class PublicView:
         """Everything the page shows that can change; the snapshot itself never does."""
         t = self.transcript
         return (t.serial, t.digest, self.status, t.superseded_at, t.revoked_at, t.revoke_reason,
-                t.amended_at, t.withdrawn_count, t.last_withdrawn_at, self.link_ok, self.reason,
+                t.amended_at, self.withdrawn, self.link_ok, self.reason,
                 # closing, reopening or re-dating changes the key at once (and so does lapsing:
                 # `open` is computed per request from the school's today)
                 self.open, self.shared, t.public_until,
@@ -298,63 +307,54 @@ class PublicView:
 # Keyed by the snapshot digest (or the exact link and key set): immutable, so never stale.
 _snapshots = LRU(512)
 _link_verdicts = LRU(2048)
-# Keyed by (transcript id, withdrawals count, latest withdrawal): a new withdrawal changes the key.
-_withdrawn_seen = LRU(512)
-_STATE_COLUMNS = (Transcript.id, Transcript.serial, Transcript.status, Transcript.digest,
-                  Transcript.key_id, Transcript.issued_at, Transcript.superseded_at,
-                  Transcript.revoked_at, Transcript.revoke_reason, Transcript.amended_at)
+_T = Transcript.__table__.c
 _carried = TranscriptRecord.__table__.c
 _record = Participation.__table__.c
-_withdrawn_of_this = (
-    select(func.count(), func.max(_record.revoked_at))
+
+
+# How many of the records and claims a transcript carries were withdrawn since it was issued.
+_records_withdrawn = (
+    select(func.count())
     .select_from(TranscriptRecord.__table__.join(Participation.__table__, _record.id == _carried.participation_id))
-    .where(_carried.transcript_id == Transcript.__table__.c.id,
-           _record.status == ParticipationStatus.REVOKED.value)
+    .where(_carried.transcript_id == _T.id, _record.status == ParticipationStatus.REVOKED.value)
+    .scalar_subquery()
 )
-
-
 _claims_withdrawn = (
-    select(func.count(), func.max(_claim.revoked_at))
+    select(func.count())
     .select_from(TranscriptClaim.__table__.join(Claim.__table__, _claim.id == _carried_claim.claim_id))
-    .where(_carried_claim.transcript_id == Transcript.__table__.c.id, _claim.status == ClaimStatus.REVOKED.value)
+    .where(_carried_claim.transcript_id == _T.id, _claim.status == ClaimStatus.REVOKED.value)
+    .scalar_subquery()
 )
-
-# Built once with a bound parameter: the statement and its cache key are not rebuilt per request.
+# One statement by the unique serial, as every verification's: the status, the holder's choice,
+# the withdrawals' count (their rows are read only when there are some) and the snapshot.
 _STATE_QUERY = select(
-    *[Transcript.__table__.c[c.key] for c in _STATE_COLUMNS],
-    _withdrawn_of_this.with_only_columns(func.count()).scalar_subquery(),
-    _withdrawn_of_this.with_only_columns(func.max(_record.revoked_at)).scalar_subquery(),
-    _claims_withdrawn.with_only_columns(func.count()).scalar_subquery(),
-    _claims_withdrawn.with_only_columns(func.max(_claim.revoked_at)).scalar_subquery(),
-    Transcript.__table__.c.public,
-    Transcript.__table__.c.public_until,
-).where(Transcript.__table__.c.serial == bindparam("serial"))
+    _T.id, _T.serial, _T.status, _T.digest, _T.key_id, _T.issued_at, _T.superseded_at, _T.revoked_at,
+    _T.revoke_reason, _T.amended_at, _records_withdrawn + _claims_withdrawn, _T.public, _T.public_until,
+    _T.link, _T.snapshot,
+).where(_T.serial == bindparam("serial"))
 
 
 def _engine(bind: Session | Engine) -> Engine:
     return bind if isinstance(bind, Engine) else bind.get_bind()
 
 
-def transcript_state(bind: Session | Engine, serial: str) -> TranscriptState:
-    """One indexed lookup through Core: the hot path of every verification."""
+def transcript_state(bind: Session | Engine, serial: str) -> tuple[TranscriptState, str]:
+    """(its state, the snapshot's stored text) in one indexed lookup through Core: the hot path
+    of every verification."""
     with _engine(bind).connect() as connection:
         row = connection.execute(_STATE_QUERY, {"serial": normalize_serial(serial)}).first()
     if row is None:
         raise NotFound(_("No transcript with this serial"))
-    *columns, records_count, records_last, claims_count, claims_last, public, public_until = row
-    lasts = [moment for moment in (records_last, claims_last) if moment is not None]
-    return TranscriptState(*columns, records_count + claims_count, max(lasts) if lasts else None,
-                           bool(public), public_until)
+    *columns, public, public_until, link, snapshot = row
+    return TranscriptState(*columns, public=bool(public), public_until=public_until, link=link), snapshot
 
 
-def _snapshot_of(bind: Session | Engine, state: TranscriptState) -> credentials.Snapshot:
+def _snapshot_of(state: TranscriptState, text: str) -> credentials.Snapshot:
+    """The snapshot we stored and signed: its bytes are checked against the digest, not parsed
+    strictly again (credentials.snapshot_of_digest)."""
     snapshot = _snapshots.get(state.digest)
     if snapshot is None:
-        with _engine(bind).connect() as connection:
-            text = connection.execute(
-                select(Transcript.__table__.c.snapshot).where(Transcript.__table__.c.id == state.id)
-            ).scalar_one()
-        snapshot = credentials.snapshot_from_bytes(text.encode("utf-8"))
+        snapshot = credentials.snapshot_of_digest(text.encode("utf-8"), state.digest)
         _snapshots.put(state.digest, snapshot)
     return snapshot
 
@@ -394,6 +394,10 @@ def key_revoked_reason(ring: credentials.KeyRing, key_id: str, issued_at) -> str
 def _check_link(link: str, state: TranscriptState) -> tuple[bool, str, str]:
     """(genuine, reason, the verifier's code) of a presented link, for this transcript."""
     ring = verification_ring(state.key_id)
+    if link == state.link and ring.get(state.key_id) is not None:
+        # The very link we issued, signed by key_id, which is still ours: what checking its
+        # signature again would find (a revoked key is the status's business, in public_view).
+        return True, "", "genuine"
     key = (link, state.digest, state.serial, tuple(k.kid for k in ring.keys), tuple(sorted(ring.revocations.items())))
     cached = _link_verdicts.get(key)
     if cached is None:
@@ -414,8 +418,8 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
     `shared`: asked through a live share link (services/holder.shared_serial), which shows the
     contents even while the holder has closed the public check.
     """
-    state = transcript_state(bind, serial)
-    view = PublicView(state.status, state.serial, state, _snapshot_of(bind, state),
+    state, text = transcript_state(bind, serial)
+    view = PublicView(state.status, state.serial, state, _snapshot_of(state, text),
                       open=holder.is_open(state.public, state.public_until), shared=shared)
     ring = verification_ring(state.key_id)
     revoked_key = key_revoked_reason(ring, state.key_id, state.issued_at)
@@ -429,11 +433,7 @@ def public_view(bind: Session | Engine, serial: str, link: str | None = None, *,
         # A revocation that raced the issue (it committed first) left it valid: still amended.
         if view.status == TranscriptStatus.VALID:
             view.status = TranscriptStatus.AMENDED.value
-        key = (state.id, state.withdrawn_count, state.last_withdrawn_at)
-        view.withdrawn = _withdrawn_seen.get(key)
-        if view.withdrawn is None:
-            view.withdrawn = withdrawals(bind, state.id)
-            _withdrawn_seen.put(key, view.withdrawn)
+        view.withdrawn = withdrawals(bind, state.id)
     if link is not None:
         view.link_ok, reason, view.link_code = _check_link(link, state)
         if not view.link_ok:

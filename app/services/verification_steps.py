@@ -4,12 +4,13 @@ language; after a failed step the rest are not checked. The page, its JSON and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import i18n
 from app.models import TranscriptStatus
 from app.timeutil import to_local
 
@@ -55,6 +56,7 @@ _SIGNATURE_FAILURES = ("bad_signature", "digest_mismatch", "wrong_serial", "wron
 def steps_of(view: PublicView) -> tuple[Step, ...]:
     """Format, signature, issuer key, status, validity; after a failed step the rest are not
     checked (as cert-verifier-js stops)."""
+    _ = i18n.bound_gettext()  # a dozen texts for every verification
     t, code = view.transcript, view.link_code
     presented = view.link_ok is not None
     earlier = _("An earlier step failed")
@@ -90,7 +92,7 @@ def steps_of(view: PublicView) -> tuple[Step, ...]:
     if any(step.ok is False for step in steps):
         steps += [Step("status", None, earlier), Step("validity", None, earlier)]
         return tuple(steps)
-    steps.append(_status_step(view))
+    steps.append(_status_step(view, _))
     if steps[-1].ok is False:
         steps.append(Step("validity", None, earlier))
     elif view.issued_in_future:
@@ -101,7 +103,7 @@ def steps_of(view: PublicView) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-def _status_step(view: PublicView) -> Step:
+def _status_step(view: PublicView, _: Callable[..., str]) -> Step:
     t = view.transcript
     if view.status == TranscriptStatus.REVOKED:
         return Step("status", False, _("Revoked: %(reason)s", reason=t.revoke_reason or view.reason))

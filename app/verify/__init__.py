@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
+from markupsafe import Markup
 from werkzeug.exceptions import TooManyRequests
 
 import credentials.vc
@@ -40,9 +41,6 @@ VERIFY_ENDPOINTS = {"verify.landing", "verify.page", "verify.upload", "verify.sh
                     "transcripts.verify_pdf"}
 # Set by the fast path (app/verify/fastpath.py) when it already counted this request.
 COUNTED = "second_transcript.verify_counted"
-# Set by the fast path when it read and checked the transcript but had no page for that state:
-# (serial, link, PublicView) for an anonymous visitor, which the view renders as it is.
-VIEW = "second_transcript.verify_view"
 
 
 @lru_cache(maxsize=8)
@@ -168,22 +166,24 @@ def page(serial, payload=None):
     if presented is None:
         return render_template("verify/unknown.html", serial=serial), 404
     serial, link, query = presented
-    known = request.environ.get(VIEW)
-    if known is not None and known[:2] == (serial, link) and not current_user.is_authenticated:
-        view = known[2]
-    else:
-        try:
-            view = verification.public_view(db.session, serial, link, shared=_holder_or_office(serial))
-        except NotFound:
-            return render_template("verify/unknown.html", serial=serial), 404
-    language = i18n.current()
-    html = cached_page(view, language, query)
-    if html is None:
-        html = render_template("verify/page.html", view=view, **_labels(view))
-        _pages.put((view.version, language, query), html)
-    response = make_response(html)
+    try:
+        view = verification.public_view(db.session, serial, link, shared=_holder_or_office(serial))
+    except NotFound:
+        return render_template("verify/unknown.html", serial=serial), 404
+    response = make_response(verify_page(view, query))
     response.vary.add("Accept-Language")
     return response
+
+
+def verify_page(view: verification.PublicView, query: str) -> str:
+    """The verification page of this state in the reader's language, for the link's `query`
+    (the page links to itself): the one rendered last time for exactly that, or rendered now."""
+    key = (view.version, i18n.current(), query)
+    html = _pages.get(key)
+    if html is None:
+        html = render_template("verify/page.html", view=view, **_labels(view), **i18n.template_gettext())
+        _pages.put(key, html)
+    return html
 
 
 def _holder_or_office(serial: str) -> bool:
@@ -208,15 +208,11 @@ def share(token: str):
         return render_template("verify/share_gone.html"), 404
     view = verification.public_view(db.session, serial, shared=True)
     # Not in the page cache: a share link is one recipient's, and its page is rendered rarely.
-    response = make_response(render_template("verify/page.html", view=view, **_labels(view)))
+    response = make_response(render_template("verify/page.html", view=view, **_labels(view),
+                                             **i18n.template_gettext()))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     return response
-
-
-def cached_page(view: verification.PublicView, language: str, query: str) -> str | None:
-    """The page already rendered for this state, in `language` ('zh_CN' or 'en'), for this query."""
-    return _pages.get((view.version, language, query))
 
 
 @bp.route("/verify/offline.html")
@@ -246,8 +242,15 @@ def upload():
                            mismatch=mismatch, filename=file.filename)
 
 
+def css_string(value: str) -> Markup:
+    """`value` as a CSS string literal that stays one inside a <style> element: anything but
+    letters, digits, spaces and a little punctuation is a CSS escape."""
+    return Markup('"' + "".join(c if c.isalnum() or c in " .,()·" else f"\\{ord(c):x} " for c in str(value)) + '"')
+
+
 def init_app(app: Flask) -> None:
     from app.verify.fastpath import VerifyFastPath
 
+    app.jinja_env.filters["css_string"] = css_string
     app.register_blueprint(bp)
     app.wsgi_app = VerifyFastPath(app)

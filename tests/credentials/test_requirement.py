@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credentials import (
+    CLAIM,
     MODULES,
     Record,
     Requirement,
@@ -21,6 +22,7 @@ from credentials import (
     canonical_bytes,
     snapshot_digest,
     snapshot_from_bytes,
+    snapshot_of_digest,
 )
 from credentials.sample import sample_snapshot
 
@@ -157,6 +159,12 @@ def requirements(draw):
 def test_any_requirement_round_trips_through_the_bytes(q, n, seed):
     s = sample_snapshot(n, seed=seed, modules=OFFICE_MODULES, requirement=q)
     assert snapshot_from_bytes(canonical_bytes(s)) == s
+    # and the issuer's stored copy, read by its digest on every verification, with a class and a claim too
+    claim = Record(date=dt.date(2024, 5, 1), activity="挑战杯省赛", club="", module=OFFICE_MODULES[0][0],
+                   level="provincial", role="awardee", hours=Decimal("4.0"), award="一等奖", certified_by="王老师",
+                   source=CLAIM)
+    s = _with(s, school_class="计算机2023级1班", records=(*s.records, claim))
+    assert snapshot_of_digest(canonical_bytes(s), snapshot_digest(s)) == s
 
 
 def _first_page_text(pdf: bytes) -> str:

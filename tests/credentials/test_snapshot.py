@@ -20,6 +20,7 @@ from credentials import (
     snapshot_digest,
     snapshot_from_bytes,
     snapshot_from_dict,
+    snapshot_of_digest,
     snapshot_to_dict,
 )
 
@@ -126,6 +127,23 @@ def test_round_trip_bytes(s):
     assert again == s
     assert canonical_bytes(again) == b  # stable bytes
     assert snapshot_digest(again) == snapshot_digest(s)
+
+
+@PROPS
+@given(snapshots)
+def test_the_issuers_stored_copy_reads_back_the_same_by_its_digest(s):
+    b = canonical_bytes(s)
+    assert snapshot_of_digest(b, snapshot_digest(s)) == snapshot_from_bytes(b) == s
+
+
+def test_a_stored_copy_that_is_not_the_digests_is_refused():
+    s = fixed_snapshot()
+    b = canonical_bytes(s)
+    changed = b.replace("张三".encode(), "李四".encode())
+    with pytest.raises(ValueError, match="digest"):
+        snapshot_of_digest(changed, snapshot_digest(s))
+    with pytest.raises(ValueError, match="digest"):  # not even re-encoded: the exact bytes
+        snapshot_of_digest(json.dumps(json.loads(b), sort_keys=True).encode(), snapshot_digest(s))
 
 
 @PROPS

@@ -62,12 +62,14 @@ class RequirementsReport:
 
 def _conditions(actor: User | None, cohort: int, unit_id: int | None, class_id: int | None) -> list:
     """Which students a report lists: the cohort's (students and leaders), within the college and
-    class asked for and the organizer's scope."""
-    found = [SchoolClass.cohort == cohort, User.role.in_(STUDENT_ROLES)]
+    class asked for and the organizer's scope. The classes as a subquery: SQLite then reads the
+    cohort's classes first and their students by index, not every student to find the cohort's."""
+    classes = select(SchoolClass.id).where(SchoolClass.cohort == cohort)
     if unit_id is not None:
-        found.append(SchoolClass.unit_id == unit_id)
+        classes = classes.where(SchoolClass.unit_id == unit_id)
     if class_id is not None:
-        found.append(SchoolClass.id == class_id)
+        classes = classes.where(SchoolClass.id == class_id)
+    found = [User.class_id.in_(classes), User.role.in_(STUDENT_ROLES)]
     if actor is not None and actor.role == Role.ORGANIZER:
         found.append(User.id.in_(scoped_student_ids(actor)))
     return found

@@ -185,6 +185,10 @@ def _from_standings(session: Session, actor: User | None, cohort: int, *, unit_i
                               per_page or total)
 
 
+def _no_student(cohort: int) -> Invalid:
+    return Invalid({"cohort": [_("No student of cohort %(cohort)d", cohort=cohort)]}, _("Check the cohort"))
+
+
 def report(session: Session, actor: User | None, *, cohort: int, unit_id: int | None = None,
            class_id: int | None = None, met: bool | None = None, sort: str = "short_by",
            descending: bool = False, page: int = 1, per_page: int | None = 50,
@@ -196,11 +200,14 @@ def report(session: Session, actor: User | None, *, cohort: int, unit_id: int | 
         raise Forbidden(_("Only the office and organizers see the requirements report"))
     if sort not in SORTS:
         raise Invalid({"sort": [_("One of: %(choices)s", choices=", ".join(SORTS))]}, _("Check the sort"))
-    if cohort_students(session, cohort) == 0:
-        raise Invalid({"cohort": [_("No student of cohort %(cohort)d", cohort=cohort)]}, _("Check the cohort"))
     if not from_records:
-        return _from_standings(session, actor, cohort, unit_id=unit_id, class_id=class_id, met=met, sort=sort,
-                               descending=descending, page=page, per_page=per_page)
+        found = _from_standings(session, actor, cohort, unit_id=unit_id, class_id=class_id, met=met, sort=sort,
+                                descending=descending, page=page, per_page=per_page)
+        if found.students == 0 and cohort_students(session, cohort) == 0:  # asked only when it counted none
+            raise _no_student(cohort)
+        return found
+    if cohort_students(session, cohort) == 0:
+        raise _no_student(cohort)
     rule_set, rows = cohort_rows(session, actor, cohort, unit_id=unit_id, class_id=class_id, from_records=True)
     students, met_count = len(rows), sum(1 for r in rows if r.met)
     if met is not None:

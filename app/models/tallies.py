@@ -82,14 +82,21 @@ class StudentModuleTally(db.Model):
 
 
 class StudentStanding(db.Model):
-    """A student's certified hours in all and whether they meet their cohort's current credit
-    rules (no class: no rules) now: the dashboard's distribution and attainment by cohort read
-    these instead of summing every term and running the rules' arithmetic for the whole school
-    on each view. Recomputed with the student's tallies, and for a whole cohort when its rules
-    change (for everyone when the module list does)."""
+    """A student's certified hours in all and where they stand under their cohort's current
+    credit rules (no class: no rules) now — the hours counted (each module at most its cap), the
+    hours required, how many they are short by, whether they meet the rules: the dashboard's
+    distribution and attainment by cohort and the office's requirements report read these
+    instead of summing every term and running the rules' arithmetic for the whole school on each
+    view. Recomputed with the student's tallies, and for a whole cohort when its rules change
+    (for everyone when the module list does)."""
 
     __tablename__ = "student_standing"
 
     student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     hours: Mapped[Decimal] = mapped_column(Numeric(10, 1), default=ZERO)
     met: Mapped[bool] = mapped_column(default=False)
+    # None on a row made before the report read the standings (migration c18d4e5f6a7b): the
+    # report recomputes such a row when it meets one, `flask scorecards rebuild` all of them.
+    counted: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    required: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    short_by: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))

@@ -39,6 +39,14 @@ def cohorts(session: Session) -> list[tuple[int, int]]:
     return sorted(((c, counts.get(c, 0)) for c in every), reverse=True)
 
 
+def cohorts_with_students(session: Session) -> list[int]:
+    """Every cohort with a student, newest first: a look into each class (the report's choices on
+    every view), not a count of the whole school's students."""
+    has_student = select(User.id).where(User.class_id == SchoolClass.id, User.role.in_(STUDENT_ROLES)).exists()
+    return list(session.execute(select(SchoolClass.cohort).where(has_student).distinct()
+                                .order_by(SchoolClass.cohort.desc())).scalars())
+
+
 def rules_page(session: Session, actor: User | None) -> RulesPage:
     if not permissions.can_set_rules(actor):
         raise Forbidden(_("Only the admin sets the credit rules"))
@@ -54,5 +62,5 @@ def requirement_choices(session: Session, actor: User | None, cohort: int | None
     if not permissions.is_admin(actor) and actor.scope_unit_id is not None:
         units = units.where(Unit.id == actor.scope_unit_id)
     classes = select(SchoolClass.id, SchoolClass.name).where(SchoolClass.cohort == cohort).order_by(SchoolClass.name)
-    return {"cohorts": [c for c, n in cohorts(session) if n], "units": session.execute(units).all(),
+    return {"cohorts": cohorts_with_students(session), "units": session.execute(units).all(),
             "classes": session.execute(classes).all() if cohort else []}

@@ -1,11 +1,13 @@
-"""Each student's standing: certified hours in all and whether they meet their cohort's current
-credit rules, from the module tallies and the rules' own arithmetic: what the dashboard's
-distribution and attainment by cohort count."""
+"""Each student's standing: certified hours in all and where they stand under their cohort's
+current credit rules (counted, required, short by, met), from the module tallies and the rules'
+own arithmetic: what the dashboard's distribution and attainment by cohort count and what the
+office's requirements report lists."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +18,20 @@ from app.services.tallies.recompute import ZERO, _chunks, _ensure_and_lock, _wri
 CHUNK = 2000
 
 
-def standing_of(session: Session, students: list[tuple[int, int | None]]) -> dict[int, tuple[Decimal, bool]]:
-    """(student, cohort or None) → the student's certified hours in all, and whether they meet
-    the cohort's current rules now."""
+class Standing(NamedTuple):
+    hours: Decimal  # certified, in all
+    met: bool
+    counted: Decimal  # under the cohort's current rules: each module at most its cap
+    required: Decimal
+    short_by: Decimal
+
+
+_TENTH = Decimal("0.1")
+
+
+def standing_of(session: Session, students: list[tuple[int, int | None]]) -> dict[int, Standing]:
+    """(student, cohort or None) → the student's certified hours in all, and where they stand
+    under the cohort's current rules now (the arithmetic of `credit_arithmetic.progress`)."""
     from app.services import credit_arithmetic as arithmetic
     from app.services.credit_rules import arithmetic_rules, rules_by_cohort
     from app.services.modules import module_keys
@@ -30,8 +43,10 @@ def standing_of(session: Session, students: list[tuple[int, int | None]]) -> dic
     out = {}
     for student_id, cohort in students:
         h = hours.get(student_id, empty)
-        met = arithmetic.progress(rules.get(cohort, none), h.by_module, h.by_year, keys).met
-        out[student_id] = (sum(h.by_module.values(), ZERO), met)
+        result = arithmetic.progress(rules.get(cohort, none), h.by_module, h.by_year, keys)
+        # One decimal, as the columns keep them: a cap of "3" counts 3.0 whichever way it is read.
+        out[student_id] = Standing(sum(h.by_module.values(), ZERO), result.met, result.counted.quantize(_TENTH),
+                                   result.required.quantize(_TENTH), result.short_by.quantize(_TENTH))
     return out
 
 
@@ -50,7 +65,7 @@ def standings(session: Session, student_ids: Iterable[int] | None) -> None:
         _ensure_and_lock(session, StudentStanding, [{"student_id": s} for s in ids],
                          StudentStanding.student_id.in_(ids))
         found = standing_of(session, batch)
-        _write(session, StudentStanding, [{"student_id": s, "hours": found[s][0], "met": found[s][1]} for s in ids])
+        _write(session, StudentStanding, [{"student_id": s, **found[s]._asdict()} for s in ids])
 
 
 def students_of(session: Session, *, cohorts: set[int], classes: set[int]) -> set[int]:

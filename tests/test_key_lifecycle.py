@@ -38,7 +38,8 @@ def page(client, link: str) -> str:
 
 
 def revoke(app, kid: str, day) -> object:
-    return app.test_cli_runner().invoke(args=["keys", "revoke", kid, "--from", day.isoformat()])
+    # A key id is base64url and may start with "-": after "--" it is never read as an option.
+    return app.test_cli_runner().invoke(args=["keys", "revoke", "--from", day.isoformat(), "--", kid])
 
 
 def test_revoked_key_fails_after_its_date(app, client, make, session, graduate):

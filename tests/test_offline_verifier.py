@@ -71,7 +71,7 @@ def test_static_verifier_knows_a_revoked_key_and_reads_in_english(app, client, i
     before = download(client, tmp_path, "before.html", "en")
     verdict, detail = check_in_browser(new_page, before, issued["verify_url"])
     assert verdict == "Genuine" and issued["serial"] in detail
-    revoked = app.test_cli_runner().invoke(args=["keys", "revoke", issued["key_id"], "--from", today.isoformat()])
+    revoked = app.test_cli_runner().invoke(args=["keys", "revoke", "--from", today.isoformat(), "--", issued["key_id"]])
     assert revoked.exit_code == 0, revoked.output
     after = download(client, tmp_path, "after.html", "en")
     verdict, detail = check_in_browser(new_page, after, issued["verify_url"])

@@ -39,7 +39,7 @@ def page(client, link: str, headers=EN) -> str:
 
 
 def revoke(app, kid: str, day) -> object:
-    return app.test_cli_runner().invoke(args=["keys", "revoke", kid, "--from", day.isoformat()])
+    return app.test_cli_runner().invoke(args=["keys", "revoke", "--from", day.isoformat(), "--", kid])
 
 
 def forge(link: str) -> str:

@@ -77,7 +77,9 @@ def keys_rotate():
 @click.option("--from", "from_day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="The school's local date from which nothing the key signed verifies.")
 def keys_revoke(kid, from_day):
-    """Revoke a compromised key from a date; transcripts it signed earlier still verify."""
+    """Revoke a compromised key from a date; transcripts it signed earlier still verify.
+
+    A key id may start with "-": write it after "--" (keys revoke --from DATE -- KID)."""
     from app.services.signing_keys import revoke_key
 
     try:

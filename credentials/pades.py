@@ -359,6 +359,33 @@ def _contents_canonical(data: bytes, byte_range) -> bool:
     return cms.ContentInfo.load(raw[:end]).dump(force=True) == raw[:end]
 
 
+def _container_consistent(sig) -> bool:
+    """Whether the container's unsigned parts say what its one signer info does: the versions
+    its kind of signer identifier gives, detached data, the digestAlgorithms set naming exactly
+    its digest, the signer identifier naming the signing certificate. Like the certificate set,
+    none is covered by the signature, and pyHanko verifies without reading them, so a changed
+    one would pass (the fuzz test found each)."""
+    signed = sig.signed_data
+    infos = list(signed["signer_infos"])
+    if len(infos) != 1:
+        return False
+    info = infos[0]
+    # RFC 5652 §5.1/§5.3: v1 with an issuer and serial number, v3 with a key identifier; detached data
+    version = "v1" if info["sid"].name == "issuer_and_serial_number" else "v3"
+    encap = signed["encap_content_info"]
+    if signed["version"].native != version or info["version"].native != version \
+            or encap["content_type"].native != "data" or encap["content"].native is not None:
+        return False
+    declared = [a.dump() for a in signed["digest_algorithms"]]
+    if declared != [info["digest_algorithm"].dump()]:
+        return False
+    cert, sid = sig.signer_cert, info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        return (sid.chosen["issuer"].dump() == cert.issuer.dump()
+                and sid.chosen["serial_number"].native == cert.serial_number)
+    return sid.chosen.native == cert.key_identifier
+
+
 def _certs_signed_for(reader, sig, roots: Sequence[x509.Certificate]) -> bool:
     """Whether every certificate in the signature container is one the signed revision
     lists in its DSS (or a trust root): the container's certificate set is not covered
@@ -407,7 +434,8 @@ def _check_pades(data: bytes, roots: Sequence[x509.Certificate]) -> PadesCheck:
                   timestamped=bool(ts_sigs) or status.timestamp_validity is not None)
     if not status.intact or not status.valid:
         return PadesCheck(False, "altered", "the PDF signature does not match the file", **common)
-    if not _contents_canonical(data, sig.byte_range) or not _certs_signed_for(reader, sig, roots):
+    if not _contents_canonical(data, sig.byte_range) or not _container_consistent(sig) \
+            or not _certs_signed_for(reader, sig, roots):
         return PadesCheck(False, "altered", "the file was changed after it was signed "
                           "(in the signature's own bytes, which the signature cannot cover)", **common)
     if not status.trusted:

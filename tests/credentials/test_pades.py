@@ -267,3 +267,23 @@ def test_an_ecdsa_certificate_signs_deterministically(signed):
     a = render_pdf(s, link, zh=ZH, certificate=school)
     assert a == render_pdf(s, link, zh=ZH, certificate=school)  # RFC 6979: no random nonce
     assert check_pades(a, (cert,)).ok
+
+
+@pytest.mark.parametrize("what, find, last, new", [
+    ("SignedData version", b"020101", False, b"020191"),
+    ("digestAlgorithms set", b"6086480165030402", False, b"6086480165060402"),
+    ("signer identifier's issuer", b"526F6F74", True, b"524F6F74"),
+])
+def test_a_changed_unsigned_part_of_the_signature_container_is_not_genuine(issued60, key, what, find, last, new):
+    """Parts of the CMS container the signature does not cover, which pyHanko verifies without
+    reading: the fuzz test found a changed one accepted."""
+    from .conftest import verify
+
+    pdf = issued60[2]
+    start = pdf.index(b"/Contents <") + len(b"/Contents <")
+    end = pdf.index(b">", start)
+    at = pdf.rfind(find, start, end) if last else pdf.find(find, start, end)
+    assert at > 0, what
+    changed = pdf[:at] + new + pdf[at + len(new):]
+    verdict = verify(changed, key)
+    assert not verdict.genuine and verdict.code == "altered", (what, verdict.reason)
